@@ -1,1 +1,237 @@
+//! The checker: AST → typed model. Name resolution with scopes, types and shapes, the
+//! equations split into drift and diffusion, reactions with integer stoichiometry, jumps,
+//! events and `~` statements checked, and the model's kind and noise structure recorded.
+
+pub mod builtins;
+mod checker;
+mod classify;
+mod consteval;
+mod decls;
+mod dynamics;
+mod events;
+mod expr;
+mod functions;
+mod lint;
+pub mod model;
+pub mod print;
+mod probability;
+mod reactions;
 pub mod suggest;
+pub mod types;
+
+use crate::diag::{Code, Diagnostic};
+use crate::syntax::ast::{self, StmtKind};
+use checker::Checker;
+use functions::FnTable;
+use model::*;
+use std::collections::HashMap;
+
+/// Check the models of `main` (all of them, or only `select`) with the functions of `main`
+/// and of its imports (`alias` given for `import "…" as alias`).
+pub fn check_program(
+    main: &ast::File,
+    imports: &[(&ast::File, Option<&ast::Ident>)],
+    select: Option<&str>,
+) -> (Program, Vec<Diagnostic>) {
+    let mut fns = FnTable::default();
+    fns.add_file(main, None);
+    for (file, alias) in imports {
+        fns.add_file(file, *alias);
+    }
+    let mut diags = Vec::new();
+    let mut models = Vec::new();
+    let mut seen: HashMap<&str, crate::source::Span> = HashMap::new();
+    for m in main.models() {
+        if let Some(&prev) = seen.get(m.name()) {
+            diags.push(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    m.name.span,
+                    format!("model `{}` is declared twice", m.name()),
+                    "second model with this name",
+                )
+                .with_label(prev, "first declared here"),
+            );
+            continue;
+        }
+        seen.insert(m.name(), m.name.span);
+        if select.is_some_and(|s| s != m.name()) {
+            continue;
+        }
+        let (model, d) = check_model(&mut fns, m);
+        diags.extend(d);
+        models.extend(model);
+    }
+    let functions = fns.finish();
+    diags.append(&mut fns.diags);
+    let functions = if functions.iter().all(Option::is_some) {
+        functions.into_iter().flatten().collect()
+    } else {
+        Vec::new()
+    };
+    (Program { functions, models }, diags)
+}
+
+/// Check one model. The typed model is returned only when it has no errors.
+fn check_model<'a>(
+    fns: &mut FnTable<'a>,
+    model: &'a ast::Model,
+) -> (Option<Model>, Vec<Diagnostic>) {
+    let mut c = Checker::new(fns, false);
+    c.collect(model);
+    let mut calculus: Option<(Calculus, crate::source::Span)> = None;
+    let mut equations = Vec::new();
+    let mut reactions = Vec::new();
+    let mut reaction_count = 0;
+    let mut transition_names = HashMap::new();
+    let mut jumps = Vec::new();
+    let mut events = Vec::new();
+    let mut tildes: Vec<Tilde> = Vec::new();
+    for stmt in &model.stmts {
+        match &stmt.kind {
+            StmtKind::Calculus(id) => {
+                let which = match id.name.as_str() {
+                    "ito" | "itô" | "Ito" | "Itô" => Some(Calculus::Ito),
+                    "stratonovich" | "Stratonovich" => Some(Calculus::Stratonovich),
+                    other => {
+                        let help = suggest::did_you_mean(other, ["ito", "stratonovich"])
+                            .map(|s| format!("did you mean `{s}`?"));
+                        c.error(
+                            Diagnostic::new(
+                                Code::UnknownCalculus,
+                                id.span,
+                                format!("unknown calculus `{other}`"),
+                                "expected `ito` or `stratonovich`",
+                            )
+                            .with_optional_help(help),
+                        );
+                        None
+                    }
+                };
+                if let Some((_, prev)) = calculus {
+                    c.error(
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            stmt.span,
+                            "`calculus` is declared twice",
+                            "second declaration",
+                        )
+                        .with_label(prev, "first declared here"),
+                    );
+                } else if let Some(w) = which {
+                    calculus = Some((w, stmt.span));
+                }
+            }
+            StmtKind::Equation {
+                target,
+                rhs,
+                binders,
+            } => equations.extend(c.equation(target, rhs, binders, stmt.span)),
+            StmtKind::Reactions(rs) => c.reactions(
+                rs,
+                &mut reaction_count,
+                &mut transition_names,
+                &mut reactions,
+            ),
+            StmtKind::Jump(j) => {
+                if let Some(&prev) = transition_names.get(&j.name.name) {
+                    c.error(
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            j.name.span,
+                            format!(
+                                "`{}` is already the name of a reaction or jump",
+                                j.name.name
+                            ),
+                            "second use of this name",
+                        )
+                        .with_label(prev, "first used here"),
+                    );
+                }
+                transition_names.insert(j.name.name.clone(), j.name.span);
+                jumps.extend(c.jump(j, stmt.span));
+            }
+            StmtKind::At { var, time, body } => {
+                events.extend(c.at_event(var, time, body, stmt.span))
+            }
+            StmtKind::When { cond, body } => events.extend(c.when_event(cond, body, stmt.span)),
+            StmtKind::Tilde {
+                target,
+                dist,
+                binders,
+            } => tildes.extend(c.tilde(target, dist, binders, stmt.span)),
+            _ => {}
+        }
+    }
+    let decls = c.finish_decls(model);
+    check_duplicate_priors(&mut c, &decls.params, &tildes);
+    let state_types: Vec<_> = decls.states.iter().map(|s| s.ty.clone()).collect();
+    let partial = c.check_coverage(&equations, &state_types);
+    let mut m = Model {
+        name: model.name.name.clone(),
+        doc: model.doc.clone(),
+        kind: ModelKind::Graphical,
+        calculus: calculus.map_or(Calculus::Ito, |c| c.0),
+        noise: None,
+        consts: decls.consts,
+        params: decls.params,
+        data: decls.data,
+        obs: decls.obs,
+        states: decls.states,
+        species: decls.species,
+        noises: decls.noises,
+        lets: decls.lets,
+        locals: Vec::new(),
+        equations,
+        reactions,
+        jumps,
+        events,
+        tildes,
+        span: model.span,
+    };
+    let kind = c.classify(&m, model.name.span);
+    m.noise = c.noise_structure(&m);
+    if let Some(k) = kind {
+        m.kind = k;
+    }
+    // By convention `beta` is the inverse temperature of an `energy` target.
+    if m.lets.iter().any(|l| l.role == LetRole::Energy)
+        && let Some(i) = m.params.iter().position(|p| p.name == "beta")
+    {
+        c.used.insert(Var::Param(i));
+    }
+    c.lint(&m, &partial);
+    m.locals = std::mem::take(&mut c.locals);
+    let diags = std::mem::take(&mut c.diags);
+    let ok = kind.is_some() && !crate::diag::has_errors(&diags);
+    (ok.then_some(m), diags)
+}
+
+/// A parameter may have one prior: in its declaration or in one `~` statement.
+fn check_duplicate_priors(c: &mut Checker, params: &[Param], tildes: &[Tilde]) {
+    let mut first: HashMap<usize, crate::source::Span> = HashMap::new();
+    for (i, p) in params.iter().enumerate() {
+        if let Some(d) = &p.prior {
+            first.insert(i, d.span);
+        }
+    }
+    for t in tildes {
+        let Var::Param(i) = t.target else { continue };
+        match first.get(&i) {
+            Some(&prev) => c.error(
+                Diagnostic::new(
+                    Code::DuplicatePrior,
+                    t.span,
+                    format!("parameter `{}` gets a second prior", params[i].name),
+                    "second prior",
+                )
+                .with_label(prev, "first prior")
+                .with_help("keep one prior per parameter"),
+            ),
+            None if t.indices.is_empty() => {
+                first.insert(i, t.span);
+            }
+            None => {}
+        }
+    }
+}

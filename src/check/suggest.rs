@@ -29,7 +29,10 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// The candidate closest to `name`, if it is close enough to be a likely typo: at most one
 /// edit for short names, two for longer ones, never more than a third of the name. A case-only
 /// difference always counts.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let len = name.chars().count();
     let limit = if len <= 3 { 1 } else { 2.min(len.div_ceil(3)) };
     candidates

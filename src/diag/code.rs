@@ -61,6 +61,7 @@ codes! {
     BadReduction = "E0209", "a reduction names an unknown operation or a non-array";
     BadArrayLiteral = "E0210", "array literal elements differ in type or shape";
     ConstEval = "E0211", "a constant expression cannot be evaluated (division by zero, overflow)";
+    NoInitialValue = "E0212", "a state has no initial value";
     // Dynamics
     NotAState = "E0301", "`dx = …` names something that is not a continuous state";
     DuplicateEquation = "E0302", "a state (or state element) has two equations";

@@ -61,7 +61,12 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let mut buf = Vec::new();
     // Writing into a Vec cannot fail for I/O reasons; fall back to the message if it does.
     if report.finish().write(cache, &mut buf).is_err() {
-        return format!("{}[{}]: {}\n", severity_word(diag.severity()), diag.code, diag.message);
+        return format!(
+            "{}[{}]: {}\n",
+            severity_word(diag.severity()),
+            diag.code,
+            diag.message
+        );
     }
     String::from_utf8_lossy(&buf).into_owned()
 }

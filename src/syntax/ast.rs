@@ -225,7 +225,10 @@ pub enum Arrow {
 
 impl Arrow {
     pub fn is_reversible(self) -> bool {
-        matches!(self, Arrow::ReversibleMassAction | Arrow::ReversiblePropensity)
+        matches!(
+            self,
+            Arrow::ReversibleMassAction | Arrow::ReversiblePropensity
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -281,7 +284,10 @@ pub struct BodyStmt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum BodyKind {
     /// `let J ~ Normal(0, 1)`: a random draw each time the jump or event fires.
-    Draw { name: Ident, dist: Distribution },
+    Draw {
+        name: Ident,
+        dist: Distribution,
+    },
     Let(LocalLet),
     Assign {
         target: LValue,

@@ -20,8 +20,24 @@ pub(crate) enum StrictRule {
 }
 
 const KEYWORDS: [&str; 18] = [
-    "import", "fn", "model", "const", "param", "data", "obs", "state", "species", "noise",
-    "let", "output", "calculus", "reactions", "reaction", "jump", "potential", "energy",
+    "import",
+    "fn",
+    "model",
+    "const",
+    "param",
+    "data",
+    "obs",
+    "state",
+    "species",
+    "noise",
+    "let",
+    "output",
+    "calculus",
+    "reactions",
+    "reaction",
+    "jump",
+    "potential",
+    "energy",
 ];
 
 impl StrictRule {
@@ -59,8 +75,13 @@ pub(crate) fn translate(
     let pos = pos.min(text.len());
     if let ErrorVariant::CustomError { message } = &e.variant {
         // Resource limits (call or stack depth) end up here.
-        return Diagnostic::new(Code::TooDeep, Span::new(file, pos, pos), "the parser gave up", message.clone())
-            .with_help("split the model into smaller statements");
+        return Diagnostic::new(
+            Code::TooDeep,
+            Span::new(file, pos, pos),
+            "the parser gave up",
+            message.clone(),
+        )
+        .with_help("split the model into smaller statements");
     }
     let (found, found_len) = found_at(text, pos, rule);
     let expected = expected_descriptions(e, rule);
@@ -91,7 +112,9 @@ fn found_at(text: &str, pos: usize, rule: StrictRule) -> (String, usize) {
             .map_or(rest.len(), |(n, _)| n);
         return (format!("`{}`", &rest[..len]), len);
     }
-    for op in ["<->", "<=>", "->", "=>", "==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "..", "///"] {
+    for op in [
+        "<->", "<=>", "->", "=>", "==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "..", "///",
+    ] {
         if rest.starts_with(op) {
             return (format!("`{op}`"), op.len());
         }
@@ -116,10 +139,11 @@ fn describe(rule: Rule) -> Option<&'static str> {
         prior => "`~`",
         distribution => "a distribution",
         string => "a quoted path",
-        const_decl | param_decl | data_decl | obs_decl | state_decl | species_decl
-        | noise_decl | let_decl | calculus_decl | reactions_block | reaction_stmt | jump_decl
-        | at_event | when_event | potential_decl | energy_decl | equation | tilde_stmt
-        | lvalue => "a declaration or equation",
+        const_decl | param_decl | data_decl | obs_decl | state_decl | species_decl | noise_decl
+        | let_decl | calculus_decl | reactions_block | reaction_stmt | jump_decl | at_event
+        | when_event | potential_decl | energy_decl | equation | tilde_stmt | lvalue => {
+            "a declaration or equation"
+        }
         import | function | model => "`model`, `fn` or `import`",
         reaction | reaction_label => "a reaction",
         complex | complex_term | empty_complex | stoich => "species",
@@ -179,7 +203,10 @@ fn expected_descriptions(e: &Error<Rule>, rule: StrictRule) -> Vec<String> {
                     add(8, "an operator")
                 }
                 "+" | "-" | "_" | "." | "\u{FEFF}" | "//" | "/*" | "///" | "" => {}
-                t if t.chars().all(|c| !c.is_alphanumeric() && !c.is_whitespace()) => {
+                t if t
+                    .chars()
+                    .all(|c| !c.is_alphanumeric() && !c.is_whitespace()) =>
+                {
                     add(1, &format!("`{t}`"))
                 }
                 _ => {}
@@ -217,7 +244,13 @@ fn join_or(items: &[String]) -> String {
 }
 
 /// A help line for mistakes that are easy to name.
-fn hint(text: &str, offset: usize, pos: usize, expected: &[String], rule: StrictRule) -> Option<String> {
+fn hint(
+    text: &str,
+    offset: usize,
+    pos: usize,
+    expected: &[String],
+    rule: StrictRule,
+) -> Option<String> {
     let rest = &text[pos..];
     let before = &text[offset..pos];
     let in_condition = before.trim_start().starts_with("when") || before.contains("if ");

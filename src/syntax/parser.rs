@@ -109,7 +109,11 @@ impl<'s> Builder<'s> {
         inner.next(); // kw_import
         let string = inner.next().expect("import has a path");
         let path_span = self.span(&string);
-        let path = string.into_inner().next().map_or("", |p| p.as_str()).to_string();
+        let path = string
+            .into_inner()
+            .next()
+            .map_or("", |p| p.as_str())
+            .to_string();
         let alias = inner.nth(1).map(|p| self.ident(p));
         Import {
             path,
@@ -338,7 +342,9 @@ impl<'s> Builder<'s> {
                 let mut body = Vec::new();
                 for p in inner {
                     match p.as_rule() {
-                        Rule::jump_binders => binders = p.into_inner().map(|b| self.binder(b)).collect(),
+                        Rule::jump_binders => {
+                            binders = p.into_inner().map(|b| self.binder(b)).collect()
+                        }
                         Rule::expr => rate = Some(self.expr(p)),
                         Rule::body => body = self.body(p),
                         r => unreachable!("jump: {r:?}"),
@@ -617,7 +623,10 @@ fn doc_text(pair: P) -> String {
     pair.into_inner()
         .map(|d| {
             let text = d.into_inner().next().map_or("", |t| t.as_str());
-            text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+            text.strip_prefix(' ')
+                .unwrap_or(text)
+                .trim_end()
+                .to_string()
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -627,7 +636,15 @@ fn doc_text(pair: P) -> String {
 /// so that later uses of them are not reported as unknown.
 fn recovered_names(text: &str, file: FileId, offset: usize) -> Vec<Ident> {
     const DECL: [&str; 9] = [
-        "const", "param", "data", "obs", "state", "species", "noise", "let", "potential",
+        "const",
+        "param",
+        "data",
+        "obs",
+        "state",
+        "species",
+        "noise",
+        "let",
+        "potential",
     ];
     let words = words(text);
     let mut names = Vec::new();
@@ -647,7 +664,11 @@ fn recovered_names(text: &str, file: FileId, offset: usize) -> Vec<Ident> {
     let bytes = text.as_bytes();
     for &(pos, w) in &words[k + 1..] {
         // Bracket depth and commas between the previous word and this one.
-        if expect_name && w.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
+        if expect_name
+            && w.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+        {
             names.push(Ident {
                 name: w.to_string(),
                 span: Span::new(file, offset + pos, offset + pos + w.len()),

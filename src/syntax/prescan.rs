@@ -154,7 +154,10 @@ pub fn prescan(file: FileId, text: &str) -> Vec<Diagnostic> {
             closer(innermost.ch)
         ));
         if open.at != innermost.at {
-            d = d.with_note(format!("{} brackets are still open at the end of the file", stack.len() - 1));
+            d = d.with_note(format!(
+                "{} brackets are still open at the end of the file",
+                stack.len() - 1
+            ));
         }
         diags.push(d);
     }

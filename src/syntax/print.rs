@@ -14,7 +14,11 @@ pub fn print_file(file: &File, sources: &SourceMap) -> String {
         match item {
             Item::Import(i) => {
                 let alias = i.alias.as_ref().map(|a| format!(" as {}", a.name));
-                p.line(0, i.span, &format!("import \"{}\"{}", i.path, alias.unwrap_or_default()));
+                p.line(
+                    0,
+                    i.span,
+                    &format!("import \"{}\"{}", i.path, alias.unwrap_or_default()),
+                );
             }
             Item::Function(f) => p.function(f),
             Item::Model(m) => p.model(m),
@@ -33,7 +37,12 @@ impl Printer<'_> {
         let f = self.sources.get(span.file);
         let (l1, c1) = f.line_col(span.start as usize);
         let (l2, c2) = f.line_col(span.end as usize);
-        let _ = writeln!(self.out, "{:indent$}{text}  @{l1}:{c1}-{l2}:{c2}", "", indent = indent * 2);
+        let _ = writeln!(
+            self.out,
+            "{:indent$}{text}  @{l1}:{c1}-{l2}:{c2}",
+            "",
+            indent = indent * 2
+        );
     }
 
     fn text(&mut self, indent: usize, text: &str) {
@@ -52,8 +61,16 @@ impl Printer<'_> {
             .iter()
             .map(|p| format!("{}: {}", p.name.name, ty(&p.ty)))
             .collect();
-        let ret = f.ret.as_ref().map(|t| format!(" -> {}", ty(t))).unwrap_or_default();
-        self.line(0, f.span, &format!("fn {}({}){}", f.name.name, params.join(", "), ret));
+        let ret = f
+            .ret
+            .as_ref()
+            .map(|t| format!(" -> {}", ty(t)))
+            .unwrap_or_default();
+        self.line(
+            0,
+            f.span,
+            &format!("fn {}({}){}", f.name.name, params.join(", "), ret),
+        );
         self.doc(1, &f.doc);
         for l in &f.lets {
             self.text(1, &format!("let {} = {}", l.name.name, expr(&l.value)));
@@ -141,7 +158,11 @@ impl Printer<'_> {
             StmtKind::Reactions(rs) => {
                 self.line(1, s.span, "reactions");
                 for r in rs {
-                    let label = r.label.as_ref().map(|l| format!("{}: ", l.name)).unwrap_or_default();
+                    let label = r
+                        .label
+                        .as_ref()
+                        .map(|l| format!("{}: ", l.name))
+                        .unwrap_or_default();
                     let rates: Vec<String> = r.rates.iter().map(expr).collect();
                     self.line(
                         2,
@@ -159,7 +180,11 @@ impl Printer<'_> {
             }
             StmtKind::Jump(j) => {
                 let b = binders(&j.binders);
-                self.line(1, s.span, &format!("jump {}{} @ {}", j.name.name, b, expr(&j.rate)));
+                self.line(
+                    1,
+                    s.span,
+                    &format!("jump {}{} @ {}", j.name.name, b, expr(&j.rate)),
+                );
                 self.body(&j.body);
                 return;
             }
@@ -173,13 +198,20 @@ impl Printer<'_> {
                 self.body(body);
                 return;
             }
-            StmtKind::Potential { name, value } => format!("potential {} = {}", name.name, expr(value)),
+            StmtKind::Potential { name, value } => {
+                format!("potential {} = {}", name.name, expr(value))
+            }
             StmtKind::Energy { name, value } => format!("energy {} = {}", name.name, expr(value)),
             StmtKind::Equation {
                 target,
                 rhs,
                 binders: b,
-            } => format!("equation {} = {}{}", lvalue(target), expr(rhs), for_clause(b)),
+            } => format!(
+                "equation {} = {}{}",
+                lvalue(target),
+                expr(rhs),
+                for_clause(b)
+            ),
             StmtKind::Tilde {
                 target,
                 dist: d,
@@ -198,7 +230,9 @@ impl Printer<'_> {
         for b in body {
             let text = match &b.kind {
                 BodyKind::Draw { name, dist: d } => format!("let {} ~ {}", name.name, dist(d)),
-                BodyKind::Let(l) => format!("let {}{} = {}", l.name.name, opt_ty(&l.ty), expr(&l.value)),
+                BodyKind::Let(l) => {
+                    format!("let {}{} = {}", l.name.name, opt_ty(&l.ty), expr(&l.value))
+                }
                 BodyKind::Assign { target, op, value } => {
                     format!("{} {} {}", lvalue(target), op.as_str(), expr(value))
                 }
@@ -210,7 +244,9 @@ impl Printer<'_> {
 }
 
 fn opt_ty(t: &Option<TypeExpr>) -> String {
-    t.as_ref().map(|t| format!(": {}", ty(t))).unwrap_or_default()
+    t.as_ref()
+        .map(|t| format!(": {}", ty(t)))
+        .unwrap_or_default()
 }
 
 fn ty(t: &TypeExpr) -> String {
@@ -301,7 +337,11 @@ pub fn expr(e: &Expr) -> String {
             format!("({o} {})", expr(operand))
         }
         ExprKind::Binary { op, lhs, rhs } => {
-            let o = if *op == BinOp::Juxtapose { "juxt" } else { op.as_str() };
+            let o = if *op == BinOp::Juxtapose {
+                "juxt"
+            } else {
+                op.as_str()
+            };
             format!("({o} {} {})", expr(lhs), expr(rhs))
         }
         ExprKind::Call { func, args } => {
@@ -321,7 +361,11 @@ pub fn expr(e: &Expr) -> String {
             then,
             otherwise,
         } => format!("(if {} {} {})", expr(cond), expr(then), expr(otherwise)),
-        ExprKind::Reduce { op, binders: b, body } => {
+        ExprKind::Reduce {
+            op,
+            binders: b,
+            body,
+        } => {
             let parts: Vec<String> = b.iter().map(binder).collect();
             format!("({} [{}] {})", op.name, parts.join(", "), expr(body))
         }

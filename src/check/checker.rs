@@ -1,0 +1,365 @@
+//! The model checker's state: the symbol table of one model (or one function), locals in
+//! scope, lazily resolved declaration types, and the diagnostics found so far.
+//!
+//! Declarations are order-independent: a name may be used before the line that declares it.
+//! Types and constant values are therefore resolved on demand, with cycle detection.
+
+use super::functions::FnTable;
+use super::model::*;
+use super::types::{Type, Value};
+use crate::diag::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast;
+use std::collections::{HashMap, HashSet};
+
+/// What a model-level name refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sym {
+    Var(Var),
+    Noise(usize),
+    /// Declared by a statement that failed to parse: uses are not reported again.
+    Poisoned,
+}
+
+/// Resolution state of something computed on demand.
+#[derive(Clone, Debug)]
+pub(crate) enum Lazy<T> {
+    Pending,
+    InProgress,
+    Done(T),
+}
+
+/// A declaration as written, with the AST parts the later passes need.
+pub(crate) struct DeclSrc<'a> {
+    pub name: ast::Ident,
+    pub doc: Option<&'a str>,
+    pub ty: Option<&'a ast::TypeExpr>,
+    /// `= e` (init, default, value).
+    pub value: Option<&'a ast::Expr>,
+    pub span: Span,
+    pub resolved: Lazy<Type>,
+    /// The value expression, once typed (typing it may have been needed to learn the type).
+    pub typed_value: Option<TExpr>,
+}
+
+impl<'a> DeclSrc<'a> {
+    pub fn new(
+        name: &ast::Ident,
+        doc: &'a Option<String>,
+        ty: Option<&'a ast::TypeExpr>,
+        value: Option<&'a ast::Expr>,
+        span: Span,
+    ) -> DeclSrc<'a> {
+        DeclSrc {
+            name: name.clone(),
+            doc: doc.as_deref(),
+            ty,
+            value,
+            span,
+            resolved: Lazy::Pending,
+            typed_value: None,
+        }
+    }
+
+    /// The noise `W` created by a lone `dW`.
+    pub fn implicit(span: Span) -> DeclSrc<'a> {
+        DeclSrc {
+            name: ast::Ident {
+                name: "W".to_string(),
+                span,
+            },
+            doc: None,
+            ty: None,
+            value: None,
+            span,
+            resolved: Lazy::Done(Type::REAL),
+            typed_value: None,
+        }
+    }
+
+    pub fn name_text(&self) -> &str {
+        &self.name.name
+    }
+}
+
+/// Every declaration of the model, by kind, in source order.
+#[derive(Default)]
+pub(crate) struct Decls<'a> {
+    pub consts: Vec<DeclSrc<'a>>,
+    pub const_values: Vec<Option<Value>>,
+    pub params: Vec<DeclSrc<'a>>,
+    pub data: Vec<DeclSrc<'a>>,
+    pub obs: Vec<DeclSrc<'a>>,
+    pub states: Vec<DeclSrc<'a>>,
+    pub species: Vec<DeclSrc<'a>>,
+    pub noises: Vec<DeclSrc<'a>>,
+    /// The noise created by a lone `dW`, and where it was first used.
+    pub implicit_noise: Option<usize>,
+    pub implicit_noise_span: Option<Span>,
+    pub lets: Vec<DeclSrc<'a>>,
+    pub let_roles: Vec<LetRole>,
+}
+
+pub(crate) struct Checker<'f, 'a> {
+    pub fns: &'f mut FnTable<'a>,
+    pub diags: Vec<Diagnostic>,
+    pub locals: Vec<Local>,
+    /// Locals in scope, innermost last.
+    pub scope: Vec<(String, usize)>,
+    /// Constant ranges of loop variables, for index range checks.
+    pub local_ranges: HashMap<usize, (i64, i64)>,
+    pub symbols: HashMap<String, (Sym, Span)>,
+    pub decls: Decls<'a>,
+    pub used: HashSet<Var>,
+    pub used_noises: HashSet<usize>,
+    /// Whether `dt` and `dW` may appear (the right side of an equation).
+    pub differentials: bool,
+    /// Checking a function body: model names are not visible.
+    pub in_function: bool,
+}
+
+impl<'f, 'a> Checker<'f, 'a> {
+    pub fn new(fns: &'f mut FnTable<'a>, in_function: bool) -> Checker<'f, 'a> {
+        Checker {
+            fns,
+            diags: Vec::new(),
+            locals: Vec::new(),
+            scope: Vec::new(),
+            local_ranges: HashMap::new(),
+            symbols: HashMap::new(),
+            decls: Decls::default(),
+            used: HashSet::new(),
+            used_noises: HashSet::new(),
+            differentials: false,
+            in_function,
+        }
+    }
+
+    pub fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Declare a model-level name; reports duplicates and reserved names.
+    pub fn declare(&mut self, name: &ast::Ident, sym: Sym) -> bool {
+        if let Some(why) = reserved(&name.name) {
+            self.error(
+                Diagnostic::new(
+                    Code::Reserved,
+                    name.span,
+                    format!("`{}` is a reserved name", name.name),
+                    why,
+                )
+                .with_help("choose another name"),
+            );
+            return false;
+        }
+        if let Some(&(_, prev)) = self.symbols.get(&name.name) {
+            self.error(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    name.span,
+                    format!("`{}` is declared twice", name.name),
+                    "second declaration",
+                )
+                .with_label(prev, "first declared here")
+                .with_help("rename one of them"),
+            );
+            return false;
+        }
+        self.symbols.insert(name.name.clone(), (sym, name.span));
+        true
+    }
+
+    /// Add a local and bring it into scope.
+    pub fn push_local(&mut self, name: &ast::Ident, ty: Type) -> usize {
+        if let Some(why) = reserved(&name.name) {
+            self.error(Diagnostic::new(
+                Code::Reserved,
+                name.span,
+                format!("`{}` is a reserved name", name.name),
+                why,
+            ));
+        }
+        let id = self.locals.len();
+        self.locals.push(Local {
+            name: name.name.clone(),
+            ty,
+            span: name.span,
+        });
+        self.scope.push((name.name.clone(), id));
+        id
+    }
+
+    pub fn lookup_local(&self, name: &str) -> Option<usize> {
+        self.scope
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|&(_, id)| id)
+    }
+
+    /// Names visible here, for "did you mean" suggestions.
+    pub fn visible_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.scope.iter().map(|(n, _)| n.clone()).collect();
+        names.extend(self.symbols.keys().cloned());
+        names.push("t".to_string());
+        names.push("pi".to_string());
+        names
+    }
+
+    /// Source of a declaration (for its span, name, AST parts).
+    pub fn decl(&self, v: Var) -> Option<&DeclSrc<'a>> {
+        let d = &self.decls;
+        match v {
+            Var::Const(i) => d.consts.get(i),
+            Var::Param(i) => d.params.get(i),
+            Var::Data(i) => d.data.get(i),
+            Var::Obs(i) => d.obs.get(i),
+            Var::State(i) => d.states.get(i),
+            Var::Species(i) => d.species.get(i),
+            Var::Let(i) => d.lets.get(i),
+            Var::Local(_) => None,
+        }
+    }
+
+    fn decl_mut(&mut self, v: Var) -> Option<&mut DeclSrc<'a>> {
+        let d = &mut self.decls;
+        match v {
+            Var::Const(i) => d.consts.get_mut(i),
+            Var::Param(i) => d.params.get_mut(i),
+            Var::Data(i) => d.data.get_mut(i),
+            Var::Obs(i) => d.obs.get_mut(i),
+            Var::State(i) => d.states.get_mut(i),
+            Var::Species(i) => d.species.get_mut(i),
+            Var::Let(i) => d.lets.get_mut(i),
+            Var::Local(_) => None,
+        }
+    }
+
+    pub fn var_name(&self, v: Var) -> String {
+        match v {
+            Var::Local(i) => self.locals[i].name.clone(),
+            _ => self
+                .decl(v)
+                .map_or_else(String::new, |d| d.name.name.clone()),
+        }
+    }
+
+    /// The type of a variable, resolving its declaration on demand.
+    pub fn var_type(&mut self, v: Var) -> Type {
+        if let Var::Local(i) = v {
+            return self.locals[i].ty.clone();
+        }
+        let Some(d) = self.decl(v) else {
+            return Type::ERROR;
+        };
+        match &d.resolved {
+            Lazy::Done(t) => return t.clone(),
+            Lazy::InProgress => {
+                let (name, span) = (d.name.name.clone(), d.name.span);
+                self.error(
+                    Diagnostic::new(
+                        Code::Cycle,
+                        span,
+                        format!("`{name}` is defined in terms of itself"),
+                        "its definition depends on its own value",
+                    )
+                    .with_help("break the cycle by giving one of the names a value of its own"),
+                );
+                if let Some(d) = self.decl_mut(v) {
+                    d.resolved = Lazy::Done(Type::ERROR);
+                }
+                return Type::ERROR;
+            }
+            Lazy::Pending => {}
+        }
+        if let Some(d) = self.decl_mut(v) {
+            d.resolved = Lazy::InProgress;
+        }
+        let ty = self.resolve_decl_type(v);
+        if let Some(d) = self.decl_mut(v) {
+            // A cycle found while resolving has already stored the error type.
+            if matches!(d.resolved, Lazy::InProgress) {
+                d.resolved = Lazy::Done(ty.clone());
+            }
+            if let Lazy::Done(t) = &d.resolved {
+                return t.clone();
+            }
+        }
+        ty
+    }
+
+    /// Work out a declaration's type: from its annotation, else from its value.
+    fn resolve_decl_type(&mut self, v: Var) -> Type {
+        let d = self.decl(v).expect("resolving a declared variable");
+        let (ann, value) = (d.ty, d.value);
+        match v {
+            Var::Const(i) => self.resolve_const(i),
+            Var::Species(_) => Type::INT,
+            _ => {
+                if let Some(ann) = ann {
+                    return self.type_expr(ann, default_scalar(v));
+                }
+                match value {
+                    // Untyped parameters and states are real, shaped like their value.
+                    Some(e) => {
+                        let typed = self.expr(e);
+                        let ty = match v {
+                            Var::Let(_) => typed.ty.clone(),
+                            _ => typed.ty.with_scalar(if typed.ty.is_error() {
+                                super::types::Scalar::Error
+                            } else {
+                                default_scalar(v)
+                            }),
+                        };
+                        if let Some(d) = self.decl_mut(v) {
+                            d.typed_value = Some(typed);
+                        }
+                        ty
+                    }
+                    None => Type::scalar(default_scalar(v)),
+                }
+            }
+        }
+    }
+
+    /// The typed value expression of a declaration (typed once, cached).
+    pub fn decl_value(&mut self, v: Var) -> Option<TExpr> {
+        self.var_type(v);
+        let d = self.decl(v)?;
+        if let Some(t) = &d.typed_value {
+            return Some(t.clone());
+        }
+        let e = d.value?;
+        let typed = self.expr(e);
+        if let Some(d) = self.decl_mut(v) {
+            d.typed_value = Some(typed.clone());
+        }
+        Some(typed)
+    }
+
+    /// Run `f` with extra locals in scope, removing them afterwards.
+    pub fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let depth = self.scope.len();
+        let out = f(self);
+        self.scope.truncate(depth);
+        out
+    }
+}
+
+fn default_scalar(v: Var) -> super::types::Scalar {
+    match v {
+        Var::Species(_) => super::types::Scalar::Int,
+        _ => super::types::Scalar::Real,
+    }
+}
+
+/// Why a name may not be declared, if it may not.
+pub(crate) fn reserved(name: &str) -> Option<&'static str> {
+    match name {
+        "t" => Some("`t` is the current time"),
+        "dt" => Some("`dt` is the time differential"),
+        "pi" => Some("`pi` is the constant π"),
+        _ => None,
+    }
+}

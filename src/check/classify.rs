@@ -1,0 +1,145 @@
+//! What kind of model this is, and how noise enters its equations.
+
+use super::checker::Checker;
+use super::model::*;
+use super::types::Type;
+use crate::diag::{Code, Diagnostic};
+
+impl Checker<'_, '_> {
+    /// The model's kind from what it contains; `None` (with an error) if it contains nothing
+    /// to simulate or sample.
+    pub fn classify(&mut self, m: &Model, name_span: crate::source::Span) -> Option<ModelKind> {
+        let has_eq = !m.equations.is_empty();
+        let has_noise = m.equations.iter().any(|e| !e.diffusion.is_empty());
+        let has_jumps = !m.reactions.is_empty() || !m.jumps.is_empty();
+        let dynamics = match (has_eq, has_jumps) {
+            (true, false) if has_noise => Some(Dynamics::Sde),
+            (true, false) => Some(Dynamics::Ode),
+            (false, true) => Some(Dynamics::Mjp),
+            (true, true) => Some(Dynamics::JumpDiffusion),
+            (false, false) => None,
+        };
+        if let Some(d) = dynamics {
+            return Some(if m.obs.is_empty() {
+                ModelKind::Dynamic(d)
+            } else {
+                ModelKind::StateSpace(d)
+            });
+        }
+        for o in &m.obs {
+            self.error(
+                Diagnostic::new(
+                    Code::ObsWithoutDynamics,
+                    o.span,
+                    format!("`obs {}` needs a model with dynamics", o.name),
+                    "nothing evolves in time to be observed",
+                )
+                .with_help("use `data` for observations in a static model"),
+            );
+        }
+        let has_target = m
+            .lets
+            .iter()
+            .any(|l| matches!(l.role, LetRole::Potential | LetRole::Energy));
+        if has_target {
+            return Some(ModelKind::Target);
+        }
+        if !m.tildes.is_empty() || m.params.iter().any(|p| p.prior.is_some()) {
+            return Some(ModelKind::Graphical);
+        }
+        self.error(
+            Diagnostic::new(
+                Code::EmptyModel,
+                name_span,
+                format!("model `{}` has nothing to simulate or sample", m.name),
+                "no equations, reactions, jumps, `~` statements, potential or energy",
+            )
+            .with_help("add dynamics (`dx = … dt`, `reactions { … }`), distributions (`~`) or a `potential`"),
+        );
+        None
+    }
+
+    /// How noise enters the equations, or `None` without noise.
+    pub fn noise_structure(&mut self, m: &Model) -> Option<NoiseStructure> {
+        let terms: Vec<(&Equation, &NoiseTerm)> = m
+            .equations
+            .iter()
+            .flat_map(|e| e.diffusion.iter().map(move |t| (e, t)))
+            .collect();
+        if terms.is_empty() {
+            return None;
+        }
+        let mut additive = true;
+        for (_, t) in &terms {
+            let depends = self
+                .vars_in(&t.coeff)
+                .into_iter()
+                .any(|(v, _)| matches!(v, Var::State(_) | Var::Species(_)));
+            if depends {
+                additive = false;
+                break;
+            }
+        }
+        let shape = if is_diagonal(m, &terms) {
+            NoiseShape::Diagonal
+        } else {
+            let mut noises: Vec<usize> = terms.iter().map(|(_, t)| t.noise).collect();
+            noises.dedup();
+            let single_scalar =
+                noises.iter().all(|&n| n == noises[0]) && m.noises[noises[0]].ty.is_scalar();
+            if single_scalar {
+                NoiseShape::Scalar
+            } else {
+                NoiseShape::General
+            }
+        };
+        Some(NoiseStructure { additive, shape })
+    }
+}
+
+/// Each driven state element has its own noise component, and no component drives two.
+fn is_diagonal(m: &Model, terms: &[(&Equation, &NoiseTerm)]) -> bool {
+    let mut used_whole: Vec<usize> = Vec::new();
+    for e in &m.equations {
+        if e.diffusion.len() > 1 {
+            return false;
+        }
+    }
+    for (eq, t) in terms {
+        let noise_ty: &Type = &m.noises[t.noise].ty;
+        let lhs_rank = m.states[eq.state].ty.rank() - eq.indices.len();
+        let paired = if t.index.is_empty() {
+            // A scalar noise on a single element, or an array noise element-wise.
+            (noise_ty.is_scalar() && lhs_rank == 0)
+                || (!noise_ty.is_scalar()
+                    && noise_ty.dims == m.states[eq.state].ty.dims
+                    && eq.indices.is_empty())
+        } else {
+            // `dW[i]` against `dx[i]`: the same loop variables in the same places.
+            noise_ty.dims == m.states[eq.state].ty.dims
+                && t.index.len() == eq.indices.len()
+                && t.index
+                    .iter()
+                    .zip(&eq.indices)
+                    .all(|(a, b)| same_index(a, b))
+        };
+        if !paired {
+            return false;
+        }
+        // A noise may pair with one equation only (for element-wise pairing, one whole
+        // equation family over the same state).
+        if used_whole.contains(&t.noise) {
+            return false;
+        }
+        used_whole.push(t.noise);
+    }
+    true
+}
+
+fn same_index(a: &TExpr, b: &TExpr) -> bool {
+    match (&a.kind, &b.kind) {
+        (TKind::Var(x), TKind::Var(y)) => x == y,
+        (TKind::Int(x), TKind::Int(y)) => x == y,
+        _ => false,
+    }
+}

@@ -1,0 +1,345 @@
+//! Compile-time evaluation: constant values, array sizes, range bounds, and which variables
+//! an expression depends on.
+
+use super::checker::Checker;
+use super::model::{TExpr, TKind, Var};
+use super::print::expr_string;
+use super::types::{Dim, Scalar, Type, Value};
+use crate::diag::{Code, Diagnostic};
+use crate::syntax::ast::{self, BinOp, UnOp};
+use std::collections::HashSet;
+
+/// Why an expression has no compile-time value.
+pub(crate) enum NotConst {
+    /// It depends on this variable (a parameter, state, …).
+    Depends(Var, crate::source::Span),
+    /// Evaluation failed (division by zero, overflow); the message says how.
+    Failed(crate::source::Span, String),
+    /// It has a form the evaluator does not fold (already reported or harmless).
+    Other,
+}
+
+impl Checker<'_, '_> {
+    /// Evaluate a typed expression that may only use constants.
+    pub fn const_eval(&mut self, e: &TExpr) -> Result<Value, NotConst> {
+        let fail = |msg: &str| Err(NotConst::Failed(e.span, msg.to_string()));
+        Ok(match &e.kind {
+            TKind::Int(v) => Value::Int(*v),
+            TKind::Real(v) => Value::Real(*v),
+            TKind::Bool(v) => Value::Bool(*v),
+            TKind::Var(Var::Const(i)) => {
+                self.var_type(Var::Const(*i));
+                match self.decls.const_values.get(*i).cloned().flatten() {
+                    Some(v) => v,
+                    None => return Err(NotConst::Other),
+                }
+            }
+            TKind::Var(v) => return Err(NotConst::Depends(*v, e.span)),
+            TKind::Unary(op, a) => match (op, self.const_eval(a)?) {
+                (UnOp::Neg, Value::Int(v)) => match v.checked_neg() {
+                    Some(n) => Value::Int(n),
+                    None => return fail("integer overflow"),
+                },
+                (UnOp::Neg, Value::Real(v)) => Value::Real(-v),
+                (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
+                _ => return Err(NotConst::Other),
+            },
+            TKind::Binary(op, a, b) => {
+                let (a, b) = (self.const_eval(a)?, self.const_eval(b)?);
+                match binary(*op, &a, &b) {
+                    Ok(v) => v,
+                    Err(msg) => return fail(msg),
+                }
+            }
+            TKind::If(c, a, b) => match self.const_eval(c)? {
+                Value::Bool(true) => self.const_eval(a)?,
+                Value::Bool(false) => self.const_eval(b)?,
+                _ => return Err(NotConst::Other),
+            },
+            TKind::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.const_eval(it)?);
+                }
+                Value::Array(out)
+            }
+            TKind::Index(base, idx) => {
+                let mut v = self.const_eval(base)?;
+                for i in idx {
+                    let k = match self.const_eval(i)? {
+                        Value::Int(k) => k,
+                        _ => return Err(NotConst::Other),
+                    };
+                    v = match v {
+                        Value::Array(items) if k >= 1 && (k as usize) <= items.len() => {
+                            items[k as usize - 1].clone()
+                        }
+                        _ => return fail("index out of range"),
+                    };
+                }
+                v
+            }
+            TKind::Call(b, args) if args.len() == 1 => {
+                let x = self.const_eval(&args[0])?;
+                let Some(x) = x.as_f64() else {
+                    return Err(NotConst::Other);
+                };
+                let r = match b.name() {
+                    "exp" => x.exp(),
+                    "log" => x.ln(),
+                    "sqrt" => x.sqrt(),
+                    "abs" => x.abs(),
+                    "floor" => x.floor(),
+                    "ceil" => x.ceil(),
+                    "round" => x.round(),
+                    _ => return Err(NotConst::Other),
+                };
+                if !r.is_finite() {
+                    return fail("the result is not a finite number");
+                }
+                match (&e.ty.scalar, b.name()) {
+                    (Scalar::Int, _) => Value::Int(r as i64),
+                    _ => Value::Real(r),
+                }
+            }
+            _ => return Err(NotConst::Other),
+        })
+    }
+
+    /// The length of one array dimension written in a type.
+    pub fn size(&mut self, e: &ast::Expr) -> Option<Dim> {
+        let typed = self.expr(e);
+        if typed.ty.is_error() {
+            return None;
+        }
+        if !typed.ty.is_scalar() || !typed.ty.scalar.is_integer() {
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    e.span,
+                    "an array size must be an integer",
+                    format!("this is {}", typed.ty),
+                )
+                .with_optional_help(
+                    matches!(&typed.kind, TKind::Binary(BinOp::Pow, ..))
+                        .then(|| "`^` always gives a real; write `L * L`".to_string()),
+                ),
+            );
+            return None;
+        }
+        match self.const_eval(&typed) {
+            Ok(Value::Int(n)) if n >= 0 => Some(Dim::Fixed(n as u64)),
+            Ok(v) => {
+                self.error(Diagnostic::new(
+                    Code::ConstEval,
+                    e.span,
+                    "an array size must not be negative",
+                    format!("this is {v}"),
+                ));
+                None
+            }
+            Err(NotConst::Failed(span, msg)) => {
+                self.error(Diagnostic::new(
+                    Code::ConstEval,
+                    span,
+                    "cannot evaluate this size",
+                    msg,
+                ));
+                None
+            }
+            Err(_) => match self.static_blocker(&typed) {
+                None => Some(Dim::Data(expr_string(&typed, &|v| self.var_name(v)))),
+                Some((v, span)) => {
+                    self.not_static(v, span, "an array size");
+                    None
+                }
+            },
+        }
+    }
+
+    /// A type annotation → type (sizes evaluated; constraints are checked elsewhere).
+    pub fn type_expr(&mut self, t: &ast::TypeExpr, default: Scalar) -> Type {
+        let _ = default;
+        let scalar = match t.base.name.as_str() {
+            "real" => Scalar::Real,
+            "int" => Scalar::Int,
+            "bool" => Scalar::Bool,
+            "spin" => Scalar::Spin,
+            other => {
+                let help = super::suggest::did_you_mean(other, ["real", "int", "bool", "spin"])
+                    .map(|s| format!("did you mean `{s}`?"));
+                self.error(
+                    Diagnostic::new(
+                        Code::UnknownType,
+                        t.base.span,
+                        format!("unknown type `{other}`"),
+                        "expected `real`, `int`, `bool` or `spin`",
+                    )
+                    .with_optional_help(help),
+                );
+                return Type::ERROR;
+            }
+        };
+        let mut dims = Vec::with_capacity(t.dims.len());
+        for d in &t.dims {
+            match self.size(d) {
+                Some(dim) => dims.push(dim),
+                None => return Type::ERROR,
+            }
+        }
+        Type::array(scalar, dims)
+    }
+
+    /// The first variable that keeps `e` from being known before the model runs (constants,
+    /// data and loop variables are known; parameters, states and species are not).
+    pub fn static_blocker(&mut self, e: &TExpr) -> Option<(Var, crate::source::Span)> {
+        self.vars_in(e)
+            .into_iter()
+            .find(|(v, _)| !matches!(v, Var::Const(_) | Var::Data(_) | Var::Local(_)))
+    }
+
+    /// Report that `v` makes something unknown at compile time.
+    pub fn not_static(&mut self, v: Var, span: crate::source::Span, what: &str) {
+        let kind = match v {
+            Var::Param(_) => "a parameter",
+            Var::State(_) => "a state",
+            Var::Species(_) => "a species",
+            Var::Obs(_) => "an observation",
+            _ => "not a constant",
+        };
+        let name = self.var_name(v);
+        self.error(
+            Diagnostic::new(
+                Code::NotConstant,
+                span,
+                format!("{what} must be known before the model runs"),
+                format!("`{name}` is {kind}"),
+            )
+            .with_help("use a `const`, or a `data` value"),
+        );
+    }
+
+    /// Every declared variable `e` uses, directly or through `let`s. Each comes with the span
+    /// of its use in `e` (for a variable reached through a `let`, the span of that `let`'s use).
+    pub fn vars_in(&mut self, e: &TExpr) -> Vec<(Var, crate::source::Span)> {
+        let mut out = Vec::new();
+        let mut seen_lets = HashSet::new();
+        self.collect_vars(e, &mut out, &mut seen_lets);
+        out
+    }
+
+    fn collect_vars(
+        &mut self,
+        e: &TExpr,
+        out: &mut Vec<(Var, crate::source::Span)>,
+        seen: &mut HashSet<usize>,
+    ) {
+        let mut stack = vec![e];
+        let mut lets = Vec::new();
+        while let Some(e) = stack.pop() {
+            match &e.kind {
+                TKind::Var(Var::Let(i)) => {
+                    if seen.insert(*i) {
+                        lets.push((*i, e.span));
+                    }
+                }
+                TKind::Var(v) | TKind::Grad(_, v) => out.push((*v, e.span)),
+                _ => {}
+            }
+            stack.extend(children(e));
+        }
+        for (i, at) in lets {
+            if let Some(value) = self.decl_value(Var::Let(i)) {
+                let mut inner = Vec::new();
+                self.collect_vars(&value, &mut inner, seen);
+                out.extend(inner.into_iter().map(|(v, _)| (v, at)));
+            }
+        }
+    }
+}
+
+/// Direct sub-expressions.
+pub(crate) fn children(e: &TExpr) -> Vec<&TExpr> {
+    match &e.kind {
+        TKind::Unary(_, a) | TKind::Grad(a, _) => vec![a],
+        TKind::Binary(_, a, b) => vec![a, b],
+        TKind::Call(_, args) | TKind::CallFn(_, args) | TKind::Array(args) => args.iter().collect(),
+        TKind::Index(b, idx) => std::iter::once(&**b).chain(idx.iter()).collect(),
+        TKind::If(c, a, b) => vec![c, a, b],
+        TKind::Reduce { binders, body, .. } => binders
+            .iter()
+            .flat_map(|b| [&b.lo, &b.hi])
+            .chain(std::iter::once(&**body))
+            .collect(),
+        TKind::Differential(super::model::Differential::Noise { index, .. }) => {
+            index.iter().collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, &'static str> {
+    use Value::*;
+    Ok(match (a, b) {
+        (Int(x), Int(y)) => match op {
+            BinOp::Add => Int(x.checked_add(*y).ok_or("integer overflow")?),
+            BinOp::Sub => Int(x.checked_sub(*y).ok_or("integer overflow")?),
+            BinOp::Mul => Int(x.checked_mul(*y).ok_or("integer overflow")?),
+            BinOp::Mod => {
+                if *y == 0 {
+                    return Err("division by zero");
+                }
+                Int(x.rem_euclid(*y))
+            }
+            BinOp::Div => {
+                if *y == 0 {
+                    return Err("division by zero");
+                }
+                Real(*x as f64 / *y as f64)
+            }
+            BinOp::Pow => Real((*x as f64).powf(*y as f64)),
+            _ => return compare(op, *x as f64, *y as f64),
+        },
+        (Bool(x), Bool(y)) => match op {
+            BinOp::And => Bool(*x && *y),
+            BinOp::Or => Bool(*x || *y),
+            BinOp::Eq => Bool(x == y),
+            BinOp::Ne => Bool(x != y),
+            _ => return Err("not a boolean operation"),
+        },
+        _ => {
+            let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
+                return Err("not a numeric operation");
+            };
+            let r = match op {
+                BinOp::Add => x + y,
+                BinOp::Sub => x - y,
+                BinOp::Mul => x * y,
+                BinOp::Div => {
+                    if y == 0.0 {
+                        return Err("division by zero");
+                    }
+                    x / y
+                }
+                BinOp::Pow => x.powf(y),
+                _ => return compare(op, x, y),
+            };
+            if !r.is_finite() {
+                return Err("the result is not a finite number");
+            }
+            Real(r)
+        }
+    })
+}
+
+fn compare(op: BinOp, x: f64, y: f64) -> Result<Value, &'static str> {
+    Ok(Value::Bool(match op {
+        BinOp::Eq => x == y,
+        BinOp::Ne => x != y,
+        BinOp::Lt => x < y,
+        BinOp::Le => x <= y,
+        BinOp::Gt => x > y,
+        BinOp::Ge => x >= y,
+        _ => return Err("not a numeric operation"),
+    }))
+}

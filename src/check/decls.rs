@@ -1,0 +1,807 @@
+//! Declarations: collecting the model's names, then checking each declaration in full
+//! (types, constraints, defaults, initial values, priors).
+
+use super::builtins::{ArgKind, DistKind, Support};
+use super::checker::{Checker, DeclSrc, Sym};
+use super::expr::error_expr;
+use super::model::*;
+use super::suggest::did_you_mean;
+use super::types::{Scalar, Type, Value};
+use crate::diag::{Code, Diagnostic};
+use crate::syntax::ast::{self, StmtKind};
+
+/// What the left side of a `~` (or a declaration with a distribution) is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DistTarget {
+    Param,
+    Data,
+    Obs,
+    State,
+    /// `let J ~ D` inside a jump or event.
+    Draw,
+}
+
+impl<'a> Checker<'_, 'a> {
+    /// First pass: every declared name goes into the symbol table.
+    pub fn collect(&mut self, model: &'a ast::Model) {
+        for stmt in &model.stmts {
+            let doc = &stmt.doc;
+            let span = stmt.span;
+            match &stmt.kind {
+                StmtKind::Const { name, ty, value } => {
+                    let i = self.decls.consts.len();
+                    self.decls
+                        .consts
+                        .push(DeclSrc::new(name, doc, ty.as_ref(), Some(value), span));
+                    self.decls.const_values.push(None);
+                    self.declare(name, Sym::Var(Var::Const(i)));
+                }
+                StmtKind::Param {
+                    name, ty, default, ..
+                } => {
+                    let i = self.decls.params.len();
+                    self.decls.params.push(DeclSrc::new(
+                        name,
+                        doc,
+                        ty.as_ref(),
+                        default.as_ref(),
+                        span,
+                    ));
+                    self.declare(name, Sym::Var(Var::Param(i)));
+                }
+                StmtKind::Data { name, ty } => {
+                    let i = self.decls.data.len();
+                    self.decls
+                        .data
+                        .push(DeclSrc::new(name, doc, Some(ty), None, span));
+                    self.declare(name, Sym::Var(Var::Data(i)));
+                }
+                StmtKind::Obs { name, ty } => {
+                    let i = self.decls.obs.len();
+                    self.decls
+                        .obs
+                        .push(DeclSrc::new(name, doc, Some(ty), None, span));
+                    self.declare(name, Sym::Var(Var::Obs(i)));
+                }
+                StmtKind::State { name, ty, init, .. } => {
+                    let i = self.decls.states.len();
+                    let value = match init {
+                        Some(ast::StateInit::Value(e)) => Some(e),
+                        _ => None,
+                    };
+                    self.decls
+                        .states
+                        .push(DeclSrc::new(name, doc, ty.as_ref(), value, span));
+                    self.declare(name, Sym::Var(Var::State(i)));
+                }
+                StmtKind::Species(items) => {
+                    for item in items {
+                        let i = self.decls.species.len();
+                        self.decls.species.push(DeclSrc::new(
+                            &item.name,
+                            doc,
+                            None,
+                            item.init.as_ref(),
+                            span,
+                        ));
+                        self.declare(&item.name, Sym::Var(Var::Species(i)));
+                    }
+                }
+                StmtKind::Noise(items) => {
+                    for item in items {
+                        let i = self.decls.noises.len();
+                        self.decls.noises.push(DeclSrc::new(
+                            &item.name,
+                            doc,
+                            item.ty.as_ref(),
+                            None,
+                            span,
+                        ));
+                        self.declare(&item.name, Sym::Noise(i));
+                    }
+                }
+                StmtKind::Let {
+                    output,
+                    name,
+                    ty,
+                    value,
+                } => {
+                    let role = if *output {
+                        LetRole::Output
+                    } else {
+                        LetRole::Let
+                    };
+                    self.add_let(name, doc, ty.as_ref(), value, span, role);
+                }
+                StmtKind::Potential { name, value } => {
+                    self.add_let(name, doc, None, value, span, LetRole::Potential);
+                }
+                StmtKind::Energy { name, value } => {
+                    self.add_let(name, doc, None, value, span, LetRole::Energy);
+                }
+                StmtKind::Error { names } => {
+                    for n in names {
+                        if !self.symbols.contains_key(&n.name) {
+                            self.symbols.insert(n.name.clone(), (Sym::Poisoned, n.span));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.check_differential_clashes();
+    }
+
+    fn add_let(
+        &mut self,
+        name: &ast::Ident,
+        doc: &'a Option<String>,
+        ty: Option<&'a ast::TypeExpr>,
+        value: &'a ast::Expr,
+        span: crate::source::Span,
+        role: LetRole,
+    ) {
+        let i = self.decls.lets.len();
+        self.decls
+            .lets
+            .push(DeclSrc::new(name, doc, ty, Some(value), span));
+        self.decls.let_roles.push(role);
+        self.declare(name, Sym::Var(Var::Let(i)));
+    }
+
+    /// A value named `dW` next to a noise `W` would make `dW` ambiguous.
+    fn check_differential_clashes(&mut self) {
+        let mut clashes = Vec::new();
+        for (name, &(sym, span)) in &self.symbols {
+            let Sym::Noise(_) = sym else { continue };
+            let d = format!("d{name}");
+            if let Some(&(other, other_span)) = self.symbols.get(&d)
+                && !matches!(other, Sym::Poisoned)
+            {
+                clashes.push((d, other_span, name.clone(), span));
+            }
+        }
+        clashes.sort_by_key(|c| c.1.start);
+        for (d, span, noise, noise_span) in clashes {
+            self.error(
+                Diagnostic::new(
+                    Code::DifferentialClash,
+                    span,
+                    format!("`{d}` clashes with the differential of noise `{noise}`"),
+                    "this name",
+                )
+                .with_label(noise_span, format!("noise `{noise}` declared here"))
+                .with_help(format!(
+                    "rename `{d}`; in equations `{d}` means the noise increment"
+                )),
+            );
+        }
+    }
+
+    /// Type and evaluate a `const`.
+    pub fn resolve_const(&mut self, i: usize) -> Type {
+        let d = &self.decls.consts[i];
+        let (ann, value) = (d.ty, d.value.expect("a const has a value"));
+        let name = d.name.name.clone();
+        let typed = self.expr(value);
+        let ty = match ann {
+            Some(a) => {
+                let t = self.type_expr(a, Scalar::Real);
+                self.check_fits(&typed, &t, &format!("the value of `{name}`"));
+                t
+            }
+            None => typed.ty.clone(),
+        };
+        let v = if typed.ty.is_error() {
+            None
+        } else {
+            match self.const_eval(&typed) {
+                Ok(v) => Some(match (&v, ty.scalar) {
+                    (Value::Int(n), Scalar::Real) => Value::Real(*n as f64),
+                    _ => v,
+                }),
+                Err(super::consteval::NotConst::Depends(v, span)) => {
+                    self.not_static(v, span, &format!("the value of const `{name}`"));
+                    None
+                }
+                Err(super::consteval::NotConst::Failed(span, msg)) => {
+                    self.error(Diagnostic::new(
+                        Code::ConstEval,
+                        span,
+                        format!("cannot evaluate const `{name}`"),
+                        msg,
+                    ));
+                    None
+                }
+                Err(super::consteval::NotConst::Other) => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::NotConstant,
+                            typed.span,
+                            format!("const `{name}` cannot be evaluated at compile time"),
+                            "not a constant expression",
+                        )
+                        .with_help("use `let` for values computed while the model runs"),
+                    );
+                    None
+                }
+            }
+        };
+        self.decls.const_values[i] = v;
+        self.decls.consts[i].typed_value = Some(typed);
+        if self.decls.const_values[i].is_none() {
+            Type::ERROR
+        } else {
+            ty
+        }
+    }
+
+    /// `<lower=…, upper=…>` of a declaration of type `ty`.
+    pub fn bounds(&mut self, ann: Option<&ast::TypeExpr>, ty: &Type) -> Bounds {
+        let mut bounds = Bounds::default();
+        let Some(ann) = ann else { return bounds };
+        for c in &ann.constraints {
+            let value = self.expr(&c.value);
+            if !ty.is_error() && !matches!(ty.scalar, Scalar::Real | Scalar::Int) {
+                self.error(Diagnostic::new(
+                    Code::BadConstraint,
+                    c.name.span,
+                    format!("a `{}` cannot have bounds", ty.scalar.name()),
+                    "only `real` and `int` values can be bounded",
+                ));
+                return Bounds::default();
+            }
+            self.expect_scalar_number(&value, "a bound");
+            let slot = match c.name.name.as_str() {
+                "lower" => &mut bounds.lower,
+                "upper" => &mut bounds.upper,
+                other => {
+                    let help = did_you_mean(other, ["lower", "upper"])
+                        .map(|s| format!("did you mean `{s}`?"));
+                    self.error(
+                        Diagnostic::new(
+                            Code::BadConstraint,
+                            c.name.span,
+                            format!("unknown constraint `{other}`"),
+                            "expected `lower` or `upper`",
+                        )
+                        .with_optional_help(help),
+                    );
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                self.error(Diagnostic::new(
+                    Code::BadConstraint,
+                    c.name.span,
+                    format!("`{}` is given twice", c.name.name),
+                    "second bound of this kind",
+                ));
+                continue;
+            }
+            *slot = Some(value);
+        }
+        if let (Some(lo), Some(hi)) = (&bounds.lower, &bounds.upper) {
+            let (lo, hi) = (lo.clone(), hi.clone());
+            if let (Ok(a), Ok(b)) = (self.const_eval(&lo), self.const_eval(&hi))
+                && let (Some(a), Some(b)) = (a.as_f64(), b.as_f64())
+                && a >= b
+            {
+                self.error(Diagnostic::new(
+                    Code::BadConstraint,
+                    lo.span.to(hi.span),
+                    "the lower bound is not below the upper bound",
+                    format!("lower = {a}, upper = {b}"),
+                ));
+            }
+        }
+        bounds
+    }
+
+    /// Report a constant value outside constant bounds.
+    fn check_within(&mut self, value: &TExpr, bounds: &Bounds, what: &str) {
+        let Ok(v) = self.const_eval(value) else {
+            return;
+        };
+        let Some(v) = v.as_f64() else { return };
+        for (bound, is_lower) in [(&bounds.lower, true), (&bounds.upper, false)] {
+            let Some(b) = bound else { continue };
+            let b = b.clone();
+            let Ok(bv) = self.const_eval(&b) else {
+                continue;
+            };
+            let Some(bv) = bv.as_f64() else { continue };
+            if (is_lower && v < bv) || (!is_lower && v > bv) {
+                self.error(
+                    Diagnostic::new(
+                        Code::BadConstraint,
+                        value.span,
+                        format!("{what} {v} is outside its bounds"),
+                        format!(
+                            "must be {} {bv}",
+                            if is_lower { "at least" } else { "at most" }
+                        ),
+                    )
+                    .with_label(b.span, "bound declared here"),
+                );
+            }
+        }
+    }
+
+    /// Check a distribution used for `target` (a declared value of type `ty`, or a fresh draw).
+    pub fn dist_call(
+        &mut self,
+        d: &ast::Distribution,
+        target: DistTarget,
+        ty: Option<&Type>,
+        target_name: &str,
+    ) -> Option<DistCall> {
+        let args: Vec<TExpr> = d.args.iter().map(|a| self.expr(a)).collect();
+        let name = &d.name.name.name;
+        let kind = match (&d.name.module, DistKind::lookup(name)) {
+            (None, Some(k)) => k,
+            _ => {
+                let help = did_you_mean(name, DistKind::ALL.iter().map(|k| k.name()))
+                    .map(|s| format!("did you mean `{s}`?"));
+                self.error(
+                    Diagnostic::new(
+                        Code::UnknownDistribution,
+                        d.name.span,
+                        format!("unknown distribution `{}`", name),
+                        "not a built-in distribution",
+                    )
+                    .with_optional_help(help),
+                );
+                return None;
+            }
+        };
+        let params = kind.params();
+        if args.len() != params.len() {
+            let names: Vec<&str> = params.iter().map(|p| p.0).collect();
+            self.error(Diagnostic::new(
+                Code::Arity,
+                d.span,
+                format!(
+                    "`{}` takes {} argument{} ({}), but {} {} given",
+                    kind.name(),
+                    params.len(),
+                    if params.len() == 1 { "" } else { "s" },
+                    names.join(", "),
+                    args.len(),
+                    if args.len() == 1 { "is" } else { "are" }
+                ),
+                "wrong number of arguments",
+            ));
+            return None;
+        }
+        if args.iter().any(|a| a.ty.is_error()) || ty.is_some_and(Type::is_error) {
+            return None;
+        }
+        // The variate's shape: the target's, or for a draw the arguments' broadcast shape.
+        let support = kind.support();
+        let k_len = args
+            .iter()
+            .zip(params)
+            .find(|(_, (_, k))| *k == ArgKind::Vector)
+            .and_then(|(a, _)| a.ty.dims.first().cloned());
+        let mut ok = true;
+        for (arg, &(pname, pkind)) in args.iter().zip(params) {
+            let bad = |c: &mut Self, expected: String| {
+                c.error(
+                    Diagnostic::new(
+                        Code::BadDistributionArg,
+                        arg.span,
+                        format!("argument `{pname}` of `{}` must be {expected}", kind.name()),
+                        format!("this is {}", arg.ty),
+                    )
+                    .with_optional_help(
+                        (!arg.ty.is_scalar() && !support.is_multivariate()).then(|| {
+                            format!("an array argument must have the shape of `{target_name}`")
+                        }),
+                    ),
+                );
+            };
+            let vectorised_ok = |dims: &Vec<super::types::Dim>| {
+                dims.is_empty()
+                    || ty.is_some_and(|t| &t.dims == dims && !support.is_multivariate())
+                    || (target == DistTarget::Draw && ty.is_none())
+            };
+            match pkind {
+                ArgKind::Real => {
+                    if !arg.ty.scalar.is_numeric() || !vectorised_ok(&arg.ty.dims) {
+                        bad(self, "a real number".to_string());
+                        ok = false;
+                    }
+                }
+                ArgKind::Int => {
+                    if !arg.ty.scalar.is_integer() || !vectorised_ok(&arg.ty.dims) {
+                        bad(self, "an integer".to_string());
+                        ok = false;
+                    }
+                }
+                ArgKind::Vector => {
+                    if !arg.ty.scalar.is_numeric() || arg.ty.rank() != 1 {
+                        bad(self, "a vector (`real[K]`)".to_string());
+                        ok = false;
+                    }
+                }
+                ArgKind::Matrix => {
+                    let square = arg.ty.rank() == 2
+                        && Some(&arg.ty.dims[0]) == k_len.as_ref()
+                        && arg.ty.dims[1] == arg.ty.dims[0];
+                    if !arg.ty.scalar.is_numeric() || !square {
+                        let k = k_len.as_ref().map_or("K".to_string(), |k| k.to_string());
+                        bad(self, format!("a {k}×{k} matrix"));
+                        ok = false;
+                    }
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        if let Some(ty) = ty {
+            self.check_support(kind, support, ty, target, target_name, d, k_len.as_ref())?;
+        }
+        Some(DistCall {
+            dist: kind,
+            args,
+            span: d.span,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_support(
+        &mut self,
+        kind: DistKind,
+        support: Support,
+        ty: &Type,
+        target: DistTarget,
+        target_name: &str,
+        d: &ast::Distribution,
+        k_len: Option<&super::types::Dim>,
+    ) -> Option<()> {
+        let problem = if support.is_multivariate() {
+            (ty.scalar != Scalar::Real || ty.dims.last() != k_len).then(|| {
+                let k = k_len.map_or("K".to_string(), |k| k.to_string());
+                format!("`{}` draws vectors of length {k}", kind.name())
+            })
+        } else if support.is_discrete() {
+            (!ty.scalar.is_integer())
+                .then(|| format!("`{}` puts mass on {}", kind.name(), support.describe()))
+        } else {
+            let int_data = target == DistTarget::Data && ty.scalar == Scalar::Int;
+            (ty.scalar != Scalar::Real && !int_data).then(|| {
+                format!(
+                    "`{}` is a distribution over {}",
+                    kind.name(),
+                    support.describe()
+                )
+            })
+        };
+        let Some(problem) = problem else {
+            return Some(());
+        };
+        self.error(
+            Diagnostic::new(
+                Code::Support,
+                d.span,
+                format!("`{target_name}` does not fit `{}`", kind.name()),
+                problem,
+            )
+            .with_help(format!("`{target_name}` is {ty}")),
+        );
+        None
+    }
+
+    /// The type of a fresh draw `let J ~ D(args)`.
+    pub fn variate_type(call: &DistCall) -> Type {
+        let support = call.dist.support();
+        if support.is_multivariate() {
+            let k = call.args[0].ty.dims.first().cloned();
+            return Type::array(Scalar::Real, k.into_iter().collect());
+        }
+        let dims = call
+            .args
+            .iter()
+            .find(|a| {
+                !a.ty.is_scalar() && call.dist.params().iter().all(|p| p.1 != ArgKind::Vector)
+            })
+            .map(|a| a.ty.dims.clone())
+            .unwrap_or_default();
+        Type::array(
+            if support.is_discrete() {
+                Scalar::Int
+            } else {
+                Scalar::Real
+            },
+            dims,
+        )
+    }
+
+    /// Second pass over declarations: everything typed and checked, in declaration order.
+    pub fn finish_decls(&mut self, model: &'a ast::Model) -> FinishedDecls {
+        let mut out = FinishedDecls::default();
+        for i in 0..self.decls.consts.len() {
+            let ty = self.var_type(Var::Const(i));
+            let d = &self.decls.consts[i];
+            out.consts.push(Const {
+                name: d.name.name.clone(),
+                ty,
+                value: self.decls.const_values[i].clone().unwrap_or(Value::Int(0)),
+                span: d.span,
+            });
+        }
+        let mut param_priors: Vec<Option<DistCall>> = vec![None; self.decls.params.len()];
+        let mut state_random: Vec<Option<DistCall>> = vec![None; self.decls.states.len()];
+        // Priors and random initial values come from the statements themselves.
+        let (mut p, mut s) = (0, 0);
+        for stmt in &model.stmts {
+            match &stmt.kind {
+                StmtKind::Param { name, prior, .. } => {
+                    if let Some(prior) = prior {
+                        let ty = self.var_type(Var::Param(p));
+                        param_priors[p] =
+                            self.dist_call(prior, DistTarget::Param, Some(&ty), &name.name);
+                    }
+                    p += 1;
+                }
+                StmtKind::State { name, init, .. } => {
+                    if let Some(ast::StateInit::Random(dist)) = init {
+                        let ty = self.var_type(Var::State(s));
+                        state_random[s] =
+                            self.dist_call(dist, DistTarget::State, Some(&ty), &name.name);
+                    }
+                    s += 1;
+                }
+                _ => {}
+            }
+        }
+        for (i, prior) in param_priors.into_iter().enumerate() {
+            let ty = self.var_type(Var::Param(i));
+            let ann = self.decls.params[i].ty;
+            let bounds = self.bounds(ann, &ty);
+            let name = self.decls.params[i].name.name.clone();
+            let default = self.decl_value(Var::Param(i));
+            if let Some(v) = &default {
+                self.check_fits(v, &ty, &format!("the default of `{name}`"));
+                self.check_within(v, &bounds, &format!("the default of `{name}`"));
+            }
+            if !ty.is_error() && !matches!(ty.scalar, Scalar::Real | Scalar::Int) {
+                let span = self.decls.params[i].name.span;
+                self.error(Diagnostic::new(
+                    Code::TypeMismatch,
+                    span,
+                    format!("parameter `{name}` must be `real` or `int`"),
+                    format!("this is {ty}"),
+                ));
+            }
+            let d = &self.decls.params[i];
+            out.params.push(Param {
+                name,
+                doc: d.doc.map(str::to_string),
+                ty,
+                bounds,
+                default,
+                prior,
+                span: d.span,
+            });
+        }
+        for (i, random) in state_random.into_iter().enumerate() {
+            out.states.push(self.finish_state(model, i, random));
+        }
+        for (which, list) in [(0, self.decls.data.len()), (1, self.decls.obs.len())] {
+            for i in 0..list {
+                let v = if which == 0 {
+                    Var::Data(i)
+                } else {
+                    Var::Obs(i)
+                };
+                let ty = self.var_type(v);
+                let d = self.decl(v).expect("declared");
+                let (ann, name, doc, span) =
+                    (d.ty, d.name.name.clone(), d.doc.map(str::to_string), d.span);
+                let bounds = self.bounds(ann, &ty);
+                let decl = DataDecl {
+                    name,
+                    doc,
+                    ty,
+                    bounds,
+                    span,
+                };
+                if which == 0 {
+                    out.data.push(decl);
+                } else {
+                    out.obs.push(decl);
+                }
+            }
+        }
+        for i in 0..self.decls.species.len() {
+            let init = match self.decl_value(Var::Species(i)) {
+                Some(v) => {
+                    self.check_species_init(&v, i);
+                    v
+                }
+                None => {
+                    super::expr::texpr(TKind::Int(0), Type::INT, self.decls.species[i].name.span)
+                }
+            };
+            let d = &self.decls.species[i];
+            out.species.push(Species {
+                name: d.name.name.clone(),
+                doc: d.doc.map(str::to_string),
+                init,
+                span: d.span,
+            });
+        }
+        for i in 0..self.decls.noises.len() {
+            let ty = self.noise_type(i);
+            let d = &self.decls.noises[i];
+            out.noises.push(Noise {
+                name: d.name.name.clone(),
+                ty,
+                implicit: self.decls.implicit_noise == Some(i),
+                span: d.span,
+            });
+        }
+        for i in 0..self.decls.lets.len() {
+            let ty = self.var_type(Var::Let(i));
+            let value = self
+                .decl_value(Var::Let(i))
+                .unwrap_or_else(|| error_expr(self.decls.lets[i].span));
+            let role = self.decls.let_roles[i];
+            let name = self.decls.lets[i].name.name.clone();
+            if self.decls.lets[i].ty.is_some() {
+                self.check_fits(&value, &ty, &format!("the value of `{name}`"));
+            }
+            if matches!(role, LetRole::Potential | LetRole::Energy) {
+                let what = if role == LetRole::Potential {
+                    "a potential"
+                } else {
+                    "an energy"
+                };
+                self.expect_scalar_number(&value, what);
+            }
+            let d = &self.decls.lets[i];
+            out.lets.push(Let {
+                name,
+                doc: d.doc.map(str::to_string),
+                role,
+                value,
+                span: d.span,
+            });
+        }
+        out
+    }
+
+    fn finish_state(&mut self, model: &ast::Model, i: usize, random: Option<DistCall>) -> State {
+        let ty = self.var_type(Var::State(i));
+        let ann = self.decls.states[i].ty;
+        let bounds = self.bounds(ann, &ty);
+        let name = self.decls.states[i].name.name.clone();
+        let span = self.decls.states[i].span;
+        let boundary_ident = model.stmts.iter().find_map(|s| match &s.kind {
+            StmtKind::State {
+                name: n, boundary, ..
+            } if n.span == self.decls.states[i].name.span => boundary.as_ref(),
+            _ => None,
+        });
+        let boundary = boundary_ident.and_then(|b| self.boundary(b, &bounds, &ty));
+        let value = self.decl_value(Var::State(i));
+        let is_random = model.stmts.iter().any(|s| {
+            matches!(&s.kind, StmtKind::State { name: n, init: Some(ast::StateInit::Random(_)), .. }
+                if n.span == self.decls.states[i].name.span)
+        });
+        let init = match (value, random) {
+            (Some(v), _) => {
+                self.check_fits(&v, &ty, &format!("the initial value of `{name}`"));
+                self.check_within(&v, &bounds, &format!("the initial value of `{name}`"));
+                StateInit::Value(v)
+            }
+            (None, Some(d)) => StateInit::Random(d),
+            (None, None) if ty.scalar == Scalar::Spin => StateInit::UniformSpin,
+            (None, None) => {
+                if !is_random && !ty.is_error() {
+                    let name_span = self.decls.states[i].name.span;
+                    self.error(
+                        Diagnostic::new(
+                            Code::NoInitialValue,
+                            name_span,
+                            format!("state `{name}` has no initial value"),
+                            "needs `= value` or `~ distribution`",
+                        )
+                        .with_help(format!("for example `state {name} = 0`")),
+                    );
+                }
+                StateInit::Value(error_expr(span))
+            }
+        };
+        State {
+            name,
+            doc: self.decls.states[i].doc.map(str::to_string),
+            ty,
+            bounds,
+            boundary,
+            init,
+            span,
+        }
+    }
+
+    fn boundary(&mut self, b: &ast::Ident, bounds: &Bounds, ty: &Type) -> Option<Boundary> {
+        if b.name != "reflect" {
+            let help = did_you_mean(&b.name, ["reflect"]).map(|s| format!("did you mean `{s}`?"));
+            self.error(
+                Diagnostic::new(
+                    Code::BadBoundary,
+                    b.span,
+                    format!("unknown boundary `{}`", b.name),
+                    "expected `reflect`",
+                )
+                .with_optional_help(help),
+            );
+            return None;
+        }
+        if bounds.lower.is_none() && bounds.upper.is_none() {
+            self.error(
+                Diagnostic::new(
+                    Code::BadBoundary,
+                    b.span,
+                    "`reflect` needs a bound to reflect at",
+                    "no `lower` or `upper` on this state",
+                )
+                .with_help("declare the bound in the type: `state x: real<lower=0> reflect = 1`"),
+            );
+            return None;
+        }
+        if ty.scalar != Scalar::Real && !ty.is_error() {
+            self.error(Diagnostic::new(
+                Code::BadBoundary,
+                b.span,
+                "only continuous (`real`) states can reflect",
+                format!("this state is {ty}"),
+            ));
+            return None;
+        }
+        Some(Boundary::Reflect)
+    }
+
+    fn check_species_init(&mut self, v: &TExpr, i: usize) {
+        let name = self.decls.species[i].name.name.clone();
+        if v.ty.is_error() {
+            return;
+        }
+        let bad = |c: &mut Self, label: String| {
+            c.error(
+                Diagnostic::new(
+                    Code::BadSpeciesInit,
+                    v.span,
+                    format!("species `{name}` must start at a non-negative whole number"),
+                    label,
+                )
+                .with_help("species are copy numbers: 0, 1, 2, …"),
+            );
+        };
+        if !v.ty.is_scalar() || !v.ty.scalar.is_integer() {
+            bad(self, format!("this is {}", v.ty));
+            return;
+        }
+        if let Ok(Value::Int(n)) = self.const_eval(v)
+            && n < 0
+        {
+            bad(self, format!("this is {n}"));
+        }
+    }
+}
+
+/// The declarations of a model, checked.
+#[derive(Default)]
+pub(crate) struct FinishedDecls {
+    pub consts: Vec<Const>,
+    pub params: Vec<Param>,
+    pub data: Vec<DataDecl>,
+    pub obs: Vec<DataDecl>,
+    pub states: Vec<State>,
+    pub species: Vec<Species>,
+    pub noises: Vec<Noise>,
+    pub lets: Vec<Let>,
+}

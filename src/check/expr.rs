@@ -1,0 +1,1051 @@
+//! Typing expressions: names → variables, operators → result types with shape checks,
+//! calls → built-ins or user functions, and differentials inside equations.
+
+use super::builtins::{Builtin, DistKind, Signature};
+use super::checker::{Checker, Sym};
+use super::model::*;
+use super::suggest::did_you_mean;
+use super::types::{Dim, Scalar, Type, Value, arithmetic, broadcast};
+use crate::diag::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::{self, BinOp, ExprKind, UnOp};
+
+pub(crate) fn texpr(kind: TKind, ty: Type, span: Span) -> TExpr {
+    TExpr { kind, ty, span }
+}
+
+pub(crate) fn error_expr(span: Span) -> TExpr {
+    texpr(TKind::Error, Type::ERROR, span)
+}
+
+impl Checker<'_, '_> {
+    pub fn expr(&mut self, e: &ast::Expr) -> TExpr {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Int(v) => texpr(TKind::Int(*v), Type::INT, span),
+            ExprKind::Real(v) => texpr(TKind::Real(*v), Type::REAL, span),
+            ExprKind::Bool(v) => texpr(TKind::Bool(*v), Type::BOOL, span),
+            ExprKind::Name(id) => self.name(id),
+            ExprKind::Unary { op, operand } => self.unary(*op, operand, span),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, span),
+            ExprKind::Call { func, args } => self.call(func, args, span),
+            ExprKind::Index { base, indices } => {
+                let base = self.expr(base);
+                self.index(base, indices, span)
+            }
+            ExprKind::Array(items) => self.array(items, span),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => self.conditional(cond, then, otherwise, span),
+            ExprKind::Reduce { op, binders, body } => self.reduce(op, binders, body, span),
+            ExprKind::Error => error_expr(span),
+        }
+    }
+
+    /// A scalar of a numeric type, or report what it is instead.
+    pub fn expect_scalar_number(&mut self, e: &TExpr, what: &str) -> bool {
+        if e.ty.is_error() {
+            return false;
+        }
+        if !e.ty.scalar.is_numeric() {
+            self.error(Diagnostic::new(
+                Code::TypeMismatch,
+                e.span,
+                format!("{what} must be a number"),
+                format!("this is {}", e.ty),
+            ));
+            return false;
+        }
+        if !e.ty.is_scalar() {
+            self.error(Diagnostic::new(
+                Code::ShapeMismatch,
+                e.span,
+                format!("{what} must be a single number"),
+                format!("this is an array: {}", e.ty),
+            ));
+            return false;
+        }
+        true
+    }
+
+    pub fn expect_bool(&mut self, e: &TExpr, what: &str) {
+        if e.ty.is_error() {
+            return;
+        }
+        if e.ty.scalar != Scalar::Bool || !e.ty.is_scalar() {
+            let help = matches!(&e.kind, TKind::Var(_) | TKind::Int(_) | TKind::Real(_))
+                .then(|| "compare it with something: `x > 0`".to_string());
+            self.error(
+                Diagnostic::new(
+                    Code::NotBool,
+                    e.span,
+                    format!("{what} must be a `bool`"),
+                    format!("this is {}", e.ty),
+                )
+                .with_optional_help(help),
+            );
+        }
+    }
+
+    fn name(&mut self, id: &ast::Ident) -> TExpr {
+        let span = id.span;
+        let name = id.name.as_str();
+        if let Some(local) = self.lookup_local(name) {
+            let ty = self.locals[local].ty.clone();
+            self.used.insert(Var::Local(local));
+            return texpr(TKind::Var(Var::Local(local)), ty, span);
+        }
+        if !self.in_function {
+            match self.symbols.get(name).map(|&(s, _)| s) {
+                Some(Sym::Var(v)) => {
+                    self.used.insert(v);
+                    let ty = self.var_type(v);
+                    return texpr(TKind::Var(v), ty, span);
+                }
+                Some(Sym::Poisoned) => return error_expr(span),
+                Some(Sym::Noise(_)) => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::DifferentialOutsideEquation,
+                            span,
+                            format!("`{name}` is a noise, not a value"),
+                            "a Wiener process has no value to use here",
+                        )
+                        .with_help(format!("use its differential `d{name}` in an equation")),
+                    );
+                    return error_expr(span);
+                }
+                None => {}
+            }
+        }
+        match name {
+            "t" if !self.in_function => return texpr(TKind::Time, Type::REAL, span),
+            "pi" => return texpr(TKind::Real(std::f64::consts::PI), Type::REAL, span),
+            _ => {}
+        }
+        if let Some(d) = self.differential(id) {
+            return d;
+        }
+        self.unknown_name(id);
+        error_expr(span)
+    }
+
+    fn unknown_name(&mut self, id: &ast::Ident) {
+        let name = id.name.as_str();
+        let mut candidates = self.visible_names();
+        if self.differentials {
+            candidates.push("dt".to_string());
+            candidates.extend(
+                self.symbols
+                    .iter()
+                    .filter(|(_, (s, _))| matches!(s, Sym::Noise(_)))
+                    .map(|(n, _)| format!("d{n}")),
+            );
+        }
+        let help = did_you_mean(name, candidates.iter().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| {
+                (self.in_function && !self.symbols.contains_key(name)).then(|| {
+                    "functions see only their own parameters; pass the value as an argument"
+                        .to_string()
+                })
+            });
+        let label = if self.in_function {
+            "not a parameter of this function"
+        } else {
+            "not declared in this model"
+        };
+        self.error(
+            Diagnostic::new(
+                Code::UnknownName,
+                id.span,
+                format!("unknown name `{name}`"),
+                label,
+            )
+            .with_optional_help(help),
+        );
+    }
+
+    /// `dt`, `dW`: resolve a differential, or report it outside an equation.
+    fn differential(&mut self, id: &ast::Ident) -> Option<TExpr> {
+        let name = id.name.as_str();
+        let rest = name.strip_prefix('d')?;
+        let noise = if rest == "t" {
+            None
+        } else {
+            match self.symbols.get(rest).map(|&(s, _)| s) {
+                Some(Sym::Noise(i)) => Some(i),
+                None if rest == "W" && !self.in_function => {
+                    if !self.differentials {
+                        // An implicit noise exists only through equations.
+                        return self.outside_equation(id);
+                    }
+                    Some(self.implicit_noise(id.span))
+                }
+                _ => {
+                    let looks_like_noise = rest.starts_with(|c: char| c.is_uppercase())
+                        && self.differentials
+                        && !self.symbols.contains_key(rest);
+                    if looks_like_noise {
+                        self.error(
+                            Diagnostic::new(
+                                Code::UnknownNoise,
+                                id.span,
+                                format!("unknown noise `{rest}`"),
+                                format!("`{name}` would be the differential of a noise `{rest}`"),
+                            )
+                            .with_help(format!(
+                                "declare it with `noise {rest}`; only a lone `dW` is declared implicitly"
+                            )),
+                        );
+                        return Some(error_expr(id.span));
+                    }
+                    return None;
+                }
+            }
+        };
+        if !self.differentials {
+            return self.outside_equation(id);
+        }
+        let ty = match noise {
+            None => Type::REAL,
+            Some(i) => {
+                self.used_noises.insert(i);
+                self.noise_type(i)
+            }
+        };
+        let diff = match noise {
+            None => Differential::Time,
+            Some(noise) => Differential::Noise {
+                noise,
+                index: Vec::new(),
+            },
+        };
+        Some(texpr(TKind::Differential(diff), ty, id.span))
+    }
+
+    fn outside_equation(&mut self, id: &ast::Ident) -> Option<TExpr> {
+        self.error(
+            Diagnostic::new(
+                Code::DifferentialOutsideEquation,
+                id.span,
+                format!("`{}` can only appear in an equation", id.name),
+                "a differential is not a value",
+            )
+            .with_help("differentials belong on the right of `dx = … dt + … dW`"),
+        );
+        Some(error_expr(id.span))
+    }
+
+    pub fn noise_type(&mut self, i: usize) -> Type {
+        let Some(d) = self.decls.noises.get(i) else {
+            return Type::REAL;
+        };
+        match d.ty {
+            None => Type::REAL,
+            Some(_) => {
+                let t = self.var_type_noise(i);
+                t.with_scalar(Scalar::Real)
+            }
+        }
+    }
+
+    fn var_type_noise(&mut self, i: usize) -> Type {
+        if let super::checker::Lazy::Done(t) = &self.decls.noises[i].resolved {
+            return t.clone();
+        }
+        let ann = self.decls.noises[i].ty.expect("annotated noise");
+        let t = self.type_expr(ann, Scalar::Real);
+        let t = if !t.is_error() && t.scalar != Scalar::Real {
+            self.error(Diagnostic::new(
+                Code::TypeMismatch,
+                ann.span,
+                "a noise is real-valued",
+                format!("this is {t}"),
+            ));
+            Type::ERROR
+        } else {
+            t
+        };
+        self.decls.noises[i].resolved = super::checker::Lazy::Done(t.clone());
+        t
+    }
+
+    fn unary(&mut self, op: UnOp, operand: &ast::Expr, span: Span) -> TExpr {
+        let a = self.expr(operand);
+        if a.ty.is_error() {
+            return texpr(TKind::Unary(op, Box::new(a)), Type::ERROR, span);
+        }
+        let ty = match op {
+            UnOp::Neg => {
+                if !a.ty.scalar.is_numeric() {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            span,
+                            "cannot negate a `bool`",
+                            format!("this is {}", a.ty),
+                        )
+                        .with_help("for logical negation use `!`"),
+                    );
+                    Type::ERROR
+                } else {
+                    a.ty.clone()
+                }
+            }
+            UnOp::Not => {
+                if a.ty.scalar != Scalar::Bool {
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            span,
+                            "`!` needs a `bool`",
+                            format!("this is {}", a.ty),
+                        )
+                        .with_help("for a negative number use `-`"),
+                    );
+                    Type::ERROR
+                } else {
+                    a.ty.clone()
+                }
+            }
+        };
+        // Fold negative literals so `-1` is a literal.
+        match (&a.kind, op) {
+            (TKind::Int(v), UnOp::Neg) if *v != i64::MIN => texpr(TKind::Int(-v), ty, span),
+            (TKind::Real(v), UnOp::Neg) => texpr(TKind::Real(-v), ty, span),
+            _ => texpr(TKind::Unary(op, Box::new(a)), ty, span),
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> TExpr {
+        let a = self.expr(lhs);
+        let b = self.expr(rhs);
+        if op == BinOp::Juxtapose && !matches!(b.kind, TKind::Differential(_) | TKind::Error) {
+            self.error(
+                Diagnostic::new(
+                    Code::NotADifferential,
+                    rhs.span,
+                    format!("`{}` is not a differential", differential_text(rhs)),
+                    "only `dt` and noise differentials like `dW` may follow a term without `*`",
+                )
+                .with_help("write the multiplication explicitly with `*`"),
+            );
+            return error_expr(span);
+        }
+        let op = if op == BinOp::Juxtapose {
+            BinOp::Mul
+        } else {
+            op
+        };
+        if a.ty.is_error() || b.ty.is_error() {
+            return texpr(
+                TKind::Binary(op, Box::new(a), Box::new(b)),
+                Type::ERROR,
+                span,
+            );
+        }
+        let Some(dims) = broadcast(&a.ty.dims, &b.ty.dims) else {
+            self.error(
+                Diagnostic::new(
+                    Code::ShapeMismatch,
+                    span,
+                    format!("`{}` needs operands of the same shape", op.as_str()),
+                    format!("{} {} {}", a.ty, op.as_str(), b.ty),
+                )
+                .with_label(a.span, format!("this is {}", a.ty))
+                .with_label(b.span, format!("this is {}", b.ty))
+                .with_help(
+                    "element-wise operations need equal shapes; a scalar combines with any array",
+                ),
+            );
+            return texpr(
+                TKind::Binary(op, Box::new(a), Box::new(b)),
+                Type::ERROR,
+                span,
+            );
+        };
+        let (sa, sb) = (a.ty.scalar, b.ty.scalar);
+        let scalar = if op.is_logical() {
+            if sa != Scalar::Bool || sb != Scalar::Bool {
+                let bad = if sa != Scalar::Bool { &a } else { &b };
+                let (bad_span, bad_ty) = (bad.span, bad.ty.clone());
+                self.error(Diagnostic::new(
+                    Code::TypeMismatch,
+                    bad_span,
+                    format!("`{}` needs `bool` operands", op.as_str()),
+                    format!("this is {bad_ty}"),
+                ));
+                return error_expr(span);
+            }
+            Scalar::Bool
+        } else if matches!(op, BinOp::Eq | BinOp::Ne) && sa == Scalar::Bool && sb == Scalar::Bool {
+            Scalar::Bool
+        } else {
+            if arithmetic(sa, sb).is_none() {
+                let bad = if sa == Scalar::Bool { &a } else { &b };
+                let (bad_span, bad_ty) = (bad.span, bad.ty.clone());
+                self.error(Diagnostic::new(
+                    Code::TypeMismatch,
+                    bad_span,
+                    format!("`{}` needs numbers", op.as_str()),
+                    format!("this is {bad_ty}"),
+                ));
+                return error_expr(span);
+            }
+            match op {
+                _ if op.is_comparison() => Scalar::Bool,
+                BinOp::Div | BinOp::Pow => Scalar::Real,
+                BinOp::Mod => {
+                    if !sa.is_integer() || !sb.is_integer() {
+                        let bad = if !sa.is_integer() { &a } else { &b };
+                        let (bad_span, bad_ty) = (bad.span, bad.ty.clone());
+                        self.error(Diagnostic::new(
+                            Code::TypeMismatch,
+                            bad_span,
+                            "`%` needs integers",
+                            format!("this is {bad_ty}"),
+                        ));
+                        return error_expr(span);
+                    }
+                    Scalar::Int
+                }
+                _ => arithmetic(sa, sb).unwrap_or(Scalar::Error),
+            }
+        };
+        texpr(
+            TKind::Binary(op, Box::new(a), Box::new(b)),
+            Type::array(scalar, dims),
+            span,
+        )
+    }
+
+    pub fn index(&mut self, base: TExpr, indices: &[ast::Expr], span: Span) -> TExpr {
+        let idx: Vec<TExpr> = indices.iter().map(|i| self.expr(i)).collect();
+        if base.ty.is_error() {
+            return error_expr(span);
+        }
+        if idx.len() > base.ty.rank() {
+            let what = describe_indexed(&base, self);
+            let msg = if base.ty.is_scalar() {
+                format!("{what} is not an array and cannot be indexed")
+            } else {
+                format!(
+                    "{what} has {} dimension{} but {} indices are given",
+                    base.ty.rank(),
+                    if base.ty.rank() == 1 { "" } else { "s" },
+                    idx.len()
+                )
+            };
+            self.error(Diagnostic::new(
+                Code::BadIndex,
+                span,
+                msg,
+                format!("this is {}", base.ty),
+            ));
+            return error_expr(span);
+        }
+        for (k, i) in idx.iter().enumerate() {
+            if i.ty.is_error() {
+                continue;
+            }
+            if !i.ty.is_scalar() || !i.ty.scalar.is_integer() {
+                self.error(
+                    Diagnostic::new(
+                        Code::BadIndex,
+                        i.span,
+                        "an index must be an integer",
+                        format!("this is {}", i.ty),
+                    )
+                    .with_help("indices are whole numbers counted from 1"),
+                );
+                continue;
+            }
+            if let Dim::Fixed(n) = base.ty.dims[k] {
+                self.check_index_range(&base, i, n, k);
+            }
+        }
+        let dims = base.ty.dims[idx.len()..].to_vec();
+        let ty = Type::array(base.ty.scalar, dims);
+        // An indexed noise differential stays a differential.
+        if let TKind::Differential(Differential::Noise { noise, index }) = &base.kind
+            && index.is_empty()
+        {
+            let noise = *noise;
+            return texpr(
+                TKind::Differential(Differential::Noise { noise, index: idx }),
+                ty,
+                span,
+            );
+        }
+        texpr(TKind::Index(Box::new(base), idx), ty, span)
+    }
+
+    /// Report an index that can be proven to fall outside `1..=n`.
+    fn check_index_range(&mut self, base: &TExpr, index: &TExpr, n: u64, dim: usize) {
+        let Some((lo, hi)) = self.interval(index) else {
+            return;
+        };
+        let n = n as i64;
+        if lo >= 1 && hi <= n {
+            return;
+        }
+        let what = describe_indexed(base, self);
+        let size = if base.ty.rank() == 1 {
+            format!("{what} has {n} element{}", if n == 1 { "" } else { "s" })
+        } else {
+            format!("dimension {} of {what} has length {n}", dim + 1)
+        };
+        let noise = matches!(base.kind, TKind::Differential(_));
+        let (code, msg) = if lo == hi {
+            let msg = if noise {
+                format!(
+                    "`{}[{lo}]` is out of range: {size}",
+                    describe_indexed(base, self).trim_matches('`')
+                )
+            } else {
+                format!("index {lo} is out of range: {size}")
+            };
+            (
+                if noise {
+                    Code::NoiseIndex
+                } else {
+                    Code::IndexOutOfRange
+                },
+                msg,
+            )
+        } else {
+            (
+                if noise {
+                    Code::NoiseIndex
+                } else {
+                    Code::IndexOutOfRange
+                },
+                format!("this index runs over {lo}..{hi}, outside the range: {size}"),
+            )
+        };
+        self.error(
+            Diagnostic::new(code, index.span, msg, format!("valid indices are 1..{n}"))
+                .with_help("indexing is 1-based and ranges are inclusive"),
+        );
+    }
+
+    /// The range of values an integer expression can take, when it can be worked out from
+    /// constants and loop variables with constant ranges.
+    pub fn interval(&mut self, e: &TExpr) -> Option<(i64, i64)> {
+        match &e.kind {
+            TKind::Int(v) => Some((*v, *v)),
+            TKind::Var(Var::Local(i)) => self.local_ranges.get(i).copied(),
+            TKind::Var(Var::Const(_)) => match self.const_eval(e) {
+                Ok(Value::Int(v)) => Some((v, v)),
+                _ => None,
+            },
+            TKind::Unary(UnOp::Neg, a) => {
+                let (lo, hi) = self.interval(a)?;
+                Some((hi.checked_neg()?, lo.checked_neg()?))
+            }
+            TKind::Binary(op, a, b) => {
+                let (alo, ahi) = self.interval(a)?;
+                let (blo, bhi) = self.interval(b)?;
+                match op {
+                    BinOp::Add => Some((alo.checked_add(blo)?, ahi.checked_add(bhi)?)),
+                    BinOp::Sub => Some((alo.checked_sub(bhi)?, ahi.checked_sub(blo)?)),
+                    BinOp::Mul => {
+                        let c = [
+                            alo.checked_mul(blo)?,
+                            alo.checked_mul(bhi)?,
+                            ahi.checked_mul(blo)?,
+                            ahi.checked_mul(bhi)?,
+                        ];
+                        Some((*c.iter().min()?, *c.iter().max()?))
+                    }
+                    // Euclidean remainder by a positive constant.
+                    BinOp::Mod if blo == bhi && blo > 0 => {
+                        if alo >= 0 && ahi < blo {
+                            Some((alo, ahi))
+                        } else {
+                            Some((0, blo - 1))
+                        }
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn array(&mut self, items: &[ast::Expr], span: Span) -> TExpr {
+        let typed: Vec<TExpr> = items.iter().map(|i| self.expr(i)).collect();
+        let Some(first) = typed.first() else {
+            self.error(
+                Diagnostic::new(
+                    Code::BadArrayLiteral,
+                    span,
+                    "an empty array has no type",
+                    "empty array",
+                )
+                .with_help("declare the value with a type instead, e.g. `state x: real[3] = 0`"),
+            );
+            return error_expr(span);
+        };
+        if typed.iter().any(|t| t.ty.is_error()) {
+            return texpr(TKind::Array(typed), Type::ERROR, span);
+        }
+        let dims = first.ty.dims.clone();
+        let mut scalar = first.ty.scalar;
+        for t in &typed[1..] {
+            if t.ty.dims != dims {
+                let (s, ty, fs, fty) = (t.span, t.ty.clone(), first.span, first.ty.clone());
+                self.error(
+                    Diagnostic::new(
+                        Code::BadArrayLiteral,
+                        s,
+                        "array elements must all have the same shape",
+                        format!("this is {ty}"),
+                    )
+                    .with_label(fs, format!("the first element is {fty}")),
+                );
+                return error_expr(span);
+            }
+            scalar = match (scalar, t.ty.scalar) {
+                (a, b) if a == b => a,
+                (Scalar::Bool, _) | (_, Scalar::Bool) => {
+                    let s = t.span;
+                    self.error(Diagnostic::new(
+                        Code::BadArrayLiteral,
+                        s,
+                        "an array cannot mix `bool` and numbers",
+                        "mixed element types",
+                    ));
+                    return error_expr(span);
+                }
+                (a, b) => arithmetic(a, b).unwrap_or(Scalar::Error),
+            };
+        }
+        let mut all_dims = vec![Dim::Fixed(typed.len() as u64)];
+        all_dims.extend(dims);
+        texpr(TKind::Array(typed), Type::array(scalar, all_dims), span)
+    }
+
+    fn conditional(
+        &mut self,
+        cond: &ast::Expr,
+        then: &ast::Expr,
+        otherwise: &ast::Expr,
+        span: Span,
+    ) -> TExpr {
+        let c = self.expr(cond);
+        self.expect_bool(&c, "the condition of `if`");
+        let a = self.expr(then);
+        let b = self.expr(otherwise);
+        if a.ty.is_error() || b.ty.is_error() {
+            return error_expr(span);
+        }
+        let scalar = if a.ty.scalar == b.ty.scalar {
+            Some(a.ty.scalar)
+        } else {
+            arithmetic(a.ty.scalar, b.ty.scalar)
+        };
+        let dims = broadcast(&a.ty.dims, &b.ty.dims);
+        let (Some(scalar), Some(dims)) = (scalar, dims) else {
+            let (sa, ta, sb, tb) = (a.span, a.ty.clone(), b.span, b.ty.clone());
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    span,
+                    "the branches of `if` have different types",
+                    "in this `if`",
+                )
+                .with_label(sa, format!("this is {ta}"))
+                .with_label(sb, format!("this is {tb}")),
+            );
+            return error_expr(span);
+        };
+        texpr(
+            TKind::If(Box::new(c), Box::new(a), Box::new(b)),
+            Type::array(scalar, dims),
+            span,
+        )
+    }
+
+    /// Check loop-variable binders and bring them into scope (caller scopes them).
+    pub fn binders(&mut self, binders: &[ast::Binder]) -> Vec<Binder> {
+        let mut out = Vec::with_capacity(binders.len());
+        for b in binders {
+            let lo = self.expr(&b.lo);
+            let hi = self.expr(&b.hi);
+            for bound in [&lo, &hi] {
+                if bound.ty.is_error() {
+                    continue;
+                }
+                if !bound.ty.is_scalar() || !bound.ty.scalar.is_integer() {
+                    self.error(Diagnostic::new(
+                        Code::TypeMismatch,
+                        bound.span,
+                        "range bounds must be integers",
+                        format!("this is {}", bound.ty),
+                    ));
+                } else if let Some((v, span)) = self.static_blocker(bound) {
+                    self.not_static(v, span, "a range bound");
+                }
+            }
+            let range = match (self.const_eval(&lo), self.const_eval(&hi)) {
+                (Ok(Value::Int(a)), Ok(Value::Int(z))) => Some((a, z)),
+                _ => None,
+            };
+            let local = self.push_local(&b.var, Type::INT);
+            if let Some(r) = range {
+                self.local_ranges.insert(local, r);
+            }
+            out.push(Binder { local, lo, hi });
+        }
+        out
+    }
+
+    fn reduce(
+        &mut self,
+        op: &ast::Ident,
+        binders: &[ast::Binder],
+        body: &ast::Expr,
+        span: Span,
+    ) -> TExpr {
+        let reduction = Reduction::from_name(&op.name);
+        if reduction.is_none() {
+            let help = did_you_mean(&op.name, ["sum", "prod", "mean", "min", "max"])
+                .map(|s| format!("did you mean `{s}`?"));
+            self.error(
+                Diagnostic::new(
+                    Code::BadReduction,
+                    op.span,
+                    format!("unknown reduction `{}`", op.name),
+                    "expected `sum`, `prod`, `mean`, `min` or `max`",
+                )
+                .with_optional_help(help),
+            );
+        }
+        let (binders, body) = self.scoped(|c| {
+            let b = c.binders(binders);
+            let body = c.expr(body);
+            (b, body)
+        });
+        let Some(op) = reduction else {
+            return error_expr(span);
+        };
+        if !self.expect_scalar_number(&body, "the body of a reduction") {
+            return error_expr(span);
+        }
+        let scalar = match op {
+            Reduction::Mean => Scalar::Real,
+            Reduction::Min | Reduction::Max => body.ty.scalar,
+            Reduction::Sum | Reduction::Prod => {
+                if body.ty.scalar.is_integer() {
+                    Scalar::Int
+                } else {
+                    Scalar::Real
+                }
+            }
+        };
+        texpr(
+            TKind::Reduce {
+                op,
+                binders,
+                body: Box::new(body),
+            },
+            Type::scalar(scalar),
+            span,
+        )
+    }
+
+    fn call(&mut self, func: &ast::QualName, args: &[ast::Expr], span: Span) -> TExpr {
+        let name = func.name.name.as_str();
+        if let Some(module) = &func.module {
+            let Some(id) = self.fns.lookup_qualified(&module.name, name) else {
+                let d = self.fns.unknown_qualified(module, &func.name);
+                self.error(d);
+                return error_expr(span);
+            };
+            return self.call_user(id, func, args, span);
+        }
+        if name == "grad" {
+            return self.grad(args, span);
+        }
+        if let Some(id) = self.fns.lookup(name) {
+            return self.call_user(id, func, args, span);
+        }
+        let typed: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
+        let Some(builtin) = Builtin::lookup(name, typed.len()) else {
+            if DistKind::lookup(name).is_some() {
+                self.error(
+                    Diagnostic::new(
+                        Code::UnknownFunction,
+                        func.span,
+                        format!("`{name}` is a distribution, not a function"),
+                        "cannot be called here",
+                    )
+                    .with_help(format!("use it after `~`: `x ~ {name}(…)`")),
+                );
+                return error_expr(span);
+            }
+            let candidates: Vec<String> = super::builtins::function_names()
+                .map(str::to_string)
+                .chain(self.fns.names().map(str::to_string))
+                .collect();
+            let help = did_you_mean(name, candidates.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"));
+            self.error(
+                Diagnostic::new(
+                    Code::UnknownFunction,
+                    func.span,
+                    format!("unknown function `{name}`"),
+                    "not a built-in or declared function",
+                )
+                .with_optional_help(help),
+            );
+            return error_expr(span);
+        };
+        if typed.len() != builtin.arity() {
+            let expected = match builtin {
+                Builtin::MinOf | Builtin::MaxOf | Builtin::Min2 | Builtin::Max2 => {
+                    "1 (an array) or 2".to_string()
+                }
+                b => b.arity().to_string(),
+            };
+            self.error(Diagnostic::new(
+                Code::Arity,
+                span,
+                format!(
+                    "`{name}` takes {expected} argument{}, but {} {} given",
+                    if expected == "1" { "" } else { "s" },
+                    typed.len(),
+                    if typed.len() == 1 { "is" } else { "are" }
+                ),
+                "wrong number of arguments",
+            ));
+            return error_expr(span);
+        }
+        let ty = self.builtin_type(builtin, &typed, span);
+        texpr(TKind::Call(builtin, typed), ty, span)
+    }
+
+    fn builtin_type(&mut self, b: Builtin, args: &[TExpr], span: Span) -> Type {
+        if args.iter().any(|a| a.ty.is_error()) {
+            return Type::ERROR;
+        }
+        for a in args {
+            if !a.ty.scalar.is_numeric() {
+                self.error(Diagnostic::new(
+                    Code::TypeMismatch,
+                    a.span,
+                    format!("`{}` needs numbers", b.name()),
+                    format!("this is {}", a.ty),
+                ));
+                return Type::ERROR;
+            }
+        }
+        let int_args = args.iter().all(|a| a.ty.scalar.is_integer());
+        match b.signature() {
+            Signature::Unary => args[0].ty.with_scalar(Scalar::Real),
+            Signature::UnaryKeepInt => {
+                args[0]
+                    .ty
+                    .with_scalar(if int_args { Scalar::Int } else { Scalar::Real })
+            }
+            Signature::Binary | Signature::BinaryKeepInt => {
+                match broadcast(&args[0].ty.dims, &args[1].ty.dims) {
+                    Some(dims) => {
+                        let keep = b.signature() == Signature::BinaryKeepInt && int_args;
+                        Type::array(if keep { Scalar::Int } else { Scalar::Real }, dims)
+                    }
+                    None => {
+                        self.error(Diagnostic::new(
+                            Code::ShapeMismatch,
+                            span,
+                            format!("`{}` needs arguments of the same shape", b.name()),
+                            format!("{} and {}", args[0].ty, args[1].ty),
+                        ));
+                        Type::ERROR
+                    }
+                }
+            }
+            Signature::ReduceKeepInt | Signature::ReduceReal => {
+                if args[0].ty.is_scalar() {
+                    self.error(
+                        Diagnostic::new(
+                            Code::BadReduction,
+                            args[0].span,
+                            format!("`{}` of a single number", b.name()),
+                            format!("`{}` takes an array; this is {}", b.name(), args[0].ty),
+                        )
+                        .with_help(format!(
+                            "to reduce over indices write `{}(i in 1..N) expr`",
+                            b.name()
+                        )),
+                    );
+                    return Type::ERROR;
+                }
+                if b.signature() == Signature::ReduceKeepInt && int_args {
+                    Type::INT
+                } else {
+                    Type::REAL
+                }
+            }
+            Signature::Dot => {
+                let ok = args[0].ty.rank() == 1 && args[0].ty.dims == args[1].ty.dims;
+                if !ok {
+                    self.error(Diagnostic::new(
+                        Code::ShapeMismatch,
+                        span,
+                        "`dot` needs two vectors of the same length",
+                        format!("{} and {}", args[0].ty, args[1].ty),
+                    ));
+                    return Type::ERROR;
+                }
+                Type::REAL
+            }
+        }
+    }
+
+    fn grad(&mut self, args: &[ast::Expr], span: Span) -> TExpr {
+        if args.len() != 2 {
+            self.error(Diagnostic::new(
+                Code::Arity,
+                span,
+                format!("`grad` takes 2 arguments, but {} are given", args.len()),
+                "expected `grad(expression, variable)`",
+            ));
+            return error_expr(span);
+        }
+        let f = self.expr(&args[0]);
+        let wrt = self.expr(&args[1]);
+        if f.ty.is_error() || wrt.ty.is_error() {
+            return error_expr(span);
+        }
+        let var = match wrt.kind {
+            TKind::Var(v @ (Var::State(_) | Var::Param(_) | Var::Local(_))) => v,
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        wrt.span,
+                        "`grad` differentiates with respect to a state or parameter",
+                        "not a state or parameter name",
+                    )
+                    .with_help("write `grad(U, q)` with `q` a declared state or parameter"),
+                );
+                return error_expr(span);
+            }
+        };
+        if wrt.ty.scalar != Scalar::Real {
+            self.error(Diagnostic::new(
+                Code::TypeMismatch,
+                wrt.span,
+                "`grad` needs a real-valued variable",
+                format!("this is {}", wrt.ty),
+            ));
+            return error_expr(span);
+        }
+        if !self.expect_scalar_number(&f, "the expression differentiated by `grad`") {
+            return error_expr(span);
+        }
+        let ty = wrt.ty.clone();
+        texpr(TKind::Grad(Box::new(f), var), ty, span)
+    }
+
+    fn call_user(
+        &mut self,
+        id: usize,
+        func: &ast::QualName,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> TExpr {
+        let typed: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
+        let sig = match self.fns.signature(id) {
+            Ok(sig) => sig,
+            Err(super::functions::SigError::Failed) => return error_expr(span),
+            Err(super::functions::SigError::Recursive) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::RecursiveFunction,
+                        span,
+                        format!("`{}` calls itself", func.name.name),
+                        "recursive call",
+                    )
+                    .with_help("functions are inlined into kernels, so they cannot recurse"),
+                );
+                return error_expr(span);
+            }
+        };
+        if typed.len() != sig.params.len() {
+            self.error(
+                Diagnostic::new(
+                    Code::Arity,
+                    span,
+                    format!(
+                        "`{}` takes {} argument{}, but {} {} given",
+                        func.name.name,
+                        sig.params.len(),
+                        if sig.params.len() == 1 { "" } else { "s" },
+                        typed.len(),
+                        if typed.len() == 1 { "is" } else { "are" }
+                    ),
+                    "wrong number of arguments",
+                )
+                .with_label(sig.span, "declared here"),
+            );
+            return error_expr(span);
+        }
+        for (arg, (pname, pty)) in typed.iter().zip(&sig.params) {
+            if arg.ty.is_error() || pty.is_error() {
+                continue;
+            }
+            if !arg.ty.scalar.fits(pty.scalar) || arg.ty.dims != pty.dims {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        arg.span,
+                        format!("argument `{pname}` of `{}` must be {pty}", func.name.name),
+                        format!("this is {}", arg.ty),
+                    )
+                    .with_label(sig.span, "declared here"),
+                );
+            }
+        }
+        texpr(TKind::CallFn(id, typed), sig.ret.clone(), span)
+    }
+
+    /// Create the implicit scalar noise `W` on the first lone `dW`.
+    fn implicit_noise(&mut self, span: Span) -> usize {
+        if let Some(i) = self.decls.implicit_noise {
+            return i;
+        }
+        let i = self.decls.noises.len();
+        self.decls.implicit_noise = Some(i);
+        self.decls.implicit_noise_span = Some(span);
+        self.symbols.insert("W".to_string(), (Sym::Noise(i), span));
+        self.decls
+            .noises
+            .push(super::checker::DeclSrc::implicit(span));
+        i
+    }
+}
+
+/// How to name an indexed thing in a message.
+fn describe_indexed(base: &TExpr, c: &Checker) -> String {
+    match &base.kind {
+        TKind::Var(v) => format!("`{}`", c.var_name(*v)),
+        TKind::Differential(Differential::Noise { noise, .. }) => {
+            format!("`d{}`", c.decls.noises[*noise].name_text())
+        }
+        _ => "this value".to_string(),
+    }
+}
+
+fn differential_text(e: &ast::Expr) -> String {
+    match &e.kind {
+        ExprKind::Name(i) => i.name.clone(),
+        ExprKind::Index { base, .. } => differential_text(base),
+        _ => "this".to_string(),
+    }
+}
