@@ -14,14 +14,23 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let config = Config::default()
         .with_color(color)
         .with_index_type(IndexType::Byte);
-    let Some(primary) = &diag.primary else {
-        // No place in a file: a plain message in the same layout.
+    let quotable = diag
+        .primary
+        .as_ref()
+        .is_some_and(|p| line_len_at(sources, p.span) <= MAX_QUOTED_LINE);
+    if !quotable {
+        // No place in a file, or a line too long to quote: a plain message with the location.
         let mut out = format!(
             "{}[{}]: {}\n",
             severity_word(diag.severity()),
             diag.code,
             diag.message
         );
+        if let Some(p) = &diag.primary {
+            let f = sources.get(p.span.file);
+            let (line, col) = f.line_col(p.span.start as usize);
+            out.push_str(&format!("  --> {}:{line}:{col}: {}\n", f.name, p.message));
+        }
         if let Some(help) = &diag.help {
             out.push_str(&format!("  help: {help}\n"));
         }
@@ -29,6 +38,9 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
             out.push_str(&format!("  note: {note}\n"));
         }
         return out;
+    }
+    let Some(primary) = &diag.primary else {
+        unreachable!("quotable diagnostics have a primary label")
     };
     let name = |id| sources.get(id).name.clone();
     let mut report = Report::build(kind, (name(primary.span.file), primary.span.range()))
@@ -89,6 +101,17 @@ pub fn render_all(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> Str
         ));
     }
     out
+}
+
+/// Lines longer than this are not quoted (a generated one-line model would flood the terminal).
+const MAX_QUOTED_LINE: usize = 400;
+
+fn line_len_at(sources: &SourceMap, span: crate::source::Span) -> usize {
+    let text = &sources.get(span.file).text;
+    let at = (span.start as usize).min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    end - start
 }
 
 fn plural(n: usize) -> &'static str {

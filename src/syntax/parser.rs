@@ -324,6 +324,8 @@ impl<'s> Builder<'s> {
                 let mut reactions = Vec::new();
                 for p in inner.skip(1) {
                     match p.as_rule() {
+                        // Reactions carry no documentation in the typed model yet.
+                        Rule::doc_block => {}
                         Rule::reaction => reactions.push(self.reaction(p)),
                         Rule::bad_stmt => self.report_bad(&p, StrictRule::Reaction),
                         r => unreachable!("reactions: {r:?}"),
