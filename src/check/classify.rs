@@ -99,39 +99,53 @@ impl Checker<'_, '_> {
 
 /// Each driven state element has its own noise component, and no component drives two.
 fn is_diagonal(m: &Model, terms: &[(&Equation, &NoiseTerm)]) -> bool {
-    let mut used_whole: Vec<usize> = Vec::new();
-    for e in &m.equations {
-        if e.diffusion.len() > 1 {
-            return false;
-        }
+    if m.equations.iter().any(|e| e.diffusion.len() > 1) {
+        return false;
     }
+    // Components claimed so far: a whole noise, or one constant component of it.
+    let mut claimed: Vec<(usize, Option<Vec<i64>>)> = Vec::new();
     for (eq, t) in terms {
         let noise_ty: &Type = &m.noises[t.noise].ty;
-        let lhs_rank = m.states[eq.state].ty.rank() - eq.indices.len();
-        let paired = if t.index.is_empty() {
-            // A scalar noise on a single element, or an array noise element-wise.
-            (noise_ty.is_scalar() && lhs_rank == 0)
-                || (!noise_ty.is_scalar()
-                    && noise_ty.dims == m.states[eq.state].ty.dims
-                    && eq.indices.is_empty())
-        } else {
+        let state_ty = &m.states[eq.state].ty;
+        let lhs_rank = state_ty.rank() - eq.indices.len();
+        let constant_index: Option<Vec<i64>> = t
+            .index
+            .iter()
+            .map(|i| match i.kind {
+                TKind::Int(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        let claim = if t.index.is_empty() {
+            // A scalar noise on one element, or an array noise element-wise on the whole state.
+            let elementwise =
+                !noise_ty.is_scalar() && noise_ty.dims == state_ty.dims && eq.indices.is_empty();
+            if !(noise_ty.is_scalar() && lhs_rank == 0) && !elementwise {
+                return false;
+            }
+            (t.noise, None)
+        } else if lhs_rank == 0 && eq.binders.is_empty() && constant_index.is_some() {
+            // `dx = … dW[1]`, `dy = … dW[2]`: one constant component per scalar element.
+            (t.noise, constant_index)
+        } else if noise_ty.dims == state_ty.dims
+            && t.index.len() == eq.indices.len()
+            && t.index
+                .iter()
+                .zip(&eq.indices)
+                .all(|(a, b)| same_index(a, b))
+        {
             // `dW[i]` against `dx[i]`: the same loop variables in the same places.
-            noise_ty.dims == m.states[eq.state].ty.dims
-                && t.index.len() == eq.indices.len()
-                && t.index
-                    .iter()
-                    .zip(&eq.indices)
-                    .all(|(a, b)| same_index(a, b))
+            (t.noise, None)
+        } else {
+            return false;
         };
-        if !paired {
+        let clash = claimed
+            .iter()
+            .any(|(n, c)| *n == claim.0 && (c.is_none() || claim.1.is_none() || *c == claim.1));
+        if clash {
             return false;
         }
-        // A noise may pair with one equation only (for element-wise pairing, one whole
-        // equation family over the same state).
-        if used_whole.contains(&t.noise) {
-            return false;
-        }
-        used_whole.push(t.noise);
+        claimed.push(claim);
     }
     true
 }

@@ -115,12 +115,17 @@ pub fn prescan(file: FileId, text: &str) -> Vec<Diagnostic> {
                 }
                 depth -= 1 + open.open_ifs;
             }
+            _ if c >= 0x80 && !text[i..].starts_with(|ch: char| ch.is_alphanumeric()) => {
+                // A non-letter beyond ASCII (`±`, `∅`): skip the whole character.
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
+                continue;
+            }
             _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
                 let start = i;
                 let end = text[i..]
                     .char_indices()
                     .find(|&(_, ch)| !(ch.is_alphanumeric() || ch == '_'))
-                    .map_or(text.len(), |(n, _)| i + n.max(1));
+                    .map_or(text.len(), |(n, _)| i + n);
                 let word = &text[start..end];
                 let top = stack.last_mut().expect("sentinel is never popped");
                 if word == "if" {
@@ -206,6 +211,11 @@ mod tests {
         assert_eq!(codes("a = (1]"), ["`]` does not close `(`"]);
         assert_eq!(codes("/* a"), ["unterminated block comment"]);
         assert_eq!(codes("import \"a"), ["unterminated string"]);
+    }
+
+    #[test]
+    fn non_ascii_symbols_are_skipped_whole() {
+        assert!(codes("// x = ±1 ∅ θ\nlet θ = (1) ± (2)").is_empty());
     }
 
     #[test]
