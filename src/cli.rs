@@ -99,15 +99,10 @@ fn check(
                 .ast
                 .as_ref()
                 .map(|a| ito::syntax::print::print_file(a, &compilation.sources)),
-            Some(Emit::Typed) => Some(
-                compilation
-                    .program
-                    .models
-                    .iter()
-                    .map(|m| ito::check::print::model_summary(m, &compilation.program))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
+            Some(Emit::Typed) => compilation
+                .ast
+                .as_ref()
+                .map(|a| ito::check::print::program_summary(&compilation.program, a.file)),
             None => None,
         };
         if let Some(text) = text {

@@ -258,9 +258,9 @@ fn read_error(name: &str, e: &ReadError) -> Diagnostic {
             ),
             Some("split the model into files joined with `import`".to_string()),
         ),
-        ReadError::NotUtf8 { offset } => (
+        ReadError::NotUtf8 { line, column } => (
             Code::NotUtf8,
-            format!("`{name}` is not valid UTF-8 (at byte {offset})"),
+            format!("`{name}` is not valid UTF-8 (line {line}, byte {column} of the line)"),
             Some("save the file as UTF-8".to_string()),
         ),
         ReadError::Io(msg) => (

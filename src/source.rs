@@ -122,7 +122,11 @@ pub enum ReadError {
     NotFound,
     IsDirectory,
     TooLarge(u64),
-    NotUtf8 { offset: usize },
+    /// The first invalid byte, with its 1-based line and column (in bytes).
+    NotUtf8 {
+        line: usize,
+        column: usize,
+    },
     Io(String),
 }
 
@@ -142,8 +146,17 @@ pub fn read_source(path: &Path) -> Result<String, ReadError> {
     if bytes.len() as u64 > MAX_SOURCE_BYTES {
         return Err(ReadError::TooLarge(bytes.len() as u64));
     }
-    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
-        offset: e.utf8_error().valid_up_to(),
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        ReadError::NotUtf8 {
+            line: bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1,
+            column: offset - line_start + 1,
+        }
     })
 }
 

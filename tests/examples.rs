@@ -1,7 +1,7 @@
 //! Every example and stdlib model checks cleanly (no errors, no warnings), and its typed
 //! summary matches a reviewed snapshot. A few syntax trees are snapshot-tested too.
 
-use ito::check::print::model_summary;
+use ito::check::print::program_summary;
 use ito::diag::render_all;
 use ito::frontend::{Compilation, Options, compile_file};
 use std::path::PathBuf;
@@ -54,12 +54,8 @@ fn examples_and_stdlib_check_cleanly_and_match_typed_snapshots() {
     settings.bind(|| {
         for path in &files {
             let c = clean(path);
-            let text: Vec<String> = c
-                .program
-                .models
-                .iter()
-                .map(|m| model_summary(m, &c.program))
-                .collect();
+            let file = c.ast.as_ref().expect("parsed").file;
+            let text = program_summary(&c.program, file);
             if path.starts_with("examples") {
                 assert_eq!(
                     c.program.models.len(),
@@ -68,7 +64,7 @@ fn examples_and_stdlib_check_cleanly_and_match_typed_snapshots() {
                     path.display()
                 );
             }
-            insta::assert_snapshot!(snapshot_name(path), text.join("\n"));
+            insta::assert_snapshot!(snapshot_name(path), text);
         }
     });
 }

@@ -4,14 +4,19 @@ use super::checker::Checker;
 use super::model::*;
 use super::types::Type;
 use crate::diag::{Code, Diagnostic};
+use crate::syntax::ast::{self, StmtKind};
 
 impl Checker<'_, '_> {
     /// The model's kind from what it contains; `None` (with an error) if it contains nothing
     /// to simulate or sample.
-    pub fn classify(&mut self, m: &Model, name_span: crate::source::Span) -> Option<ModelKind> {
-        let has_eq = !m.equations.is_empty();
+    /// Presence is read from the statements as written, so that a statement that failed to
+    /// check does not make the model look like another kind (or empty).
+    pub fn classify(&mut self, m: &Model, model: &ast::Model) -> Option<ModelKind> {
+        let written = |f: fn(&StmtKind) -> bool| model.stmts.iter().any(|s| f(&s.kind));
+        let has_eq = written(|k| matches!(k, StmtKind::Equation { .. }));
         let has_noise = m.equations.iter().any(|e| !e.diffusion.is_empty());
-        let has_jumps = !m.reactions.is_empty() || !m.jumps.is_empty();
+        let has_jumps = written(|k| matches!(k, StmtKind::Reactions(_) | StmtKind::Jump(_)));
+        let broken = written(|k| matches!(k, StmtKind::Error { .. }));
         let dynamics = match (has_eq, has_jumps) {
             (true, false) if has_noise => Some(Dynamics::Sde),
             (true, false) => Some(Dynamics::Ode),
@@ -37,16 +42,25 @@ impl Checker<'_, '_> {
                 .with_help("use `data` for observations in a static model"),
             );
         }
-        let has_target = m
-            .lets
-            .iter()
-            .any(|l| matches!(l.role, LetRole::Potential | LetRole::Energy));
+        let has_target =
+            written(|k| matches!(k, StmtKind::Potential { .. } | StmtKind::Energy { .. }));
         if has_target {
             return Some(ModelKind::Target);
         }
-        if !m.tildes.is_empty() || m.params.iter().any(|p| p.prior.is_some()) {
+        let has_tilde = written(|k| {
+            matches!(
+                k,
+                StmtKind::Tilde { .. } | StmtKind::Param { prior: Some(_), .. }
+            )
+        });
+        if has_tilde {
             return Some(ModelKind::Graphical);
         }
+        if broken {
+            // The statement that did not parse may have been the model's content.
+            return None;
+        }
+        let name_span = model.name.span;
         self.error(
             Diagnostic::new(
                 Code::EmptyModel,

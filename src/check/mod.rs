@@ -189,7 +189,7 @@ fn check_model<'a>(
         tildes,
         span: model.span,
     };
-    let kind = c.classify(&m, model.name.span);
+    let kind = c.classify(&m, model);
     m.noise = c.noise_structure(&m);
     if let Some(k) = kind {
         m.kind = k;

@@ -153,6 +153,52 @@ fn binder_list(out: &mut String, binders: &[Binder], n: &Names) {
     }
 }
 
+/// The `--emit typed` line for a user function: signature and body.
+pub fn function_summary(f: &Function, program: &Program) -> String {
+    let var = |v: Var| match v {
+        Var::Local(i) => f.locals[i].name.clone(),
+        _ => "?".to_string(),
+    };
+    let function = |i: usize| {
+        program
+            .functions
+            .get(i)
+            .map_or_else(|| format!("fn{i}"), |g| g.name.clone())
+    };
+    let names = Names {
+        var: &var,
+        function: &function,
+    };
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .map(|&p| format!("{}: {}", f.locals[p].name, f.locals[p].ty))
+        .collect();
+    let mut o = format!("fn {}({}) -> {}\n", f.name, params.join(", "), f.ret);
+    for (local, value) in &f.lets {
+        let _ = writeln!(
+            o,
+            "  let {} = {}",
+            f.locals[*local].name,
+            expr_with(value, &names)
+        );
+    }
+    let _ = writeln!(o, "  = {}", expr_with(&f.body, &names));
+    o
+}
+
+/// The `--emit typed` summary of every function defined in `file` and every model.
+pub fn program_summary(program: &Program, file: crate::source::FileId) -> String {
+    let mut parts: Vec<String> = program
+        .functions
+        .iter()
+        .filter(|f| f.span.file == file)
+        .map(|f| function_summary(f, program))
+        .collect();
+    parts.extend(program.models.iter().map(|m| model_summary(m, program)));
+    parts.join("\n")
+}
+
 /// The `--emit typed` summary of a checked model.
 pub fn model_summary(m: &Model, program: &Program) -> String {
     let var = |v: Var| m.var_name(v).to_string();
