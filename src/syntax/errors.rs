@@ -125,12 +125,11 @@ fn found_at(text: &str, pos: usize, rule: StrictRule) -> (String, usize) {
 fn describe(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
-        expr | arith_expr | operand | postfix | call | name | paren | array_lit | real_lit
-        | int_lit | bool_lit | if_head | reduce_head | op_neg | op_not | op_pos | args => {
+        expr | arith_expr | operand | postfix | named | call_args | paren | array_lit
+        | real_lit | int_lit | bool_lit | if_head | reduce_head | prefix_op | args => {
             "an expression"
         }
-        op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_add | op_sub
-        | op_mul | op_div | op_mod | op_pow => "an operator",
+        infix_op | arith_op => "an operator",
         ident | qual_name | species_item | noise_item => "a name",
         type_expr | type_ann => "a type (`real`, `int`, `bool`, `spin`)",
         constraints => "`<`",
@@ -197,8 +196,8 @@ fn expected_descriptions(e: &Error<Rule>, rule: StrictRule) -> Vec<String> {
                 "\n" | ";" => {}
                 "!" | "(" => add(3, "an expression"),
                 // `<` and `>` also open and close type constraints.
-                "<" if !positives.contains(&Rule::op_lt) => add(1, "`<`"),
-                ">" if !positives.contains(&Rule::op_gt) => add(1, "`>`"),
+                "<" if !positives.contains(&Rule::infix_op) => add(1, "`<`"),
+                ">" if !positives.contains(&Rule::infix_op) => add(1, "`>`"),
                 "*" | "/" | "%" | "^" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "&&" | "||" => {
                     add(8, "an operator")
                 }

@@ -41,24 +41,24 @@ const UNARY_POWER: u8 = 11;
 const REDUCE_POWER: u8 = 9;
 const IF_POWER: u8 = 0;
 
-fn op_of(rule: Rule) -> Option<BinOp> {
-    Some(match rule {
-        Rule::op_or => BinOp::Or,
-        Rule::op_and => BinOp::And,
-        Rule::op_eq => BinOp::Eq,
-        Rule::op_ne => BinOp::Ne,
-        Rule::op_lt => BinOp::Lt,
-        Rule::op_le => BinOp::Le,
-        Rule::op_gt => BinOp::Gt,
-        Rule::op_ge => BinOp::Ge,
-        Rule::op_add => BinOp::Add,
-        Rule::op_sub => BinOp::Sub,
-        Rule::op_mul => BinOp::Mul,
-        Rule::op_div => BinOp::Div,
-        Rule::op_mod => BinOp::Mod,
-        Rule::op_pow => BinOp::Pow,
-        _ => return None,
-    })
+fn op_of(text: &str) -> BinOp {
+    match text {
+        "||" => BinOp::Or,
+        "&&" => BinOp::And,
+        "==" => BinOp::Eq,
+        "!=" => BinOp::Ne,
+        "<" => BinOp::Lt,
+        "<=" => BinOp::Le,
+        ">" => BinOp::Gt,
+        ">=" => BinOp::Ge,
+        "+" => BinOp::Add,
+        "-" => BinOp::Sub,
+        "*" => BinOp::Mul,
+        "/" => BinOp::Div,
+        "%" => BinOp::Mod,
+        "^" => BinOp::Pow,
+        other => unreachable!("the grammar admits no operator {other:?}"),
+    }
 }
 
 impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
@@ -71,12 +71,11 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
             pos: 0,
         };
         for p in pair.into_inner() {
-            if let Some(op) = op_of(p.as_rule()) {
-                let s = eb.b.span(&p);
-                eb.toks.push(Tok::Infix(op, s));
-                continue;
-            }
             match p.as_rule() {
+                Rule::infix_op | Rule::arith_op => {
+                    let s = eb.b.span(&p);
+                    eb.toks.push(Tok::Infix(op_of(p.as_str()), s));
+                }
                 Rule::operand => {
                     for q in p.into_inner() {
                         if q.as_rule() == Rule::postfix {
@@ -180,12 +179,12 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
             return Err(TooDeep(pspan));
         }
         let (kind, operand_depth, end) = match prefix.as_rule() {
-            Rule::op_neg | Rule::op_not | Rule::op_pos => {
+            Rule::prefix_op => {
                 let (operand, d) = self.parse(UNARY_POWER, depth + 1)?;
                 let end = operand.span;
-                let op = match prefix.as_rule() {
-                    Rule::op_neg => UnOp::Neg,
-                    Rule::op_not => UnOp::Not,
+                let op = match prefix.as_str() {
+                    "-" => UnOp::Neg,
+                    "!" => UnOp::Not,
                     _ => {
                         // Unary plus changes nothing; keep the written span.
                         let span = pspan.to(operand.span);
@@ -339,19 +338,35 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
                 }
             },
             Rule::bool_lit => ExprKind::Bool(pair.as_str() == "true"),
-            Rule::name => ExprKind::Name(self.b.ident(pair.into_inner().next().expect("ident"))),
-            Rule::call => {
+            Rule::named => {
                 let mut inner = pair.into_inner();
-                let func = self.b.qual_name(inner.next().expect("callee"));
-                let args = match inner.next() {
-                    Some(a) => {
-                        let (args, d) = self.sub_exprs(a);
-                        depth = d + 1;
-                        args
+                let func = self.b.qual_name(inner.next().expect("name"));
+                match inner.next() {
+                    Some(call_args) => {
+                        let args = match call_args.into_inner().next() {
+                            Some(a) => {
+                                let (args, d) = self.sub_exprs(a);
+                                depth = d + 1;
+                                args
+                            }
+                            None => Vec::new(),
+                        };
+                        ExprKind::Call { func, args }
                     }
-                    None => Vec::new(),
-                };
-                ExprKind::Call { func, args }
+                    None if func.module.is_some() => {
+                        self.b.diags.push(
+                            Diagnostic::new(
+                                Code::Syntax,
+                                span,
+                                "only functions are reached through a module name",
+                                "expected `(` and arguments",
+                            )
+                            .with_help("call it: `module.function(…)`"),
+                        );
+                        ExprKind::Error
+                    }
+                    None => ExprKind::Name(func.name),
+                }
             }
             Rule::paren => {
                 let inner = self.b.expr(pair.into_inner().next().expect("inner"));

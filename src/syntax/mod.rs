@@ -17,8 +17,6 @@ use crate::source::FileId;
 /// Parse one file. The tree is returned even when there are syntax errors: statements that did
 /// not parse are `Error` nodes, so later stages can still report independent problems.
 pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
-    // Literal tokens (`=`, `)`) in "expected …" messages need pest's detailed error tracking.
-    pest::set_error_detail(true);
     let diags = prescan::prescan(file, text);
     if !diags.is_empty() {
         return (

@@ -63,6 +63,11 @@ impl<'s> Builder<'s> {
 
     /// Re-parse a slice the recovery rules skipped and report why it did not parse.
     fn report_bad(&mut self, pair: &P, rule: StrictRule) {
+        // Literal tokens (`=`, `)`) in "expected …" need pest's detailed error tracking. It
+        // costs more than the whole parse, so it is switched on only once a statement has
+        // failed; the flag is process-wide and never switched off again, so concurrent
+        // parses always report alike.
+        pest::set_error_detail(true);
         let start = pair.as_span().start();
         let slice = pair.as_str();
         let diag = match rule.parse(slice) {
