@@ -80,15 +80,13 @@ fn compile(name: String, path: Option<PathBuf>, text: String, options: &Options)
     let syntax_errors = diag::has_errors(&parse_diags);
     diagnostics.extend(parse_diags);
 
-    let mut imported: Vec<(ast::File, Option<ast::Ident>)> = Vec::new();
-    let mut stack = vec![path.clone().map(|p| canonical(&p))];
-    load_imports(
+    let mut loader = Loader::default();
+    loader.load_imports(
         &main,
         path.as_deref(),
         &mut sources,
-        &mut imported,
         &mut diagnostics,
-        &mut stack,
+        main_key(&path),
     );
 
     if main.items.is_empty() && !syntax_errors {
@@ -97,7 +95,11 @@ fn compile(name: String, path: Option<PathBuf>, text: String, options: &Options)
                 Code::EmptyFile,
                 crate::source::Span::new(main_id, 0, 0),
                 "the file contains no model or function",
-                "empty",
+                if sources.get(main_id).text.trim().is_empty() {
+                    "the file is empty"
+                } else {
+                    "the file holds only comments"
+                },
             )
             .with_help("a model file looks like `model Name { … }`"),
         );
@@ -126,9 +128,32 @@ fn compile(name: String, path: Option<PathBuf>, text: String, options: &Options)
         );
     }
 
-    let imports: Vec<(&ast::File, Option<&ast::Ident>)> =
-        imported.iter().map(|(f, a)| (f, a.as_ref())).collect();
-    let (program, check_diags) = check::check_program(&main, &imports, options.model.as_deref());
+    let files: Vec<&ast::File> = loader.files.iter().collect();
+    let all: Vec<&ast::File> = std::iter::once(&main)
+        .chain(files.iter().copied())
+        .collect();
+    let import_of = |from: FileId, index: usize| {
+        all.iter()
+            .find(|f| f.file == from)
+            .and_then(|f| f.imports().nth(index))
+            .expect("an import edge refers to a loaded file's import")
+    };
+    let edges: Vec<check::ImportEdge> = loader
+        .edges
+        .iter()
+        .map(|&(from, index, to)| check::ImportEdge {
+            from,
+            to,
+            import: import_of(from, index),
+        })
+        .collect();
+    let failed: Vec<(FileId, &ast::Import)> = loader
+        .failed
+        .iter()
+        .map(|&(from, index)| (from, import_of(from, index)))
+        .collect();
+    let (program, check_diags) =
+        check::check_program(&main, &files, &edges, &failed, options.model.as_deref());
     diagnostics.extend(check_diags);
     finish(sources, Some(main), program, diagnostics, syntax_errors)
 }
@@ -140,9 +165,12 @@ fn finish(
     mut diagnostics: Vec<Diagnostic>,
     syntax_errors: bool,
 ) -> Compilation {
-    // Warnings about a file that did not parse are mostly echoes of the syntax errors.
+    // Warnings about a file that did not parse are mostly echoes of the syntax errors; and
+    // with any error, a name used only where checking failed looks unused.
     if syntax_errors {
         diagnostics.retain(Diagnostic::is_error);
+    } else if diag::has_errors(&diagnostics) {
+        diagnostics.retain(|d| d.is_error() || !d.code.is_usage_warning());
     }
     diag::sort(&mut diagnostics);
     diagnostics.dedup();
@@ -154,18 +182,62 @@ fn finish(
     }
 }
 
-/// Parse the files `file` imports (and theirs), appending them to `out`.
-fn load_imports(
-    file: &ast::File,
-    dir_of: Option<&Path>,
-    sources: &mut SourceMap,
-    out: &mut Vec<(ast::File, Option<ast::Ident>)>,
-    diags: &mut Vec<Diagnostic>,
-    stack: &mut Vec<Option<PathBuf>>,
-) {
-    for import in file.imports() {
-        let (name, path, text) = if let Some(src) = crate::stdlib::module(&import.path) {
-            (import.path.clone(), None, src.to_string())
+/// Loads imported files, each once, and records who imports whom.
+#[derive(Default)]
+struct Loader {
+    /// Imported files (not the main file), in load order.
+    files: Vec<ast::File>,
+    /// Loaded files by key (canonical path, or `std/<name>`).
+    by_key: Vec<(String, FileId)>,
+    /// (importing file, index of the import in it, imported file)
+    edges: Vec<(FileId, usize, FileId)>,
+    /// (importing file, index of the import) for imports that could not be loaded.
+    failed: Vec<(FileId, usize)>,
+    /// Keys of the files being loaded, outermost first: an import of one of them is a cycle.
+    stack: Vec<String>,
+}
+
+fn main_key(path: &Option<PathBuf>) -> String {
+    path.as_ref().map_or_else(
+        || "<main>".to_string(),
+        |p| canonical(p).display().to_string(),
+    )
+}
+
+impl Loader {
+    fn load_imports(
+        &mut self,
+        file: &ast::File,
+        file_path: Option<&Path>,
+        sources: &mut SourceMap,
+        diags: &mut Vec<Diagnostic>,
+        key: String,
+    ) {
+        self.stack.push(key);
+        for (index, import) in file.imports().enumerate() {
+            match self.load(import, file_path, sources, diags) {
+                Some(to) => self.edges.push((file.file, index, to)),
+                None => self.failed.push((file.file, index)),
+            }
+        }
+        self.stack.pop();
+    }
+
+    /// Load one import (or find it already loaded); `None` if it failed (reported).
+    fn load(
+        &mut self,
+        import: &ast::Import,
+        importer: Option<&Path>,
+        sources: &mut SourceMap,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<FileId> {
+        let (key, name, path, text) = if let Some(src) = crate::stdlib::module(&import.path) {
+            (
+                import.path.clone(),
+                import.path.clone(),
+                None,
+                src.to_string(),
+            )
         } else if import.path.starts_with("std/") {
             let known: Vec<&str> = crate::stdlib::modules().map(|(p, _)| p).collect();
             let help = check::suggest::did_you_mean(&import.path, known.iter().copied())
@@ -180,14 +252,20 @@ fn load_imports(
                 )
                 .with_help(help),
             );
-            continue;
+            return None;
         } else {
-            let base = dir_of
+            let base = importer
                 .and_then(Path::parent)
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             let path = base.join(&import.path);
             let canon = canonical(&path);
-            if stack.iter().flatten().any(|p| *p == canon) {
+            let key = canon.display().to_string();
+            if !self.stack.contains(&key)
+                && let Some(&(_, id)) = self.by_key.iter().find(|(k, _)| *k == key)
+            {
+                return Some(id);
+            }
+            if self.stack.contains(&key) {
                 diags.push(
                     Diagnostic::new(
                         Code::ImportCycle,
@@ -197,39 +275,34 @@ fn load_imports(
                     )
                     .with_help("move the shared functions into a third file both import"),
                 );
-                continue;
+                return None;
             }
             match read_source(&path) {
-                Ok(text) => (path.display().to_string(), Some(canon), text),
+                Ok(text) => (key, path.display().to_string(), Some(canon), text),
                 Err(e) => {
-                    let mut d = read_error(&path.display().to_string(), &e);
-                    d.code = Code::ImportNotFound;
+                    let d = read_error(&path.display().to_string(), &e);
                     diags.push(Diagnostic {
+                        code: Code::ImportNotFound,
                         primary: Some(diag::Label {
                             span: import.path_span,
                             message: "imported here".to_string(),
                         }),
                         ..d
                     });
-                    continue;
+                    return None;
                 }
             }
         };
-        // The same file imported twice is loaded once.
-        if let Some(p) = &path
-            && let Some(id) = sources.find_path(p)
-            && out.iter().any(|(f, _)| f.file == id)
-        {
-            continue;
+        if let Some(&(_, id)) = self.by_key.iter().find(|(k, _)| *k == key) {
+            return Some(id);
         }
         let id: FileId = sources.add(SourceFile::new(name, path.clone(), text));
+        self.by_key.push((key.clone(), id));
         let (parsed, d) = syntax::parse(id, &sources.get(id).text);
         diags.extend(d);
-        stack.push(path.clone());
-        let nested_dir = path.clone();
-        load_imports(&parsed, nested_dir.as_deref(), sources, out, diags, stack);
-        stack.pop();
-        out.push((parsed, import.alias.clone()));
+        self.load_imports(&parsed, path.as_deref(), sources, diags, key);
+        self.files.push(parsed);
+        Some(id)
     }
 }
 

@@ -48,11 +48,15 @@ fn diagnostics_match_snapshots() {
     });
 }
 
+/// Codes whose inputs cannot be files in the corpus (a file over 4 MiB, a missing file or a
+/// directory); `tests/cli.rs` produces them.
+const SHOWN_BY_CLI_TESTS: [Code; 2] = [Code::FileTooLarge, Code::CannotRead];
+
 #[test]
 fn every_code_has_a_demonstration() {
     let files = corpus();
     let mut missing = Vec::new();
-    for code in Code::ALL {
+    for code in Code::ALL.iter().filter(|c| !SHOWN_BY_CLI_TESTS.contains(c)) {
         let prefix = code.as_str().to_lowercase();
         let demos: Vec<&PathBuf> = files
             .iter()
@@ -70,4 +74,29 @@ fn every_code_has_a_demonstration() {
         missing.is_empty(),
         "codes without a test file that produces them: {missing:?}"
     );
+}
+
+/// `docs/errors.md` has a section for every code, and no section for a code that does not
+/// exist.
+#[test]
+fn errors_doc_lists_every_code() {
+    let doc = std::fs::read_to_string("docs/errors.md").expect("docs/errors.md exists");
+    let documented: Vec<&str> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .filter(|h| h.len() == 5 && (h.starts_with('E') || h.starts_with('W')))
+        .collect();
+    let codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    for c in &codes {
+        assert!(
+            documented.contains(c),
+            "docs/errors.md does not document {c}"
+        );
+    }
+    for d in &documented {
+        assert!(
+            codes.contains(d),
+            "docs/errors.md documents unknown code {d}"
+        );
+    }
 }

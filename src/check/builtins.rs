@@ -38,6 +38,8 @@ pub enum Builtin {
     Min2,
     Max2,
     Hypot,
+    /// Integer division rounding toward -∞: `div(7, 2) = 3`.
+    Div,
     // reductions of one array
     Sum,
     Mean,
@@ -66,6 +68,8 @@ pub enum Signature {
     ReduceReal,
     /// Two 1-D arrays of equal length → real.
     Dot,
+    /// (int, int) → int, element-wise.
+    IntegerBinary,
 }
 
 impl Builtin {
@@ -105,6 +109,7 @@ impl Builtin {
             Min2 | MinOf => "min",
             Max2 | MaxOf => "max",
             Hypot => "hypot",
+            Div => "div",
             Sum => "sum",
             Mean => "mean",
             Prod => "prod",
@@ -119,6 +124,7 @@ impl Builtin {
             Abs => Signature::UnaryKeepInt,
             Pow | Atan2 | Hypot => Signature::Binary,
             Min2 | Max2 => Signature::BinaryKeepInt,
+            Div => Signature::IntegerBinary,
             Sum | Prod | MinOf | MaxOf => Signature::ReduceKeepInt,
             Mean | Norm => Signature::ReduceReal,
             Dot => Signature::Dot,
@@ -142,7 +148,10 @@ impl Builtin {
 
     pub fn arity(self) -> usize {
         match self.signature() {
-            Signature::Binary | Signature::BinaryKeepInt | Signature::Dot => 2,
+            Signature::Binary
+            | Signature::BinaryKeepInt
+            | Signature::Dot
+            | Signature::IntegerBinary => 2,
             _ => 1,
         }
     }

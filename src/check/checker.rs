@@ -116,10 +116,20 @@ pub(crate) struct Checker<'f, 'a> {
     pub differentials: bool,
     /// Checking a function body: model names are not visible.
     pub in_function: bool,
+    /// The file whose function scope calls resolve in.
+    pub file: crate::source::FileId,
+    /// Unknown noises already reported (each once, however often used).
+    pub reported_noises: HashSet<String>,
+    /// Declarations whose types are being resolved, outermost first (to name a cycle).
+    pub resolving: Vec<Var>,
 }
 
 impl<'f, 'a> Checker<'f, 'a> {
-    pub fn new(fns: &'f mut FnTable<'a>, in_function: bool) -> Checker<'f, 'a> {
+    pub fn new(
+        fns: &'f mut FnTable<'a>,
+        in_function: bool,
+        file: crate::source::FileId,
+    ) -> Checker<'f, 'a> {
         Checker {
             fns,
             diags: Vec::new(),
@@ -132,6 +142,9 @@ impl<'f, 'a> Checker<'f, 'a> {
             used_noises: HashSet::new(),
             differentials: false,
             in_function,
+            file,
+            reported_noises: HashSet::new(),
+            resolving: Vec::new(),
         }
     }
 
@@ -202,7 +215,9 @@ impl<'f, 'a> Checker<'f, 'a> {
     pub fn visible_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.scope.iter().map(|(n, _)| n.clone()).collect();
         names.extend(self.symbols.keys().cloned());
-        names.push("t".to_string());
+        if !self.in_function {
+            names.push("t".to_string());
+        }
         names.push("pi".to_string());
         names
     }
@@ -257,14 +272,38 @@ impl<'f, 'a> Checker<'f, 'a> {
             Lazy::Done(t) => return t.clone(),
             Lazy::InProgress => {
                 let (name, span) = (d.name.name.clone(), d.name.span);
-                self.error(
+                let start = self.resolving.iter().position(|&r| r == v).unwrap_or(0);
+                let others: Vec<Var> = self.resolving[start + 1..].to_vec();
+                let mut diag = if others.is_empty() {
                     Diagnostic::new(
                         Code::Cycle,
                         span,
                         format!("`{name}` is defined in terms of itself"),
                         "its definition depends on its own value",
                     )
-                    .with_help("break the cycle by giving one of the names a value of its own"),
+                } else {
+                    let mut chain: Vec<String> = std::iter::once(v)
+                        .chain(others.iter().copied())
+                        .map(|x| format!("`{}`", self.var_name(x)))
+                        .collect();
+                    chain.push(format!("`{name}`"));
+                    Diagnostic::new(
+                        Code::Cycle,
+                        span,
+                        format!(
+                            "these values are defined in terms of each other: {}",
+                            chain.join(" → ")
+                        ),
+                        "defined through the others",
+                    )
+                };
+                for o in &others {
+                    if let Some(d) = self.decl(*o) {
+                        diag = diag.with_label(d.name.span, "part of the cycle");
+                    }
+                }
+                self.error(
+                    diag.with_help("break the cycle by giving one of them a value of its own"),
                 );
                 if let Some(d) = self.decl_mut(v) {
                     d.resolved = Lazy::Done(Type::ERROR);
@@ -276,7 +315,9 @@ impl<'f, 'a> Checker<'f, 'a> {
         if let Some(d) = self.decl_mut(v) {
             d.resolved = Lazy::InProgress;
         }
+        self.resolving.push(v);
         let ty = self.resolve_decl_type(v);
+        self.resolving.pop();
         if let Some(d) = self.decl_mut(v) {
             // A cycle found while resolving has already stored the error type.
             if matches!(d.resolved, Lazy::InProgress) {

@@ -134,7 +134,8 @@ fn is_diagonal(m: &Model, terms: &[(&Equation, &NoiseTerm)]) -> bool {
             // A scalar noise on one element, or an array noise element-wise on the whole state.
             let elementwise =
                 !noise_ty.is_scalar() && noise_ty.dims == state_ty.dims && eq.indices.is_empty();
-            if !(noise_ty.is_scalar() && lhs_rank == 0) && !elementwise {
+            let single_element = lhs_rank == 0 && eq.binders.is_empty();
+            if !(elementwise || noise_ty.is_scalar() && single_element) {
                 return false;
             }
             (t.noise, None)

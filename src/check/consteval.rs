@@ -79,6 +79,17 @@ impl Checker<'_, '_> {
                 }
                 v
             }
+            TKind::Call(super::builtins::Builtin::Div, args) => {
+                let (a, b) = (self.const_eval(&args[0])?, self.const_eval(&args[1])?);
+                match (a, b) {
+                    (Value::Int(_), Value::Int(0)) => return fail("division by zero"),
+                    (Value::Int(x), Value::Int(y)) => match floor_div(x, y) {
+                        Some(q) => Value::Int(q),
+                        None => return fail("integer overflow"),
+                    },
+                    _ => return Err(NotConst::Other),
+                }
+            }
             TKind::Call(b, args) if args.len() == 1 => {
                 let x = self.const_eval(&args[0])?;
                 let Some(x) = x.as_f64() else {
@@ -118,7 +129,7 @@ impl Checker<'_, '_> {
                     Code::TypeMismatch,
                     e.span,
                     "an array size must be an integer",
-                    format!("this is {}", typed.ty),
+                    format!("this is `{}`", typed.ty),
                 )
                 .with_optional_help(
                     matches!(&typed.kind, TKind::Binary(BinOp::Pow, ..))
@@ -215,7 +226,9 @@ impl Checker<'_, '_> {
                 format!("{what} must be known before the model runs"),
                 format!("`{name}` is {kind}"),
             )
-            .with_help("use a `const`, or a `data` value"),
+            .with_help(format!(
+                "only constants and data are known before the run; if `{name}` is fixed, declare it `const`"
+            )),
         );
     }
 
@@ -258,6 +271,32 @@ impl Checker<'_, '_> {
     }
 }
 
+impl Checker<'_, '_> {
+    /// Where `e` refers to `target`, directly or through `let`s.
+    pub fn reaches(&mut self, e: &TExpr, target: Var) -> Option<crate::source::Span> {
+        let mut seen = HashSet::new();
+        let mut pending: Vec<(TExpr, Option<crate::source::Span>)> = vec![(e.clone(), None)];
+        while let Some((e, via)) = pending.pop() {
+            let mut stack = vec![&e];
+            while let Some(x) = stack.pop() {
+                if let TKind::Var(v) = &x.kind {
+                    if *v == target {
+                        return Some(via.unwrap_or(x.span));
+                    }
+                    if let Var::Let(i) = v
+                        && seen.insert(*i)
+                        && let Some(value) = self.decl_value(*v)
+                    {
+                        pending.push((value, Some(via.unwrap_or(x.span))));
+                    }
+                }
+                stack.extend(children(x));
+            }
+        }
+        None
+    }
+}
+
 /// Direct sub-expressions.
 pub(crate) fn children(e: &TExpr) -> Vec<&TExpr> {
     match &e.kind {
@@ -278,6 +317,33 @@ pub(crate) fn children(e: &TExpr) -> Vec<&TExpr> {
     }
 }
 
+/// ⌊x / y⌋ for y ≠ 0 (Euclidean division is the floor for a positive divisor).
+pub(crate) fn floor_div(x: i64, y: i64) -> Option<i64> {
+    if y > 0 {
+        x.checked_div_euclid(y)
+    } else {
+        x.checked_neg()?.checked_div_euclid(y.checked_neg()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn floor_division() {
+        for (x, y, q) in [
+            (7, 2, 3),
+            (-7, 2, -4),
+            (7, -2, -4),
+            (-7, -2, 3),
+            (6, 3, 2),
+            (-6, -3, 2),
+        ] {
+            assert_eq!(super::floor_div(x, y), Some(q), "{x} div {y}");
+        }
+        assert_eq!(super::floor_div(i64::MIN, -1), None);
+    }
+}
+
 fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, &'static str> {
     use Value::*;
     Ok(match (a, b) {
@@ -289,7 +355,7 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, &'static str> {
                 if *y == 0 {
                     return Err("division by zero");
                 }
-                Int(x.rem_euclid(*y))
+                Int(x.checked_rem_euclid(*y).ok_or("integer overflow")?)
             }
             BinOp::Div => {
                 if *y == 0 {
@@ -297,7 +363,13 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, &'static str> {
                 }
                 Real(*x as f64 / *y as f64)
             }
-            BinOp::Pow => Real((*x as f64).powf(*y as f64)),
+            BinOp::Pow => {
+                let r = (*x as f64).powf(*y as f64);
+                if !r.is_finite() {
+                    return Err("the result is not a finite number");
+                }
+                Real(r)
+            }
             _ => return compare(op, *x as f64, *y as f64),
         },
         (Bool(x), Bool(y)) => match op {

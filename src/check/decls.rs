@@ -24,6 +24,7 @@ pub(crate) enum DistTarget {
 impl<'a> Checker<'_, 'a> {
     /// First pass: every declared name goes into the symbol table.
     pub fn collect(&mut self, model: &'a ast::Model) {
+        let mut target_span = None;
         for stmt in &model.stmts {
             let doc = &stmt.doc;
             let span = stmt.span;
@@ -113,11 +114,26 @@ impl<'a> Checker<'_, 'a> {
                     };
                     self.add_let(name, doc, ty.as_ref(), value, span, role);
                 }
-                StmtKind::Potential { name, value } => {
-                    self.add_let(name, doc, None, value, span, LetRole::Potential);
-                }
-                StmtKind::Energy { name, value } => {
-                    self.add_let(name, doc, None, value, span, LetRole::Energy);
+                StmtKind::Potential { name, value } | StmtKind::Energy { name, value } => {
+                    let role = if matches!(stmt.kind, StmtKind::Potential { .. }) {
+                        LetRole::Potential
+                    } else {
+                        LetRole::Energy
+                    };
+                    if let Some(prev) = target_span {
+                        self.error(
+                            Diagnostic::new(
+                                Code::Duplicate,
+                                stmt.span,
+                                "a model has one `potential` or `energy`",
+                                "second target",
+                            )
+                            .with_label(prev, "first target")
+                            .with_help("add the terms into one expression"),
+                        );
+                    }
+                    target_span = Some(stmt.span);
+                    self.add_let(name, doc, None, value, span, role);
                 }
                 StmtKind::Error { names } => {
                     for n in names {
@@ -161,6 +177,12 @@ impl<'a> Checker<'_, 'a> {
                 clashes.push((d, other_span, name.clone(), span));
             }
         }
+        if !self.symbols.contains_key("W")
+            && let Some(&(sym, span)) = self.symbols.get("dW")
+            && !matches!(sym, Sym::Poisoned)
+        {
+            clashes.push(("dW".to_string(), span, "W".to_string(), span));
+        }
         clashes.sort_by_key(|c| c.1.start);
         for (d, span, noise, noise_span) in clashes {
             self.error(
@@ -186,6 +208,7 @@ impl<'a> Checker<'_, 'a> {
         let typed = self.expr(value);
         let ty = match ann {
             Some(a) => {
+                self.reject_bounds(a, "a `const`");
                 let t = self.type_expr(a, Scalar::Real);
                 self.check_fits(&typed, &t, &format!("the value of `{name}`"));
                 t
@@ -200,6 +223,21 @@ impl<'a> Checker<'_, 'a> {
                     (Value::Int(n), Scalar::Real) => Value::Real(*n as f64),
                     _ => v,
                 }),
+                Err(super::consteval::NotConst::Depends(Var::Data(d), span)) => {
+                    let data = self.decls.data[d].name.name.clone();
+                    self.error(
+                        Diagnostic::new(
+                            Code::NotConstant,
+                            span,
+                            format!("const `{name}` depends on data `{data}`"),
+                            format!("`{data}` is known only once the data file is read"),
+                        )
+                        .with_help(format!(
+                            "use `let {name} = …`; array sizes may use data directly, e.g. `real[{data} + 1]`"
+                        )),
+                    );
+                    None
+                }
                 Err(super::consteval::NotConst::Depends(v, span)) => {
                     self.not_static(v, span, &format!("the value of const `{name}`"));
                     None
@@ -233,6 +271,41 @@ impl<'a> Checker<'_, 'a> {
             Type::ERROR
         } else {
             ty
+        }
+    }
+
+    /// Bounds belong to parameters, data and states; elsewhere they would be ignored.
+    pub fn reject_bounds(&mut self, ann: &ast::TypeExpr, what: &str) {
+        if let Some(c) = ann.constraints.first() {
+            let span = c.name.span.to(ann
+                .constraints
+                .last()
+                .map_or(c.value.span, |l| l.value.span));
+            self.error(
+                Diagnostic::new(
+                    Code::BadConstraint,
+                    span,
+                    format!("{what} cannot have bounds"),
+                    "bounds here would not be enforced",
+                )
+                .with_help("bounds belong to `param`, `data`, `obs` and `state` declarations"),
+            );
+        }
+    }
+
+    /// A value defined in terms of itself (directly or through `let`s).
+    fn check_self_reference(&mut self, v: Var, value: &TExpr) {
+        if let Some(at) = self.reaches(value, v) {
+            let name = self.var_name(v);
+            self.error(
+                Diagnostic::new(
+                    Code::Cycle,
+                    at,
+                    format!("`{name}` is defined in terms of itself"),
+                    "this refers back to it",
+                )
+                .with_help("give it a value that does not depend on itself"),
+            );
         }
     }
 
@@ -392,7 +465,7 @@ impl<'a> Checker<'_, 'a> {
                         Code::BadDistributionArg,
                         arg.span,
                         format!("argument `{pname}` of `{}` must be {expected}", kind.name()),
-                        format!("this is {}", arg.ty),
+                        format!("this is `{}`", arg.ty),
                     )
                     .with_optional_help(
                         (!arg.ty.is_scalar() && !support.is_multivariate()).then(|| {
@@ -437,6 +510,24 @@ impl<'a> Checker<'_, 'a> {
                 }
             }
         }
+        if ok && ty.is_none() && !support.is_multivariate() {
+            // A fresh draw: its arguments must agree with each other.
+            let mut shape: Vec<super::types::Dim> = Vec::new();
+            for a in &args {
+                match super::types::broadcast(&shape, &a.ty.dims) {
+                    Some(s) => shape = s,
+                    None => {
+                        self.error(Diagnostic::new(
+                            Code::BadDistributionArg,
+                            a.span,
+                            format!("the arguments of `{}` have different shapes", kind.name()),
+                            format!("this is `{}`", a.ty),
+                        ));
+                        return None;
+                    }
+                }
+            }
+        }
         if !ok {
             return None;
         }
@@ -461,7 +552,9 @@ impl<'a> Checker<'_, 'a> {
         d: &ast::Distribution,
         k_len: Option<&super::types::Dim>,
     ) -> Option<()> {
-        let problem = if support.is_multivariate() {
+        let problem = if ty.scalar == Scalar::Spin {
+            Some("spins are -1 or 1, and no distribution is over spins".to_string())
+        } else if support.is_multivariate() {
             (ty.scalar != Scalar::Real || ty.dims.last() != k_len).then(|| {
                 let k = k_len.map_or("K".to_string(), |k| k.to_string());
                 format!("`{}` draws vectors of length {k}", kind.name())
@@ -489,7 +582,7 @@ impl<'a> Checker<'_, 'a> {
                 format!("`{target_name}` does not fit `{}`", kind.name()),
                 problem,
             )
-            .with_help(format!("`{target_name}` is {ty}")),
+            .with_help(format!("`{target_name}` is `{ty}`")),
         );
         None
     }
@@ -564,6 +657,7 @@ impl<'a> Checker<'_, 'a> {
             let name = self.decls.params[i].name.name.clone();
             let default = self.decl_value(Var::Param(i));
             if let Some(v) = &default {
+                self.check_self_reference(Var::Param(i), v);
                 self.check_fits(v, &ty, &format!("the default of `{name}`"));
                 self.check_within(v, &bounds, &format!("the default of `{name}`"));
             }
@@ -573,7 +667,7 @@ impl<'a> Checker<'_, 'a> {
                     Code::TypeMismatch,
                     span,
                     format!("parameter `{name}` must be `real` or `int`"),
-                    format!("this is {ty}"),
+                    format!("this is `{ty}`"),
                 ));
             }
             let d = &self.decls.params[i];
@@ -651,8 +745,10 @@ impl<'a> Checker<'_, 'a> {
                 .unwrap_or_else(|| error_expr(self.decls.lets[i].span));
             let role = self.decls.let_roles[i];
             let name = self.decls.lets[i].name.name.clone();
-            if self.decls.lets[i].ty.is_some() {
+            if let Some(ann) = self.decls.lets[i].ty {
+                self.reject_bounds(ann, "a `let`");
                 self.check_fits(&value, &ty, &format!("the value of `{name}`"));
+                self.check_self_reference(Var::Let(i), &value);
             }
             if matches!(role, LetRole::Potential | LetRole::Energy) {
                 let what = if role == LetRole::Potential {
@@ -667,6 +763,7 @@ impl<'a> Checker<'_, 'a> {
                 name,
                 doc: d.doc.map(str::to_string),
                 role,
+                ty,
                 value,
                 span: d.span,
             });
@@ -686,7 +783,7 @@ impl<'a> Checker<'_, 'a> {
             } if n.span == self.decls.states[i].name.span => boundary.as_ref(),
             _ => None,
         });
-        let boundary = boundary_ident.and_then(|b| self.boundary(b, &bounds, &ty));
+        let boundary = boundary_ident.and_then(|b| self.boundary(b, &bounds, &ty, &name));
         let value = self.decl_value(Var::State(i));
         let is_random = model.stmts.iter().any(|s| {
             matches!(&s.kind, StmtKind::State { name: n, init: Some(ast::StateInit::Random(_)), .. }
@@ -694,6 +791,7 @@ impl<'a> Checker<'_, 'a> {
         });
         let init = match (value, random) {
             (Some(v), _) => {
+                self.check_self_reference(Var::State(i), &v);
                 self.check_fits(&v, &ty, &format!("the initial value of `{name}`"));
                 self.check_within(&v, &bounds, &format!("the initial value of `{name}`"));
                 StateInit::Value(v)
@@ -727,7 +825,13 @@ impl<'a> Checker<'_, 'a> {
         }
     }
 
-    fn boundary(&mut self, b: &ast::Ident, bounds: &Bounds, ty: &Type) -> Option<Boundary> {
+    fn boundary(
+        &mut self,
+        b: &ast::Ident,
+        bounds: &Bounds,
+        ty: &Type,
+        name: &str,
+    ) -> Option<Boundary> {
         if b.name != "reflect" {
             let help = did_you_mean(&b.name, ["reflect"]).map(|s| format!("did you mean `{s}`?"));
             self.error(
@@ -749,7 +853,9 @@ impl<'a> Checker<'_, 'a> {
                     "`reflect` needs a bound to reflect at",
                     "no `lower` or `upper` on this state",
                 )
-                .with_help("declare the bound in the type: `state x: real<lower=0> reflect = 1`"),
+                .with_help(format!(
+                    "declare the bound in the type: `state {name}: real<lower=0> reflect = …`"
+                )),
             );
             return None;
         }
@@ -758,7 +864,7 @@ impl<'a> Checker<'_, 'a> {
                 Code::BadBoundary,
                 b.span,
                 "only continuous (`real`) states can reflect",
-                format!("this state is {ty}"),
+                format!("this state is `{ty}`"),
             ));
             return None;
         }
@@ -782,7 +888,7 @@ impl<'a> Checker<'_, 'a> {
             );
         };
         if !v.ty.is_scalar() || !v.ty.scalar.is_integer() {
-            bad(self, format!("this is {}", v.ty));
+            bad(self, format!("this is `{}`", v.ty));
             return;
         }
         if let Ok(Value::Int(n)) = self.const_eval(v)

@@ -58,6 +58,22 @@ impl Checker<'_, '_> {
         let written = target.name.name.as_str();
         let stem = written.strip_prefix('d').unwrap_or("");
         let sym = self.symbols.get(stem).map(|&(s, _)| s);
+        if !written.starts_with('d')
+            && let Some(&(Sym::Var(Var::State(_)), _)) = self.symbols.get(written)
+        {
+            self.error(
+                Diagnostic::new(
+                    Code::NotAState,
+                    target.name.span,
+                    format!("`{written} = …` is not an equation"),
+                    "an equation starts with the differential of a state",
+                )
+                .with_help(format!(
+                    "write `d{written} = … dt`, or give the initial value in `state {written} = …`"
+                )),
+            );
+            return None;
+        }
         if let Some(Sym::Var(Var::State(i))) = sym {
             self.used.insert(Var::State(i));
             let ty = self.var_type(Var::State(i));
@@ -147,17 +163,33 @@ impl Checker<'_, '_> {
         }
         if target.indices.len() > state_ty.rank() {
             let stem = &target.name.name[1..];
-            self.error(Diagnostic::new(
-                Code::BadEquationIndex,
-                target.span,
-                format!(
-                    "`{stem}` has {} dimension{}, but {} indices are given",
-                    state_ty.rank(),
-                    if state_ty.rank() == 1 { "" } else { "s" },
-                    target.indices.len()
-                ),
-                format!("`{stem}` is {state_ty}"),
-            ));
+            let (message, help) = if state_ty.is_scalar() {
+                (
+                    format!("`{stem}` is a single number and cannot be indexed"),
+                    format!(
+                        "for one equation per element declare an array: `state {stem}: real[N] = …`"
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "`{stem}` has {} dimension{}, but {} indices are given",
+                        state_ty.rank(),
+                        if state_ty.rank() == 1 { "" } else { "s" },
+                        target.indices.len()
+                    ),
+                    "give one index per dimension".to_string(),
+                )
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::BadEquationIndex,
+                    target.span,
+                    message,
+                    format!("`{stem}` is `{state_ty}`"),
+                )
+                .with_help(help),
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -392,7 +424,7 @@ impl Checker<'_, '_> {
                                     noise_ty.fixed_len().map_or_else(|| noise_ty.to_string(), |n| n.to_string()),
                                     if noise_ty.fixed_len() == Some(1) { "" } else { "s" },
                                     if lhs.is_scalar() { "a single number".to_string() } else { lhs.to_string() }),
-                                format!("`d{name}` is {noise_ty}"),
+                                format!("`d{name}` is `{noise_ty}`"),
                             )
                             .with_help(if lhs.is_scalar() {
                                 format!("pick one component: `d{name}[k]` with k in 1..{}", noise_ty.dims[rank - 1])
@@ -446,7 +478,7 @@ impl Checker<'_, '_> {
             Code::ShapeMismatch,
             span,
             "this term does not have the shape of the left side",
-            format!("this is {got}, but `{}` is {lhs}", lvalue_text(target)),
+            format!("this is `{got}`, but `{}` is `{lhs}`", lvalue_text(target)),
         ));
     }
 

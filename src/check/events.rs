@@ -108,6 +108,7 @@ impl Checker<'_, '_> {
                     let value = self.expr(&l.value);
                     let ty = match &l.ty {
                         Some(ann) => {
+                            self.reject_bounds(ann, "a `let`");
                             let t = self.type_expr(ann, super::types::Scalar::Real);
                             self.check_fits(&value, &t, &format!("the value of `{}`", l.name.name));
                             t

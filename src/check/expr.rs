@@ -54,7 +54,7 @@ impl Checker<'_, '_> {
                 Code::TypeMismatch,
                 e.span,
                 format!("{what} must be a number"),
-                format!("this is {}", e.ty),
+                format!("this is `{}`", e.ty),
             ));
             return false;
         }
@@ -82,7 +82,7 @@ impl Checker<'_, '_> {
                     Code::NotBool,
                     e.span,
                     format!("{what} must be a `bool`"),
-                    format!("this is {}", e.ty),
+                    format!("this is `{}`", e.ty),
                 )
                 .with_optional_help(help),
             );
@@ -96,6 +96,15 @@ impl Checker<'_, '_> {
             let ty = self.locals[local].ty.clone();
             self.used.insert(Var::Local(local));
             return texpr(TKind::Var(Var::Local(local)), ty, span);
+        }
+        if self.differentials
+            && let Some(rest) = name.strip_prefix('d')
+            && (matches!(self.symbols.get(rest), Some((Sym::Noise(_), _)))
+                || (rest == "W" && !self.symbols.contains_key("W")))
+            && let Some(d) = self.differential(id)
+        {
+            // A clashing declaration of `dW` is reported (E0108); here it means the increment.
+            return d;
         }
         if !self.in_function {
             match self.symbols.get(name).map(|&(s, _)| s) {
@@ -184,10 +193,29 @@ impl Checker<'_, '_> {
                     }
                     Some(self.implicit_noise(id.span))
                 }
+                Some(Sym::Var(v))
+                    if self.differentials && rest.starts_with(|c: char| c.is_uppercase()) =>
+                {
+                    self.error(
+                        Diagnostic::new(
+                            Code::UnknownNoise,
+                            id.span,
+                            format!("`{rest}` is {}, not a noise", super::dynamics::kind_phrase(v)),
+                            format!("`{name}` would be the differential of a noise `{rest}`"),
+                        )
+                        .with_help(format!(
+                            "declare a noise under another name (`noise B`, then `dB`), or rename `{rest}`"
+                        )),
+                    );
+                    return Some(error_expr(id.span));
+                }
                 _ => {
                     let looks_like_noise = rest.starts_with(|c: char| c.is_uppercase())
                         && self.differentials
                         && !self.symbols.contains_key(rest);
+                    if looks_like_noise && !self.reported_noises.insert(rest.to_string()) {
+                        return Some(error_expr(id.span));
+                    }
                     if looks_like_noise {
                         self.error(
                             Diagnostic::new(
@@ -257,13 +285,14 @@ impl Checker<'_, '_> {
             return t.clone();
         }
         let ann = self.decls.noises[i].ty.expect("annotated noise");
+        self.reject_bounds(ann, "a noise");
         let t = self.type_expr(ann, Scalar::Real);
         let t = if !t.is_error() && t.scalar != Scalar::Real {
             self.error(Diagnostic::new(
                 Code::TypeMismatch,
                 ann.span,
                 "a noise is real-valued",
-                format!("this is {t}"),
+                format!("this is `{t}`"),
             ));
             Type::ERROR
         } else {
@@ -286,7 +315,7 @@ impl Checker<'_, '_> {
                             Code::TypeMismatch,
                             span,
                             "cannot negate a `bool`",
-                            format!("this is {}", a.ty),
+                            format!("this is `{}`", a.ty),
                         )
                         .with_help("for logical negation use `!`"),
                     );
@@ -302,7 +331,7 @@ impl Checker<'_, '_> {
                             Code::TypeMismatch,
                             span,
                             "`!` needs a `bool`",
-                            format!("this is {}", a.ty),
+                            format!("this is `{}`", a.ty),
                         )
                         .with_help("for a negative number use `-`"),
                     );
@@ -353,10 +382,10 @@ impl Checker<'_, '_> {
                     Code::ShapeMismatch,
                     span,
                     format!("`{}` needs operands of the same shape", op.as_str()),
-                    format!("{} {} {}", a.ty, op.as_str(), b.ty),
+                    format!("`{}` {} `{}`", a.ty, op.as_str(), b.ty),
                 )
-                .with_label(a.span, format!("this is {}", a.ty))
-                .with_label(b.span, format!("this is {}", b.ty))
+                .with_label(a.span, format!("this is `{}`", a.ty))
+                .with_label(b.span, format!("this is `{}`", b.ty))
                 .with_help(
                     "element-wise operations need equal shapes; a scalar combines with any array",
                 ),
@@ -376,7 +405,7 @@ impl Checker<'_, '_> {
                     Code::TypeMismatch,
                     bad_span,
                     format!("`{}` needs `bool` operands", op.as_str()),
-                    format!("this is {bad_ty}"),
+                    format!("this is `{bad_ty}`"),
                 ));
                 return error_expr(span);
             }
@@ -391,7 +420,7 @@ impl Checker<'_, '_> {
                     Code::TypeMismatch,
                     bad_span,
                     format!("`{}` needs numbers", op.as_str()),
-                    format!("this is {bad_ty}"),
+                    format!("this is `{bad_ty}`"),
                 ));
                 return error_expr(span);
             }
@@ -406,11 +435,19 @@ impl Checker<'_, '_> {
                             Code::TypeMismatch,
                             bad_span,
                             "`%` needs integers",
-                            format!("this is {bad_ty}"),
+                            format!("this is `{bad_ty}`"),
                         ));
                         return error_expr(span);
                     }
                     Scalar::Int
+                }
+                // Spins times spins (or ±1) stay spins: `s[i] * s[j]`, `s *= -1`.
+                BinOp::Mul
+                    if is_spin_factor(&a)
+                        && is_spin_factor(&b)
+                        && (sa == Scalar::Spin || sb == Scalar::Spin) =>
+                {
+                    Scalar::Spin
                 }
                 _ => arithmetic(sa, sb).unwrap_or(Scalar::Error),
             }
@@ -425,6 +462,27 @@ impl Checker<'_, '_> {
     pub fn index(&mut self, base: TExpr, indices: &[ast::Expr], span: Span) -> TExpr {
         let idx: Vec<TExpr> = indices.iter().map(|i| self.expr(i)).collect();
         if base.ty.is_error() {
+            return error_expr(span);
+        }
+        if idx.len() > base.ty.rank() && matches!(base.kind, TKind::Differential(_)) {
+            let what = describe_indexed(&base, self);
+            self.error(
+                Diagnostic::new(
+                    Code::NoiseIndex,
+                    span,
+                    if base.ty.is_scalar() {
+                        format!("{what} is a single Wiener process and takes no index")
+                    } else {
+                        format!(
+                            "{what} has {} dimension(s) but {} indices are given",
+                            base.ty.rank(),
+                            idx.len()
+                        )
+                    },
+                    "superfluous index",
+                )
+                .with_help("for several independent noises declare an array: `noise W: real[3]`"),
+            );
             return error_expr(span);
         }
         if idx.len() > base.ty.rank() {
@@ -443,7 +501,7 @@ impl Checker<'_, '_> {
                 Code::BadIndex,
                 span,
                 msg,
-                format!("this is {}", base.ty),
+                format!("this is `{}`", base.ty),
             ));
             return error_expr(span);
         }
@@ -452,14 +510,19 @@ impl Checker<'_, '_> {
                 continue;
             }
             if !i.ty.is_scalar() || !i.ty.scalar.is_integer() {
+                let help = if matches!(i.kind, TKind::Binary(BinOp::Div, ..)) {
+                    "`/` always gives a real; for integer division write `div(a, b)`"
+                } else {
+                    "indices are whole numbers counted from 1"
+                };
                 self.error(
                     Diagnostic::new(
                         Code::BadIndex,
                         i.span,
                         "an index must be an integer",
-                        format!("this is {}", i.ty),
+                        format!("this is `{}`", i.ty),
                     )
-                    .with_help("indices are whole numbers counted from 1"),
+                    .with_help(help),
                 );
                 continue;
             }
@@ -492,39 +555,36 @@ impl Checker<'_, '_> {
         if lo >= 1 && hi <= n {
             return;
         }
-        let what = describe_indexed(base, self);
-        let size = if base.ty.rank() == 1 {
-            format!("{what} has {n} element{}", if n == 1 { "" } else { "s" })
-        } else {
-            format!("dimension {} of {what} has length {n}", dim + 1)
+        let noise = match &base.kind {
+            TKind::Differential(Differential::Noise { noise, .. }) => {
+                Some(self.decls.noises[*noise].name_text().to_string())
+            }
+            _ => None,
         };
-        let noise = matches!(base.kind, TKind::Differential(_));
-        let (code, msg) = if lo == hi {
-            let msg = if noise {
-                format!(
-                    "`{}[{lo}]` is out of range: {size}",
-                    describe_indexed(base, self).trim_matches('`')
-                )
-            } else {
-                format!("index {lo} is out of range: {size}")
-            };
-            (
-                if noise {
-                    Code::NoiseIndex
-                } else {
-                    Code::IndexOutOfRange
-                },
-                msg,
-            )
+        let size = match &noise {
+            Some(w) if base.ty.rank() == 1 => {
+                format!("`{w}` has {n} component{}", if n == 1 { "" } else { "s" })
+            }
+            _ if base.ty.rank() == 1 => format!(
+                "{} has {n} element{}",
+                describe_indexed(base, self),
+                if n == 1 { "" } else { "s" }
+            ),
+            _ => format!(
+                "dimension {} of {} has length {n}",
+                dim + 1,
+                describe_indexed(base, self)
+            ),
+        };
+        let code = if noise.is_some() {
+            Code::NoiseIndex
         } else {
-            (
-                if noise {
-                    Code::NoiseIndex
-                } else {
-                    Code::IndexOutOfRange
-                },
-                format!("this index runs over {lo}..{hi}, outside the range: {size}"),
-            )
+            Code::IndexOutOfRange
+        };
+        let msg = match (&noise, lo == hi) {
+            (Some(w), true) => format!("{size}, so `d{w}[{lo}]` is out of range"),
+            (None, true) => format!("index {lo} is out of range: {size}"),
+            (_, false) => format!("this index runs over {lo}..{hi}, outside the range: {size}"),
         };
         self.error(
             Diagnostic::new(code, index.span, msg, format!("valid indices are 1..{n}"))
@@ -603,7 +663,7 @@ impl Checker<'_, '_> {
                         Code::BadArrayLiteral,
                         s,
                         "array elements must all have the same shape",
-                        format!("this is {ty}"),
+                        format!("this is `{ty}`"),
                     )
                     .with_label(fs, format!("the first element is {fty}")),
                 );
@@ -658,8 +718,8 @@ impl Checker<'_, '_> {
                     "the branches of `if` have different types",
                     "in this `if`",
                 )
-                .with_label(sa, format!("this is {ta}"))
-                .with_label(sb, format!("this is {tb}")),
+                .with_label(sa, format!("this is `{ta}`"))
+                .with_label(sb, format!("this is `{tb}`")),
             );
             return error_expr(span);
         };
@@ -685,14 +745,15 @@ impl Checker<'_, '_> {
                         Code::TypeMismatch,
                         bound.span,
                         "range bounds must be integers",
-                        format!("this is {}", bound.ty),
+                        format!("this is `{}`", bound.ty),
                     ));
                 } else if let Some((v, span)) = self.static_blocker(bound) {
                     self.not_static(v, span, "a range bound");
                 }
             }
+            // An empty range (`5..4`) runs no iteration, so it proves nothing about indices.
             let range = match (self.const_eval(&lo), self.const_eval(&hi)) {
-                (Ok(Value::Int(a)), Ok(Value::Int(z))) => Some((a, z)),
+                (Ok(Value::Int(a)), Ok(Value::Int(z))) if a <= z => Some((a, z)),
                 _ => None,
             };
             let local = self.push_local(&b.var, Type::INT);
@@ -761,8 +822,11 @@ impl Checker<'_, '_> {
     fn call(&mut self, func: &ast::QualName, args: &[ast::Expr], span: Span) -> TExpr {
         let name = func.name.name.as_str();
         if let Some(module) = &func.module {
-            let Some(id) = self.fns.lookup_qualified(&module.name, name) else {
-                let d = self.fns.unknown_qualified(module, &func.name);
+            let Some(id) = self.fns.lookup_qualified(self.file, &module.name, name) else {
+                if self.fns.is_failed_alias(self.file, &module.name) {
+                    return error_expr(span);
+                }
+                let d = self.fns.unknown_qualified(self.file, module, &func.name);
                 self.error(d);
                 return error_expr(span);
             };
@@ -771,7 +835,7 @@ impl Checker<'_, '_> {
         if name == "grad" {
             return self.grad(args, span);
         }
-        if let Some(id) = self.fns.lookup(name) {
+        if let Some(id) = self.fns.lookup(self.file, name) {
             return self.call_user(id, func, args, span);
         }
         let typed: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
@@ -790,10 +854,11 @@ impl Checker<'_, '_> {
             }
             let candidates: Vec<String> = super::builtins::function_names()
                 .map(str::to_string)
-                .chain(self.fns.names().map(str::to_string))
+                .chain(self.fns.names(self.file))
                 .collect();
             let help = did_you_mean(name, candidates.iter().map(String::as_str))
-                .map(|s| format!("did you mean `{s}`?"));
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| self.fns.failed_import_hint(self.file));
             self.error(
                 Diagnostic::new(
                     Code::UnknownFunction,
@@ -839,7 +904,7 @@ impl Checker<'_, '_> {
                     Code::TypeMismatch,
                     a.span,
                     format!("`{}` needs numbers", b.name()),
-                    format!("this is {}", a.ty),
+                    format!("this is `{}`", a.ty),
                 ));
                 return Type::ERROR;
             }
@@ -863,7 +928,37 @@ impl Checker<'_, '_> {
                             Code::ShapeMismatch,
                             span,
                             format!("`{}` needs arguments of the same shape", b.name()),
-                            format!("{} and {}", args[0].ty, args[1].ty),
+                            format!("`{}` and `{}`", args[0].ty, args[1].ty),
+                        ));
+                        Type::ERROR
+                    }
+                }
+            }
+            Signature::IntegerBinary => {
+                if !int_args {
+                    let bad = args
+                        .iter()
+                        .find(|a| !a.ty.scalar.is_integer())
+                        .unwrap_or(&args[0]);
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            bad.span,
+                            format!("`{}` divides integers", b.name()),
+                            format!("this is `{}`", bad.ty),
+                        )
+                        .with_help("for real division use `/`"),
+                    );
+                    return Type::ERROR;
+                }
+                match broadcast(&args[0].ty.dims, &args[1].ty.dims) {
+                    Some(dims) => Type::array(Scalar::Int, dims),
+                    None => {
+                        self.error(Diagnostic::new(
+                            Code::ShapeMismatch,
+                            span,
+                            format!("`{}` needs arguments of the same shape", b.name()),
+                            format!("`{}` and `{}`", args[0].ty, args[1].ty),
                         ));
                         Type::ERROR
                     }
@@ -898,7 +993,7 @@ impl Checker<'_, '_> {
                         Code::ShapeMismatch,
                         span,
                         "`dot` needs two vectors of the same length",
-                        format!("{} and {}", args[0].ty, args[1].ty),
+                        format!("`{}` and `{}`", args[0].ty, args[1].ty),
                     ));
                     return Type::ERROR;
                 }
@@ -942,7 +1037,7 @@ impl Checker<'_, '_> {
                 Code::TypeMismatch,
                 wrt.span,
                 "`grad` needs a real-valued variable",
-                format!("this is {}", wrt.ty),
+                format!("this is `{}`", wrt.ty),
             ));
             return error_expr(span);
         }
@@ -1006,7 +1101,7 @@ impl Checker<'_, '_> {
                         Code::TypeMismatch,
                         arg.span,
                         format!("argument `{pname}` of `{}` must be {pty}", func.name.name),
-                        format!("this is {}", arg.ty),
+                        format!("this is `{}`", arg.ty),
                     )
                     .with_label(sig.span, "declared here"),
                 );
@@ -1029,6 +1124,11 @@ impl Checker<'_, '_> {
             .push(super::checker::DeclSrc::implicit(span));
         i
     }
+}
+
+/// A spin, or the literal 1 or -1.
+fn is_spin_factor(e: &TExpr) -> bool {
+    e.ty.scalar == Scalar::Spin || matches!(e.kind, TKind::Int(1) | TKind::Int(-1))
 }
 
 /// How to name an indexed thing in a message.

@@ -145,10 +145,17 @@ impl Checker<'_, '_> {
                         format!("`obs {}` has no observation model", o.name),
                         "never on the left of `~`",
                     )
-                    .with_help(format!(
-                        "say how it relates to the state: `{} ~ Normal(x, s)`",
-                        o.name
-                    )),
+                    .with_help(if o.ty.scalar.is_integer() {
+                        format!(
+                            "say how it relates to the state, e.g. `{} ~ Poisson(…)`",
+                            o.name
+                        )
+                    } else {
+                        format!(
+                            "say how it relates to the state, e.g. `{} ~ Normal(…, …)`",
+                            o.name
+                        )
+                    }),
                 );
             }
         }

@@ -23,21 +23,25 @@ use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast::{self, StmtKind};
 use checker::Checker;
 use functions::FnTable;
+pub use functions::ImportEdge;
 use model::*;
 use std::collections::HashMap;
 
 /// Check the models of `main` (all of them, or only `select`) with the functions of `main`
-/// and of its imports (`alias` given for `import "…" as alias`).
-pub fn check_program(
-    main: &ast::File,
-    imports: &[(&ast::File, Option<&ast::Ident>)],
+/// and of the files it imports (`edges` say which file imports which, under which alias).
+///
+/// `failed_imports` are the imports that could not be loaded (already reported): their
+/// functions are unknown, and the checker says so rather than reporting each use anew.
+pub fn check_program<'a>(
+    main: &'a ast::File,
+    imported: &[&'a ast::File],
+    edges: &[ImportEdge<'a>],
+    failed_imports: &[(crate::source::FileId, &'a ast::Import)],
     select: Option<&str>,
 ) -> (Program, Vec<Diagnostic>) {
-    let mut fns = FnTable::default();
-    fns.add_file(main, None);
-    for (file, alias) in imports {
-        fns.add_file(file, *alias);
-    }
+    let mut files = vec![main];
+    files.extend_from_slice(imported);
+    let mut fns = FnTable::new(&files, edges, failed_imports);
     let mut diags = Vec::new();
     let mut models = Vec::new();
     let mut seen: HashMap<&str, crate::source::Span> = HashMap::new();
@@ -77,7 +81,7 @@ fn check_model<'a>(
     fns: &mut FnTable<'a>,
     model: &'a ast::Model,
 ) -> (Option<Model>, Vec<Diagnostic>) {
-    let mut c = Checker::new(fns, false);
+    let mut c = Checker::new(fns, false, model.span.file);
     c.collect(model);
     let mut calculus: Option<(Calculus, crate::source::Span)> = None;
     let mut equations = Vec::new();
@@ -200,38 +204,69 @@ fn check_model<'a>(
     {
         c.used.insert(Var::Param(i));
     }
-    c.lint(&m, &partial);
+    // A statement that failed to check leaves its names unused and its states unchanged:
+    // warnings about such a model would mostly echo the errors.
+    if !crate::diag::has_errors(&c.diags) {
+        c.lint(&m, &partial);
+    }
     m.locals = std::mem::take(&mut c.locals);
     let diags = std::mem::take(&mut c.diags);
     let ok = kind.is_some() && !crate::diag::has_errors(&diags);
     (ok.then_some(m), diags)
 }
 
-/// A parameter may have one prior: in its declaration or in one `~` statement.
+/// A parameter may have one prior: in its declaration, in one `~` statement for the whole
+/// parameter, or in `~` statements for its elements (each element once).
 fn check_duplicate_priors(c: &mut Checker, params: &[Param], tildes: &[Tilde]) {
-    let mut first: HashMap<usize, crate::source::Span> = HashMap::new();
+    let mut whole: HashMap<usize, crate::source::Span> = HashMap::new();
+    let mut elements: HashMap<usize, Vec<(Option<Vec<i64>>, crate::source::Span)>> = HashMap::new();
     for (i, p) in params.iter().enumerate() {
         if let Some(d) = &p.prior {
-            first.insert(i, d.span);
+            whole.insert(i, d.span);
         }
     }
-    for t in tildes {
+    let constant = |idx: &[TExpr]| -> Option<Vec<i64>> {
+        idx.iter()
+            .map(|e| match e.kind {
+                TKind::Int(v) => Some(v),
+                _ => None,
+            })
+            .collect()
+    };
+    let second = |c: &mut Checker, at, prev, name: &str| {
+        c.error(
+            Diagnostic::new(
+                Code::DuplicatePrior,
+                at,
+                format!("parameter `{name}` gets a second prior"),
+                "second prior",
+            )
+            .with_label(prev, "first prior")
+            .with_help("keep one prior per parameter (or per element)"),
+        )
+    };
+    // Whole-parameter priors first, so that the order of statements does not matter.
+    let mut ordered: Vec<&Tilde> = tildes.iter().filter(|t| t.indices.is_empty()).collect();
+    ordered.extend(tildes.iter().filter(|t| !t.indices.is_empty()));
+    for t in ordered {
         let Var::Param(i) = t.target else { continue };
-        match first.get(&i) {
-            Some(&prev) => c.error(
-                Diagnostic::new(
-                    Code::DuplicatePrior,
-                    t.span,
-                    format!("parameter `{}` gets a second prior", params[i].name),
-                    "second prior",
-                )
-                .with_label(prev, "first prior")
-                .with_help("keep one prior per parameter"),
-            ),
-            None if t.indices.is_empty() => {
-                first.insert(i, t.span);
-            }
-            None => {}
+        let name = params[i].name.clone();
+        if let Some(&prev) = whole.get(&i) {
+            second(c, t.span, prev, &name);
+            continue;
         }
+        if t.indices.is_empty() {
+            if let Some(&(_, prev)) = elements.get(&i).and_then(|e| e.first()) {
+                second(c, t.span, prev, &name);
+            }
+            whole.insert(i, t.span);
+            continue;
+        }
+        let key = constant(&t.indices);
+        let list = elements.entry(i).or_default();
+        if let Some(&(_, prev)) = list.iter().find(|(k, _)| key.is_some() && *k == key) {
+            second(c, t.span, prev, &name);
+        }
+        list.push((key, t.span));
     }
 }

@@ -241,6 +241,8 @@ pub struct Let {
     pub name: String,
     pub doc: Option<String>,
     pub role: LetRole,
+    /// The declared type, or the value's.
+    pub ty: Type,
     pub value: TExpr,
     pub span: Span,
 }

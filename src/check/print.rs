@@ -326,7 +326,7 @@ pub fn model_summary(m: &Model, program: &Program) -> String {
                 LetRole::Potential => "potential ",
                 LetRole::Energy => "energy ",
             };
-            format!("{role}{}: {} = {}", l.name, l.value.ty, ex(&l.value))
+            format!("{role}{}: {} = {}", l.name, l.ty, ex(&l.value))
         }),
     );
     if !m.equations.is_empty() {

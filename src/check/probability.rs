@@ -82,6 +82,25 @@ impl Checker<'_, '_> {
                 TKind::Index(_, idx) => idx.clone(),
                 _ => Vec::new(),
             };
+            for b in &binders_t {
+                let used = indices
+                    .iter()
+                    .any(|i| c.reaches(i, Var::Local(b.local)).is_some());
+                if !used {
+                    let local = &c.locals[b.local];
+                    let (lname, lspan) = (local.name.clone(), local.span);
+                    c.error(
+                        Diagnostic::new(
+                            Code::BadEquationIndex,
+                            lspan,
+                            format!("loop variable `{lname}` does not index the left side"),
+                            "this loop would repeat the same statement",
+                        )
+                        .with_help(format!("write `{name}[{lname}] ~ …`, or drop the `for`")),
+                    );
+                    return None;
+                }
+            }
             let call = c.dist_call(dist, what, Some(&lhs.ty), name)?;
             if role == TildeRole::Likelihood
                 && let Some((v, at)) = c

@@ -7,6 +7,10 @@ use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast;
 use std::collections::HashMap;
 
+/// Largest stoichiometric coefficient accepted; larger ones are surely mistakes, and the
+/// limit keeps every product of counts in range.
+const MAX_COEFFICIENT: u32 = 1_000_000;
+
 impl Checker<'_, '_> {
     /// Check the reactions of one block; `counter` numbers unnamed reactions model-wide.
     pub fn reactions(
@@ -43,7 +47,11 @@ impl Checker<'_, '_> {
                             if r.rates.len() == 1 { "" } else { "s" },
                             r.arrow.as_str()
                         ),
-                        "reaction arrow",
+                        if want == 2 {
+                            "reversible arrow"
+                        } else {
+                            "one-way arrow"
+                        },
                     )
                     .with_help(help),
                 );
@@ -133,6 +141,19 @@ impl Checker<'_, '_> {
         for term in &c.terms {
             let coeff = match &term.coeff {
                 None => 1,
+                Some((text, span)) if !text.contains('.') && text.parse::<u32>().is_err() => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::BadStoichiometry,
+                            *span,
+                            format!("stoichiometric coefficient `{text}` is too large"),
+                            format!("at most {MAX_COEFFICIENT}"),
+                        )
+                        .with_help("a reaction consumes or produces a few molecules at a time"),
+                    );
+                    ok = false;
+                    continue;
+                }
                 Some((text, span)) => match text.parse::<u32>() {
                     Ok(0) => {
                         self.error(
@@ -146,7 +167,20 @@ impl Checker<'_, '_> {
                         );
                         0
                     }
-                    Ok(n) => n,
+                    Ok(n) if n <= MAX_COEFFICIENT => n,
+                    Ok(_) => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::BadStoichiometry,
+                                *span,
+                                format!("stoichiometric coefficient `{text}` is too large"),
+                                format!("at most {MAX_COEFFICIENT}"),
+                            )
+                            .with_help("a reaction consumes or produces a few molecules at a time"),
+                        );
+                        ok = false;
+                        continue;
+                    }
                     Err(_) => {
                         self.error(
                             Diagnostic::new(
@@ -168,8 +202,9 @@ impl Checker<'_, '_> {
                 Some(Sym::Var(Var::Species(i))) => {
                     self.used.insert(Var::Species(i));
                     if coeff > 0 {
+                        // Both at most MAX_COEFFICIENT, and a complex has few terms: no overflow.
                         match out.iter_mut().find(|(s, _)| *s == i) {
-                            Some(e) => e.1 += coeff,
+                            Some(e) => e.1 = e.1.saturating_add(coeff),
                             None => out.push((i, coeff)),
                         }
                     }

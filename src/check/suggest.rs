@@ -1,5 +1,39 @@
 //! "Did you mean …?" — the closest known name by edit distance.
 
+/// Words from other languages and tools, and what ito calls them.
+const SYNONYMS: &[(&str, &str)] = &[
+    ("Gaussian", "Normal"),
+    ("Norm", "Normal"),
+    ("Lognormal", "LogNormal"),
+    ("Exp", "Exponential"),
+    ("Gauss", "Normal"),
+    ("Student", "StudentT"),
+    ("NegativeBinomial", "NegBinomial"),
+    ("Multinormal", "MultiNormal"),
+    ("MvNormal", "MultiNormal"),
+    ("float", "real"),
+    ("double", "real"),
+    ("number", "real"),
+    ("integer", "int"),
+    ("boolean", "bool"),
+    ("min", "lower"),
+    ("low", "lower"),
+    ("lo", "lower"),
+    ("max", "upper"),
+    ("high", "upper"),
+    ("hi", "upper"),
+    ("avg", "mean"),
+    ("average", "mean"),
+    ("product", "prod"),
+    ("total", "sum"),
+    ("reflecting", "reflect"),
+    ("reflective", "reflect"),
+    ("ln", "log"),
+    ("sigmoid", "logistic"),
+    ("inv_logit", "logistic"),
+    ("power", "pow"),
+];
+
 /// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), in chars.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
@@ -33,8 +67,22 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    // Names other tools use for the same thing.
+    if let Some(&(_, meant)) = SYNONYMS
+        .iter()
+        .find(|(other, _)| other.eq_ignore_ascii_case(name))
+        && let Some(c) = candidates.iter().find(|c| **c == meant)
+    {
+        return Some(c);
+    }
     let len = name.chars().count();
-    let limit = if len <= 3 { 1 } else { 2.min(len.div_ceil(3)) };
+    // One-letter names are too short for an edit to be telling (`k` → `t`).
+    let limit = match len {
+        1 => 0,
+        2..=3 => 1,
+        _ => 2.min(len.div_ceil(3)),
+    };
     candidates
         .into_iter()
         .filter(|c| *c != name)
@@ -70,7 +118,18 @@ mod tests {
         assert_eq!(did_you_mean("thetta", names), Some("theta"));
         assert_eq!(did_you_mean("Sigma", names), Some("sigma"));
         assert_eq!(did_you_mean("nu", names), Some("mu"));
-        assert_eq!(did_you_mean("y", names), Some("x"));
+        assert_eq!(did_you_mean("y", names), None);
+        assert_eq!(did_you_mean("X", names), Some("x"));
         assert_eq!(did_you_mean("banana", names), None);
+        assert_eq!(
+            did_you_mean("Gaussian", ["Normal", "Cauchy"]),
+            Some("Normal")
+        );
+        assert_eq!(did_you_mean("min", ["lower", "upper"]), Some("lower"));
+        assert_eq!(
+            did_you_mean("float", ["bool"]),
+            None,
+            "a synonym only for a candidate"
+        );
     }
 }

@@ -34,10 +34,9 @@ codes! {
     EmptyFile = "E0005", "the file contains no model or function";
     CannotRead = "E0006", "the file is missing, a directory, or unreadable";
     UnknownModel = "E0007", "`--model` names no model of the file";
-    NoModel = "E0008", "the file has functions but no model to check";
-    BadNumber = "E0009", "a number literal does not fit (64-bit integer, finite real)";
-    ImportNotFound = "E0010", "an imported file or stdlib module does not exist";
-    ImportCycle = "E0011", "files import each other in a cycle";
+    BadNumber = "E0008", "a number literal does not fit (64-bit integer, finite real)";
+    ImportNotFound = "E0009", "an imported file or stdlib module does not exist";
+    ImportCycle = "E0010", "files import each other in a cycle";
     // Names
     UnknownName = "E0101", "a name is used that is not declared";
     Duplicate = "E0102", "a name (or model, function, reaction) is declared twice";
@@ -110,5 +109,18 @@ impl std::fmt::Display for Code {
 impl Code {
     pub fn is_warning(self) -> bool {
         self.as_str().starts_with('W')
+    }
+
+    /// Warnings about names or states that nothing uses or changes. Shown only when there are
+    /// no errors: a statement that failed to check leaves what it uses looking unused.
+    pub fn is_usage_warning(self) -> bool {
+        matches!(
+            self,
+            Code::UnusedParam
+                | Code::StateWithoutDynamics
+                | Code::UntouchedSpecies
+                | Code::Unused
+                | Code::UnobservedObs
+        )
     }
 }

@@ -46,17 +46,13 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let mut report = Report::build(kind, (name(primary.span.file), primary.span.range()))
         .with_config(config)
         .with_code(diag.code)
-        .with_message(&diag.message)
-        .with_label(
-            ALabel::new((name(primary.span.file), primary.span.range()))
-                .with_message(&primary.message)
-                .with_order(0),
-        );
-    for (i, label) in diag.secondary.iter().enumerate() {
+        .with_message(&diag.message);
+    // Labels in source order: ariadne starts a new box when a label comes before the last one.
+    let mut labels: Vec<&super::Label> = std::iter::once(primary).chain(&diag.secondary).collect();
+    labels.sort_by_key(|l| (l.span.file, l.span.start));
+    for label in labels {
         report = report.with_label(
-            ALabel::new((name(label.span.file), label.span.range()))
-                .with_message(&label.message)
-                .with_order(i as i32 + 1),
+            ALabel::new((name(label.span.file), label.span.range())).with_message(&label.message),
         );
     }
     if let Some(help) = &diag.help {

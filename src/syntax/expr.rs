@@ -27,6 +27,17 @@ pub(crate) struct ExprBuilder<'b, 's, 'i> {
     pos: usize,
 }
 
+fn too_deep(at: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::TooDeep,
+        at,
+        format!("expression is too deep: more than {MAX_EXPR_DEPTH} levels of operations"),
+        "limit reached here",
+    )
+    .with_note("each operator in a chain counts as a level: `a + b + c` has two")
+    .with_help("split it into named parts with `let`, or write long sums as `sum(i in 1..N) …`")
+}
+
 fn infix_power(op: BinOp) -> (u8, u8) {
     match op {
         BinOp::Or => (1, 2),
@@ -103,17 +114,7 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
             }
             Err(TooDeep(at)) => {
                 eb.b.last_depth = 1;
-                eb.b.diags.push(
-                    Diagnostic::new(
-                        Code::TooDeep,
-                        at,
-                        format!(
-                            "expression is nested too deeply (more than {MAX_EXPR_DEPTH} levels)"
-                        ),
-                        "depth limit reached here",
-                    )
-                    .with_help("split it into named parts with `let`, or use `sum(i in …)`"),
-                );
+                eb.b.diags.push(too_deep(at));
                 Expr {
                     kind: ExprKind::Error,
                     span,
@@ -123,8 +124,13 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
     }
 
     fn parse(&mut self, min_power: u8, depth: u32) -> Result<(Expr, u32), TooDeep> {
+        if depth > MAX_EXPR_DEPTH {
+            let at = self.current_span();
+            return Err(TooDeep(at));
+        }
         let (mut lhs, mut lhs_depth) = self.operand(depth)?;
         let mut last_comparison: Option<Span> = None;
+        let mut chained = false;
         while let Some(Tok::Infix(op, op_span)) = self.toks.get(self.pos) {
             let (op, op_span) = (*op, *op_span);
             let (left, right) = infix_power(op);
@@ -144,6 +150,7 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
                         .with_label(prev, "first comparison")
                         .with_help("combine them with `&&`: `a < b && b < c`"),
                     );
+                    chained = true;
                 }
                 last_comparison = Some(op_span);
             }
@@ -154,15 +161,30 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
                 return Err(TooDeep(span));
             }
             lhs = Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    lhs: Box::new(lhs),
-                    rhs: Box::new(rhs),
+                kind: if chained {
+                    // Already reported; typing `bool < real` would only repeat it.
+                    ExprKind::Error
+                } else {
+                    ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    }
                 },
                 span,
             };
         }
         Ok((lhs, lhs_depth))
+    }
+
+    /// The span of the next token, for reporting where a limit was reached.
+    fn current_span(&self) -> Span {
+        match self.toks.get(self.pos) {
+            Some(Tok::Atom(e, _)) => e.span,
+            Some(Tok::Infix(_, s)) => *s,
+            Some(Tok::Prefix(p)) => self.b.span(p),
+            None => Span::default(),
+        }
     }
 
     fn operand(&mut self, depth: u32) -> Result<(Expr, u32), TooDeep> {
@@ -256,6 +278,17 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
         let (mut expr, mut depth) = self.primary(inner.next().expect("primary"));
         for idx in inner {
             let span = expr.span.to(self.b.span(&idx));
+            if depth >= MAX_EXPR_DEPTH {
+                // `x[1][1][1]…`: report once and drop the rest of the chain.
+                self.b.diags.push(too_deep(span));
+                return (
+                    Expr {
+                        kind: ExprKind::Error,
+                        span,
+                    },
+                    1,
+                );
+            }
             let (indices, d) = self.sub_exprs(idx);
             depth = depth.max(d) + 1;
             expr = Expr {
@@ -320,7 +353,9 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
                             "integer literal is too large",
                             "does not fit in a 64-bit integer",
                         )
-                        .with_help(format!("write it as a real number: `{}.0`", pair.as_str())),
+                        .with_help(
+                            "integers lie within ±9.2e18; a real number (`1e20`) can be larger",
+                        ),
                     );
                     ExprKind::Error
                 }

@@ -639,10 +639,11 @@ fn doc_text(pair: P) -> String {
         .join("\n")
 }
 
-/// Names a statement that failed to parse seems to declare (`state x …`, `species A = 1, B`),
-/// so that later uses of them are not reported as unknown.
+/// Names a statement that failed to parse seems to declare (`state x …`, `species A = 1, B`,
+/// also `parm k = 1` and two declarations run together on one line), so that later uses of
+/// them are not reported as unknown.
 fn recovered_names(text: &str, file: FileId, offset: usize) -> Vec<Ident> {
-    const DECL: [&str; 9] = [
+    const DECL: [&str; 10] = [
         "const",
         "param",
         "data",
@@ -652,51 +653,48 @@ fn recovered_names(text: &str, file: FileId, offset: usize) -> Vec<Ident> {
         "noise",
         "let",
         "potential",
+        "energy",
     ];
     let words = words(text);
-    let mut names = Vec::new();
-    let mut k = 0;
-    if words.first().map(|w| w.1) == Some("output") {
-        k = 1;
-    }
-    let Some(&(_, kw)) = words.get(k) else {
-        return names;
+    let is_decl = |k: usize, w: &str| {
+        DECL.contains(&w)
+            || (k == 0 && crate::check::suggest::did_you_mean(w, DECL.iter().copied()).is_some())
     };
-    if !DECL.contains(&kw) && kw != "energy" {
-        return names;
-    }
-    let list = kw == "species" || kw == "noise";
-    let mut expect_name = true;
-    let mut depth = 0i32;
+    let mut names = Vec::new();
     let bytes = text.as_bytes();
-    for &(pos, w) in &words[k + 1..] {
-        // Bracket depth and commas between the previous word and this one.
-        if expect_name
-            && w.chars()
-                .next()
-                .is_some_and(|c| c.is_alphabetic() || c == '_')
-        {
-            names.push(Ident {
-                name: w.to_string(),
-                span: Span::new(file, offset + pos, offset + pos + w.len()),
-            });
-            expect_name = false;
-            if !list {
+    let mut k = 0;
+    while k < words.len() {
+        let (_, w) = words[k];
+        k += 1;
+        if !is_decl(k - 1, w) {
+            continue;
+        }
+        let list = w == "species" || w == "noise";
+        // The name, then (for lists) every name after a comma at bracket depth 0.
+        let mut expect_name = true;
+        let mut depth = 0i32;
+        while k < words.len() {
+            let (pos, word) = words[k];
+            if DECL.contains(&word) {
                 break;
             }
-        }
-        let next = pos + w.len();
-        let tail_end = words
-            .iter()
-            .find(|(p, _)| *p >= next)
-            .map_or(text.len(), |(p, _)| *p);
-        for &b in &bytes[next..tail_end] {
-            match b {
-                b'(' | b'[' | b'{' => depth += 1,
-                b')' | b']' | b'}' => depth -= 1,
-                b',' if depth == 0 => expect_name = true,
-                _ => {}
+            if expect_name && word.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+                names.push(Ident {
+                    name: word.to_string(),
+                    span: Span::new(file, offset + pos, offset + pos + word.len()),
+                });
+                expect_name = false;
             }
+            let next = words.get(k + 1).map_or(text.len(), |(p, _)| *p);
+            for &b in &bytes[pos + word.len()..next] {
+                match b {
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' => depth -= 1,
+                    b',' if depth == 0 && list => expect_name = true,
+                    _ => {}
+                }
+            }
+            k += 1;
         }
     }
     names
@@ -739,5 +737,10 @@ mod tests {
         assert_eq!(names("output let m = = 3"), ["m"]);
         assert_eq!(names("species A = 1, B = f(2, 3), C"), ["A", "B", "C"]);
         assert!(names("dx = = 3").is_empty());
+        assert_eq!(names("parm k: real = 1"), ["k"]);
+        assert_eq!(
+            names("state prey = 10.0 state predator = 5.0"),
+            ["prey", "predator"]
+        );
     }
 }
