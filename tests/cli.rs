@@ -101,6 +101,17 @@ fn several_models_are_selected_with_model_flag() {
 }
 
 #[test]
+fn stdlib_modules_can_be_checked_by_name() {
+    let o = ito(&["check", "std/epidemics"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ok: SIR (MJP), SEIR (MJP)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn missing_file() {
     assert_clean_failure(&ito(&["check", "no/such/file.sde"]), "no such file");
 }

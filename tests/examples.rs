@@ -20,7 +20,7 @@ fn model_files() -> Vec<PathBuf> {
     files
 }
 
-fn clean(path: &PathBuf) -> Compilation {
+fn clean(path: &std::path::Path) -> Compilation {
     let c = compile_file(path, &Options::default());
     assert!(
         c.diagnostics.is_empty(),

@@ -162,9 +162,45 @@ const ALL: &[Builtin] = {
     &[
         Exp, Log, Log1p, Expm1, Log2, Log10, Sqrt, Cbrt, Abs, Sin, Cos, Tan, Asin, Acos, Atan,
         Sinh, Cosh, Tanh, Erf, Erfc, Lgamma, Tgamma, Logistic, Logit, Softplus, Floor, Ceil, Round,
-        Pow, Atan2, Hypot, Sum, Mean, Prod, Norm, Dot,
+        Pow, Atan2, Hypot, Div, Sum, Mean, Prod, Norm, Dot,
     ]
 };
+
+#[cfg(test)]
+mod tests {
+    use super::Builtin::{self, *};
+
+    /// Every variant, listed through an exhaustive match so that a new variant must be
+    /// added here (and therefore checked against the lookup table).
+    fn every_variant() -> Vec<Builtin> {
+        let all = [
+            Exp, Log, Log1p, Expm1, Log2, Log10, Sqrt, Cbrt, Abs, Sin, Cos, Tan, Asin, Acos, Atan,
+            Sinh, Cosh, Tanh, Erf, Erfc, Lgamma, Tgamma, Logistic, Logit, Softplus, Floor, Ceil,
+            Round, Pow, Atan2, Min2, Max2, Hypot, Div, Sum, Mean, Prod, MinOf, MaxOf, Norm, Dot,
+        ];
+        for b in all {
+            match b {
+                Exp | Log | Log1p | Expm1 | Log2 | Log10 | Sqrt | Cbrt | Abs | Sin | Cos | Tan
+                | Asin | Acos | Atan | Sinh | Cosh | Tanh | Erf | Erfc | Lgamma | Tgamma
+                | Logistic | Logit | Softplus | Floor | Ceil | Round | Pow | Atan2 | Min2
+                | Max2 | Hypot | Div | Sum | Mean | Prod | MinOf | MaxOf | Norm | Dot => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    #[test]
+    fn every_builtin_is_found_by_its_name_and_arity() {
+        for b in every_variant() {
+            assert_eq!(
+                Builtin::lookup(b.name(), b.arity()),
+                Some(b),
+                "{}",
+                b.name()
+            );
+        }
+    }
+}
 
 /// Every built-in function name (for suggestions and docs), plus the special forms.
 pub fn function_names() -> impl Iterator<Item = &'static str> {

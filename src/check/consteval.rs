@@ -251,11 +251,8 @@ impl Checker<'_, '_> {
         let mut lets = Vec::new();
         while let Some(e) = stack.pop() {
             match &e.kind {
-                TKind::Var(Var::Let(i)) => {
-                    if seen.insert(*i) {
-                        lets.push((*i, e.span));
-                    }
-                }
+                TKind::Var(Var::Let(i)) if seen.insert(*i) => lets.push((*i, e.span)),
+                TKind::Var(Var::Let(_)) => {}
                 TKind::Var(v) | TKind::Grad(_, v) => out.push((*v, e.span)),
                 _ => {}
             }
@@ -323,24 +320,6 @@ pub(crate) fn floor_div(x: i64, y: i64) -> Option<i64> {
         x.checked_div_euclid(y)
     } else {
         x.checked_neg()?.checked_div_euclid(y.checked_neg()?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn floor_division() {
-        for (x, y, q) in [
-            (7, 2, 3),
-            (-7, 2, -4),
-            (7, -2, -4),
-            (-7, -2, 3),
-            (6, 3, 2),
-            (-6, -3, 2),
-        ] {
-            assert_eq!(super::floor_div(x, y), Some(q), "{x} div {y}");
-        }
-        assert_eq!(super::floor_div(i64::MIN, -1), None);
     }
 }
 
@@ -414,4 +393,22 @@ fn compare(op: BinOp, x: f64, y: f64) -> Result<Value, &'static str> {
         BinOp::Ge => x >= y,
         _ => return Err("not a numeric operation"),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn floor_division() {
+        for (x, y, q) in [
+            (7, 2, 3),
+            (-7, 2, -4),
+            (7, -2, -4),
+            (-7, -2, 3),
+            (6, 3, 2),
+            (-6, -3, 2),
+        ] {
+            assert_eq!(super::floor_div(x, y), Some(q), "{x} div {y}");
+        }
+        assert_eq!(super::floor_div(i64::MIN, -1), None);
+    }
 }

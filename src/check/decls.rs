@@ -177,7 +177,8 @@ impl<'a> Checker<'_, 'a> {
                 clashes.push((d, other_span, name.clone(), span));
             }
         }
-        if !self.symbols.contains_key("W")
+        // `dW` is reserved for the implicit noise unless `W` is a declared noise (handled above).
+        if !matches!(self.symbols.get("W"), Some((Sym::Noise(_), _)))
             && let Some(&(sym, span)) = self.symbols.get("dW")
             && !matches!(sym, Sym::Poisoned)
         {

@@ -224,8 +224,15 @@ impl Checker<'_, '_> {
                     AssignOp::Mul => BinOp::Mul,
                     _ => BinOp::Div,
                 };
+                let spin_factor = |e: &TExpr| {
+                    e.ty.scalar == super::types::Scalar::Spin
+                        || matches!(e.kind, TKind::Int(1) | TKind::Int(-1))
+                };
                 let scalar = if bin == BinOp::Div {
                     super::types::Scalar::Real
+                } else if bin == BinOp::Mul && spin_factor(&target_expr) && spin_factor(&rhs) {
+                    // `s *= -1` flips a spin.
+                    super::types::Scalar::Spin
                 } else {
                     super::types::arithmetic(target_expr.ty.scalar, rhs.ty.scalar)
                         .unwrap_or(super::types::Scalar::Error)

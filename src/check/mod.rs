@@ -219,7 +219,9 @@ fn check_model<'a>(
 /// parameter, or in `~` statements for its elements (each element once).
 fn check_duplicate_priors(c: &mut Checker, params: &[Param], tildes: &[Tilde]) {
     let mut whole: HashMap<usize, crate::source::Span> = HashMap::new();
-    let mut elements: HashMap<usize, Vec<(Option<Vec<i64>>, crate::source::Span)>> = HashMap::new();
+    // Per parameter: the constant index (if constant) and span of each element prior.
+    type ElementPriors = Vec<(Option<Vec<i64>>, crate::source::Span)>;
+    let mut elements: HashMap<usize, ElementPriors> = HashMap::new();
     for (i, p) in params.iter().enumerate() {
         if let Some(d) = &p.prior {
             whole.insert(i, d.span);

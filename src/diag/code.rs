@@ -69,7 +69,7 @@ codes! {
     DifferentialOutsideEquation = "E0305", "`dt` or `dW` appears outside an equation";
     NoiseIndex = "E0306", "a noise index is missing, superfluous or out of range";
     UnknownNoise = "E0307", "`dW1` names no declared noise";
-    BadEquationIndex = "E0308", "the index on the left of an equation is not a loop variable or constant";
+    BadEquationIndex = "E0308", "an equation's left-side index is not a loop variable or constant, or a loop variable is unused";
     UnknownCalculus = "E0309", "`calculus` is not `ito` or `stratonovich`";
     NotADifferential = "E0310", "implicit multiplication by something that is not a differential";
     BadBoundary = "E0311", "a state boundary is unknown or lacks the bound it needs";

@@ -26,7 +26,7 @@ pub struct File {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Import(Import),
-    Function(Function),
+    Function(Box<Function>),
     Model(Model),
 }
 
@@ -440,7 +440,7 @@ impl File {
 
     pub fn functions(&self) -> impl Iterator<Item = &Function> {
         self.items.iter().filter_map(|i| match i {
-            Item::Function(f) => Some(f),
+            Item::Function(f) => Some(&**f),
             _ => None,
         })
     }

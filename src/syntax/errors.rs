@@ -221,7 +221,7 @@ fn expected_descriptions(e: &Error<Rule>, rule: StrictRule) -> Vec<String> {
     let after_operand = set.iter().any(|(_, s)| s == "an operator");
     set.into_iter()
         .map(|(_, s)| s)
-        .filter(|s| !(implied && s == "`[`") && !(after_operand && s == "an expression"))
+        .filter(|s| !(implied && s == "`[`" || after_operand && s == "an expression"))
         .collect()
 }
 

@@ -99,7 +99,9 @@ impl<'s> Builder<'s> {
                     items.push(Item::Import(self.import(pair)));
                     doc = None;
                 }
-                Rule::function => items.push(Item::Function(self.function(pair, doc.take()))),
+                Rule::function => {
+                    items.push(Item::Function(Box::new(self.function(pair, doc.take()))))
+                }
                 Rule::model => items.push(Item::Model(self.model(pair, doc.take()))),
                 Rule::EOI => {}
                 r => unreachable!("unexpected rule at top level: {r:?}"),
