@@ -9,6 +9,9 @@ use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast::{self, BinOp, UnOp};
 use std::collections::HashSet;
 
+/// Largest number of elements an array type may have (2^32: 32 GiB of reals).
+pub const MAX_ELEMENTS: u64 = 1 << 32;
+
 /// Why an expression has no compile-time value.
 pub(crate) enum NotConst {
     /// It depends on this variable (a parameter, state, …).
@@ -159,7 +162,10 @@ impl Checker<'_, '_> {
                 None
             }
             Err(_) => match self.static_blocker(&typed) {
-                None => Some(Dim::Data(expr_string(&typed, &|v| self.var_name(v)))),
+                None => Some(Dim::Data(super::types::DataSize {
+                    text: expr_string(&typed, &|v| self.var_name(v)),
+                    expr: Box::new(typed),
+                })),
                 Some((v, span)) => {
                     self.not_static(v, span, "an array size");
                     None
@@ -198,7 +204,24 @@ impl Checker<'_, '_> {
                 None => return Type::ERROR,
             }
         }
-        Type::array(scalar, dims)
+        let ty = Type::array(scalar, dims);
+        let fixed = ty.dims.iter().try_fold(1u64, |n, d| match d {
+            Dim::Fixed(k) => n.checked_mul(*k),
+            Dim::Data(_) => Some(n),
+        });
+        if fixed.is_none_or(|n| n > MAX_ELEMENTS) {
+            self.error(
+                Diagnostic::new(
+                    Code::ConstEval,
+                    t.span,
+                    "this array is too large",
+                    format!("more than {MAX_ELEMENTS} elements"),
+                )
+                .with_help("check the sizes; a model's arrays must fit in memory"),
+            );
+            return Type::ERROR;
+        }
+        ty
     }
 
     /// The first variable that keeps `e` from being known before the model runs (constants,

@@ -308,16 +308,21 @@ impl Checker<'_, '_> {
             return texpr(TKind::Unary(op, Box::new(a)), Type::ERROR, span);
         }
         let ty = match op {
-            UnOp::Neg => {
+            UnOp::Neg | UnOp::Plus => {
                 if !a.ty.scalar.is_numeric() {
                     self.error(
                         Diagnostic::new(
                             Code::TypeMismatch,
                             span,
-                            "cannot negate a `bool`",
+                            format!(
+                                "cannot apply `{}` to a `bool`",
+                                if op == UnOp::Neg { "-" } else { "+" }
+                            ),
                             format!("this is `{}`", a.ty),
                         )
-                        .with_help("for logical negation use `!`"),
+                        .with_optional_help(
+                            (op == UnOp::Neg).then(|| "for logical negation use `!`".to_string()),
+                        ),
                     );
                     Type::ERROR
                 } else {
@@ -341,7 +346,10 @@ impl Checker<'_, '_> {
                 }
             }
         };
-        // Fold negative literals so `-1` is a literal.
+        // `+x` is `x`; fold negative literals so `-1` is a literal.
+        if op == UnOp::Plus && !ty.is_error() {
+            return TExpr { span, ..a };
+        }
         match (&a.kind, op) {
             (TKind::Int(v), UnOp::Neg) if *v != i64::MIN => texpr(TKind::Int(-v), ty, span),
             (TKind::Real(v), UnOp::Neg) => texpr(TKind::Real(-v), ty, span),

@@ -68,6 +68,7 @@ fn write_expr(out: &mut String, e: &TExpr, min: u8, n: &Names) {
             out.push(match op {
                 UnOp::Neg => '-',
                 UnOp::Not => '!',
+                UnOp::Plus => '+',
             });
             write_expr(out, a, 6, n);
         }

@@ -47,18 +47,49 @@ impl Scalar {
 }
 
 /// The length of one array dimension.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 pub enum Dim {
     Fixed(u64),
-    /// Known once data is bound: the size expression over `data` values, as text (`J`, `2 * T`).
-    Data(String),
+    /// Known once data is bound: an integer expression over constants and `data` values.
+    Data(DataSize),
+}
+
+/// A size that depends on data, e.g. `J` or `2 * T`. Two such sizes are the same when they
+/// are written the same way.
+#[derive(Clone, Debug)]
+pub struct DataSize {
+    /// The expression as printed (`2 * T`): the identity used to compare shapes.
+    pub text: String,
+    /// The typed expression, to evaluate once data is bound.
+    pub expr: Box<super::model::TExpr>,
+}
+
+impl PartialEq for Dim {
+    fn eq(&self, other: &Dim) -> bool {
+        match (self, other) {
+            (Dim::Fixed(a), Dim::Fixed(b)) => a == b,
+            (Dim::Data(a), Dim::Data(b)) => a.text == b.text,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Dim {}
+
+impl std::hash::Hash for Dim {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            Dim::Fixed(n) => n.hash(state),
+            Dim::Data(d) => d.text.hash(state),
+        }
+    }
 }
 
 impl fmt::Display for Dim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Dim::Fixed(n) => write!(f, "{n}"),
-            Dim::Data(s) => f.write_str(s),
+            Dim::Data(d) => f.write_str(&d.text),
         }
     }
 }

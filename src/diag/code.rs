@@ -59,7 +59,7 @@ codes! {
     ChainedComparison = "E0208", "comparisons are chained (`a < b < c`)";
     BadReduction = "E0209", "a reduction names an unknown operation or a non-array";
     BadArrayLiteral = "E0210", "array literal elements differ in type or shape";
-    ConstEval = "E0211", "a constant expression cannot be evaluated (division by zero, overflow)";
+    ConstEval = "E0211", "a constant expression cannot be evaluated (division by zero, overflow), or an array is too large";
     NoInitialValue = "E0212", "a state has no initial value";
     // Dynamics
     NotAState = "E0301", "`dx = …` names something that is not a continuous state";

@@ -368,6 +368,8 @@ pub enum ExprKind {
 pub enum UnOp {
     Neg,
     Not,
+    /// `+x`: no effect on numbers, but still only for numbers.
+    Plus,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

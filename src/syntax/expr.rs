@@ -207,11 +207,7 @@ impl<'b, 's, 'i> ExprBuilder<'b, 's, 'i> {
                 let op = match prefix.as_str() {
                     "-" => UnOp::Neg,
                     "!" => UnOp::Not,
-                    _ => {
-                        // Unary plus changes nothing; keep the written span.
-                        let span = pspan.to(operand.span);
-                        return Ok((Expr { span, ..operand }, d));
-                    }
+                    _ => UnOp::Plus,
                 };
                 (
                     ExprKind::Unary {

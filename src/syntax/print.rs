@@ -333,6 +333,7 @@ pub fn expr(e: &Expr) -> String {
             let o = match op {
                 UnOp::Neg => "-",
                 UnOp::Not => "!",
+                UnOp::Plus => "+",
             };
             format!("({o} {})", expr(operand))
         }
