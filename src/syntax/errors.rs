@@ -68,10 +68,20 @@ pub(crate) fn translate(
     text: &str,
     rule: StrictRule,
 ) -> Diagnostic {
-    let pos = match e.location {
+    let mut pos = match e.location {
         InputLocation::Pos(p) => offset + p,
         InputLocation::Span((a, _)) => offset + a,
     };
+    // pest places the error at the farthest *rule* it tried; a literal token (`@`, `)`) may
+    // have been tried further on. That later spot is where the text went wrong.
+    let mut tokens_only = false;
+    if let Some(attempts) = e.parse_attempts()
+        && offset + attempts.max_position > pos
+        && !expected_descriptions(e, rule, true).is_empty()
+    {
+        pos = offset + attempts.max_position;
+        tokens_only = true;
+    }
     let pos = pos.min(text.len());
     if let ErrorVariant::CustomError { message } = &e.variant {
         // Resource limits (call or stack depth) end up here.
@@ -84,7 +94,7 @@ pub(crate) fn translate(
         .with_help("split the model into smaller statements");
     }
     let (found, found_len) = found_at(text, pos, rule);
-    let expected = expected_descriptions(e, rule);
+    let expected = expected_descriptions(e, rule, tokens_only);
     let message = format!("unexpected {found}");
     let label = if expected.is_empty() {
         "not expected here".to_string()
@@ -166,7 +176,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
     })
 }
 
-fn expected_descriptions(e: &Error<Rule>, rule: StrictRule) -> Vec<String> {
+fn expected_descriptions(e: &Error<Rule>, rule: StrictRule, tokens_only: bool) -> Vec<String> {
     // Ranked so that specific punctuation comes first and "end of line" last.
     let mut set: BTreeSet<(u8, String)> = BTreeSet::new();
     let mut add = |rank: u8, s: &str| {
@@ -174,8 +184,9 @@ fn expected_descriptions(e: &Error<Rule>, rule: StrictRule) -> Vec<String> {
     };
     let no_rules = Vec::new();
     let positives = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives,
-        ErrorVariant::CustomError { .. } => &no_rules,
+        // Rules tried at an earlier position than the tokens say nothing about this spot.
+        ErrorVariant::ParsingError { positives, .. } if !tokens_only => positives,
+        _ => &no_rules,
     };
     {
         for &r in positives {
