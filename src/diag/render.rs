@@ -7,6 +7,25 @@ use serde_json::json;
 
 /// Render one diagnostic as an ariadne report.
 pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    render_with(diag, sources, &mut source_cache(sources), color)
+}
+
+/// ariadne's line index of every file, built once per run (building it is linear in the
+/// file's size, so once per diagnostic would be quadratic for big files).
+fn source_cache(sources: &SourceMap) -> impl ariadne::Cache<String> + '_ {
+    ariadne::sources(
+        sources
+            .files()
+            .map(|(_, f)| (f.name.clone(), f.text.as_str())),
+    )
+}
+
+fn render_with(
+    diag: &Diagnostic,
+    sources: &SourceMap,
+    cache: &mut impl ariadne::Cache<String>,
+    color: bool,
+) -> String {
     let kind = match diag.severity() {
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
@@ -61,11 +80,6 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     for note in &diag.notes {
         report = report.with_note(note);
     }
-    let cache = ariadne::sources(
-        sources
-            .files()
-            .map(|(_, f)| (f.name.clone(), f.text.clone())),
-    );
     let mut buf = Vec::new();
     // Writing into a Vec cannot fail for I/O reasons; fall back to the message if it does.
     if report.finish().write(cache, &mut buf).is_err() {
@@ -82,8 +96,9 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, color: bool) -> String {
 /// Render several diagnostics followed by a one-line tally.
 pub fn render_all(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let mut out = String::new();
+    let mut cache = source_cache(sources);
     for d in diags {
-        out.push_str(&render(d, sources, color));
+        out.push_str(&render_with(d, sources, &mut cache, color));
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
