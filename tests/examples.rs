@@ -117,3 +117,20 @@ fn examples_cover_every_model_kind() {
     }
     assert!(kinds.iter().any(|k| matches!(k, ModelKind::StateSpace(_))));
 }
+
+#[path = "common/large_model.rs"]
+mod large_model;
+
+/// The benchmark's generated network is a valid, warning-free model of the stated size.
+#[test]
+fn generated_large_network_checks_cleanly() {
+    let text = large_model::large_network();
+    assert!(text.lines().count() >= 5000);
+    let c = ito::frontend::compile_source("large.sde", &text, &Options::default());
+    assert!(
+        c.diagnostics.is_empty(),
+        "{}",
+        render_all(&c.diagnostics, &c.sources, false)
+    );
+    assert_eq!(c.program.models[0].reactions.len(), 2000);
+}

@@ -30,7 +30,12 @@ pub fn large_network() -> String {
     }
     out += "  reactions {\n";
     for r in 1..=REACTIONS {
-        let (a, b, c) = (next(SPECIES) + 1, next(SPECIES) + 1, next(SPECIES) + 1);
+        // The first reactant cycles through all species, so that every species takes part.
+        let a = (r - 1) % SPECIES + 1;
+        let (mut b, c) = (next(SPECIES) + 1, next(SPECIES) + 1);
+        if b == a {
+            b = a % SPECIES + 1; // `A => A` would change nothing
+        }
         let line = match r % 4 {
             0 => format!("    r{r}: S{a} + S{b} -> S{c} @ k{r}"),
             1 => format!("    r{r}: 2 S{a} -> S{b} + S{c} @ k{r}"),
