@@ -634,22 +634,8 @@ fn scale(t: Term, factor: &TExpr, factor_first: bool) -> Term {
     let span = t.span.to(factor.span);
     let coeff = match t.coeff {
         None => factor.clone(),
-        Some(c) => {
-            let ty = Type::array(
-                Scalar::Real,
-                broadcast(&c.ty.dims, &factor.ty.dims).unwrap_or_default(),
-            );
-            let (a, b) = if factor_first {
-                (factor.clone(), c)
-            } else {
-                (c, factor.clone())
-            };
-            texpr(
-                TKind::Binary(BinOp::Mul, Box::new(a), Box::new(b)),
-                ty,
-                span,
-            )
-        }
+        Some(c) if factor_first => real_binary(BinOp::Mul, factor.clone(), c, span),
+        Some(c) => real_binary(BinOp::Mul, c, factor.clone(), span),
     };
     Term {
         coeff: Some(coeff),
@@ -663,17 +649,8 @@ fn divide(t: Term, denom: &TExpr) -> Term {
     let num = t
         .coeff
         .unwrap_or_else(|| texpr(TKind::Real(1.0), Type::REAL, t.span));
-    let ty = Type::array(
-        Scalar::Real,
-        broadcast(&num.ty.dims, &denom.ty.dims).unwrap_or_default(),
-    );
-    let coeff = texpr(
-        TKind::Binary(BinOp::Div, Box::new(num), Box::new(denom.clone())),
-        ty,
-        span,
-    );
     Term {
-        coeff: Some(coeff),
+        coeff: Some(real_binary(BinOp::Div, num, denom.clone(), span)),
         span,
         ..t
     }
@@ -681,13 +658,15 @@ fn divide(t: Term, denom: &TExpr) -> Term {
 
 fn add(a: TExpr, b: TExpr) -> TExpr {
     let span = a.span.to(b.span);
-    let ty = Type::array(
-        Scalar::Real,
-        broadcast(&a.ty.dims, &b.ty.dims).unwrap_or_default(),
-    );
+    real_binary(BinOp::Add, a, b, span)
+}
+
+/// `a op b` as a real expression of the operands' broadcast shape (shapes already checked).
+fn real_binary(op: BinOp, a: TExpr, b: TExpr, span: Span) -> TExpr {
+    let dims = broadcast(&a.ty.dims, &b.ty.dims).unwrap_or_default();
     texpr(
-        TKind::Binary(BinOp::Add, Box::new(a), Box::new(b)),
-        ty,
+        TKind::Binary(op, Box::new(a), Box::new(b)),
+        Type::array(Scalar::Real, dims),
         span,
     )
 }

@@ -405,47 +405,24 @@ impl Checker<'_, '_> {
             );
         };
         let (sa, sb) = (a.ty.scalar, b.ty.scalar);
+        let is_bool = |s: Scalar| s == Scalar::Bool;
         let scalar = if op.is_logical() {
-            if sa != Scalar::Bool || sb != Scalar::Bool {
-                let bad = if sa != Scalar::Bool { &a } else { &b };
-                let (bad_span, bad_ty) = (bad.span, bad.ty.clone());
-                self.error(Diagnostic::new(
-                    Code::TypeMismatch,
-                    bad_span,
-                    format!("`{}` needs `bool` operands", op.as_str()),
-                    format!("this is `{bad_ty}`"),
-                ));
-                return error_expr(span);
+            if let Some(bad) = self.bad_operand(op, &a, &b, |s| !is_bool(s), "`bool` operands") {
+                return bad;
             }
             Scalar::Bool
-        } else if matches!(op, BinOp::Eq | BinOp::Ne) && sa == Scalar::Bool && sb == Scalar::Bool {
+        } else if matches!(op, BinOp::Eq | BinOp::Ne) && is_bool(sa) && is_bool(sb) {
             Scalar::Bool
+        } else if let Some(bad) = self.bad_operand(op, &a, &b, is_bool, "numbers") {
+            return bad;
         } else {
-            if arithmetic(sa, sb).is_none() {
-                let bad = if sa == Scalar::Bool { &a } else { &b };
-                let (bad_span, bad_ty) = (bad.span, bad.ty.clone());
-                self.error(Diagnostic::new(
-                    Code::TypeMismatch,
-                    bad_span,
-                    format!("`{}` needs numbers", op.as_str()),
-                    format!("this is `{bad_ty}`"),
-                ));
-                return error_expr(span);
-            }
             match op {
                 _ if op.is_comparison() => Scalar::Bool,
                 BinOp::Div | BinOp::Pow => Scalar::Real,
                 BinOp::Mod => {
-                    if !sa.is_integer() || !sb.is_integer() {
-                        let bad = if !sa.is_integer() { &a } else { &b };
-                        let (bad_span, bad_ty) = (bad.span, bad.ty.clone());
-                        self.error(Diagnostic::new(
-                            Code::TypeMismatch,
-                            bad_span,
-                            "`%` needs integers",
-                            format!("this is `{bad_ty}`"),
-                        ));
-                        return error_expr(span);
+                    if let Some(bad) = self.bad_operand(op, &a, &b, |s| !s.is_integer(), "integers")
+                    {
+                        return bad;
                     }
                     Scalar::Int
                 }
@@ -465,6 +442,26 @@ impl Checker<'_, '_> {
             Type::array(scalar, dims),
             span,
         )
+    }
+
+    /// Report the first operand whose element type is `wrong` (`op` needs `wanted`), and
+    /// return the error expression to use instead.
+    fn bad_operand(
+        &mut self,
+        op: BinOp,
+        a: &TExpr,
+        b: &TExpr,
+        wrong: impl Fn(Scalar) -> bool,
+        wanted: &str,
+    ) -> Option<TExpr> {
+        let bad = [a, b].into_iter().find(|e| wrong(e.ty.scalar))?;
+        self.error(Diagnostic::new(
+            Code::TypeMismatch,
+            bad.span,
+            format!("`{}` needs {wanted}", op.as_str()),
+            format!("this is `{}`", bad.ty),
+        ));
+        Some(error_expr(a.span.to(b.span)))
     }
 
     pub fn index(&mut self, base: TExpr, indices: &[ast::Expr], span: Span) -> TExpr {

@@ -134,6 +134,51 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// A written stoichiometric coefficient, or `None` (reported) if it is not a whole number
+    /// up to `MAX_COEFFICIENT`. A zero is allowed but warned about.
+    fn coefficient(&mut self, text: &str, span: crate::source::Span, species: &str) -> Option<u32> {
+        let whole = !text.contains('.');
+        match text.parse::<u32>() {
+            Ok(0) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::ZeroCoefficient,
+                        span,
+                        format!("`{species}` appears with coefficient 0"),
+                        "this term has no effect",
+                    )
+                    .with_help("remove the term"),
+                );
+                Some(0)
+            }
+            Ok(n) if n <= MAX_COEFFICIENT => Some(n),
+            _ if whole => {
+                self.error(
+                    Diagnostic::new(
+                        Code::BadStoichiometry,
+                        span,
+                        format!("stoichiometric coefficient `{text}` is too large"),
+                        format!("at most {MAX_COEFFICIENT}"),
+                    )
+                    .with_help("a reaction consumes or produces a few molecules at a time"),
+                );
+                None
+            }
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::BadStoichiometry,
+                        span,
+                        format!("stoichiometric coefficient `{text}` is not a whole number"),
+                        "expected 1, 2, 3, …",
+                    )
+                    .with_help("reactions consume and produce whole molecules"),
+                );
+                None
+            }
+        }
+    }
+
     /// Species and coefficients of one side of a reaction.
     fn complex(&mut self, c: &ast::Complex, r: &ast::Reaction) -> Option<Vec<(usize, u32)>> {
         let mut out: Vec<(usize, u32)> = Vec::new();
@@ -141,58 +186,9 @@ impl Checker<'_, '_> {
         for term in &c.terms {
             let coeff = match &term.coeff {
                 None => 1,
-                Some((text, span)) if !text.contains('.') && text.parse::<u32>().is_err() => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::BadStoichiometry,
-                            *span,
-                            format!("stoichiometric coefficient `{text}` is too large"),
-                            format!("at most {MAX_COEFFICIENT}"),
-                        )
-                        .with_help("a reaction consumes or produces a few molecules at a time"),
-                    );
-                    ok = false;
-                    continue;
-                }
-                Some((text, span)) => match text.parse::<u32>() {
-                    Ok(0) => {
-                        self.error(
-                            Diagnostic::new(
-                                Code::ZeroCoefficient,
-                                *span,
-                                format!("`{}` appears with coefficient 0", term.species.name),
-                                "this term has no effect",
-                            )
-                            .with_help("remove the term"),
-                        );
-                        0
-                    }
-                    Ok(n) if n <= MAX_COEFFICIENT => n,
-                    Ok(_) => {
-                        self.error(
-                            Diagnostic::new(
-                                Code::BadStoichiometry,
-                                *span,
-                                format!("stoichiometric coefficient `{text}` is too large"),
-                                format!("at most {MAX_COEFFICIENT}"),
-                            )
-                            .with_help("a reaction consumes or produces a few molecules at a time"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    Err(_) => {
-                        self.error(
-                            Diagnostic::new(
-                                Code::BadStoichiometry,
-                                *span,
-                                format!(
-                                    "stoichiometric coefficient `{text}` is not a whole number"
-                                ),
-                                "expected 1, 2, 3, …",
-                            )
-                            .with_help("reactions consume and produce whole molecules"),
-                        );
+                Some((text, span)) => match self.coefficient(text, *span, &term.species.name) {
+                    Some(n) => n,
+                    None => {
                         ok = false;
                         continue;
                     }
