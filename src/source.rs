@@ -100,20 +100,6 @@ impl SourceMap {
             .enumerate()
             .map(|(i, f)| (FileId(i as u32), f))
     }
-
-    /// The source text a span covers.
-    pub fn snippet(&self, span: Span) -> &str {
-        self.get(span.file)
-            .text
-            .get(span.range())
-            .unwrap_or_default()
-    }
-
-    pub fn find_path(&self, path: &Path) -> Option<FileId> {
-        self.files()
-            .find(|(_, f)| f.path.as_deref() == Some(path))
-            .map(|(id, _)| id)
-    }
 }
 
 /// Why a file could not be read as model source.

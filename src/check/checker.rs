@@ -40,6 +40,10 @@ pub(crate) struct DeclSrc<'a> {
     pub resolved: Lazy<Type>,
     /// The value expression, once typed (typing it may have been needed to learn the type).
     pub typed_value: Option<TExpr>,
+    /// A parameter's prior or a state's random initial value (`~ D(…)`).
+    pub dist: Option<&'a ast::Distribution>,
+    /// A state's boundary (`reflect`).
+    pub boundary: Option<&'a ast::Ident>,
 }
 
 impl<'a> DeclSrc<'a> {
@@ -58,7 +62,14 @@ impl<'a> DeclSrc<'a> {
             span,
             resolved: Lazy::Pending,
             typed_value: None,
+            dist: None,
+            boundary: None,
         }
+    }
+
+    pub fn with_dist(mut self, dist: Option<&'a ast::Distribution>) -> DeclSrc<'a> {
+        self.dist = dist;
+        self
     }
 
     /// The noise `W` created by a lone `dW`.
@@ -74,6 +85,8 @@ impl<'a> DeclSrc<'a> {
             span,
             resolved: Lazy::Done(Type::REAL),
             typed_value: None,
+            dist: None,
+            boundary: None,
         }
     }
 
@@ -93,9 +106,8 @@ pub(crate) struct Decls<'a> {
     pub states: Vec<DeclSrc<'a>>,
     pub species: Vec<DeclSrc<'a>>,
     pub noises: Vec<DeclSrc<'a>>,
-    /// The noise created by a lone `dW`, and where it was first used.
+    /// The noise created by a lone `dW`.
     pub implicit_noise: Option<usize>,
-    pub implicit_noise_span: Option<Span>,
     pub lets: Vec<DeclSrc<'a>>,
     pub let_roles: Vec<LetRole>,
 }
@@ -339,7 +351,7 @@ impl<'f, 'a> Checker<'f, 'a> {
             Var::Species(_) => Type::INT,
             _ => {
                 if let Some(ann) = ann {
-                    return self.type_expr(ann, default_scalar(v));
+                    return self.type_expr(ann);
                 }
                 match value {
                     // Untyped parameters and states are real, shaped like their value.

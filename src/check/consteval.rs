@@ -175,8 +175,7 @@ impl Checker<'_, '_> {
     }
 
     /// A type annotation → type (sizes evaluated; constraints are checked elsewhere).
-    pub fn type_expr(&mut self, t: &ast::TypeExpr, default: Scalar) -> Type {
-        let _ = default;
+    pub fn type_expr(&mut self, t: &ast::TypeExpr) -> Type {
         let scalar = match t.base.name.as_str() {
             "real" => Scalar::Real,
             "int" => Scalar::Int,

@@ -38,16 +38,16 @@ impl<'a> Checker<'_, 'a> {
                     self.declare(name, Sym::Var(Var::Const(i)));
                 }
                 StmtKind::Param {
-                    name, ty, default, ..
+                    name,
+                    ty,
+                    default,
+                    prior,
                 } => {
                     let i = self.decls.params.len();
-                    self.decls.params.push(DeclSrc::new(
-                        name,
-                        doc,
-                        ty.as_ref(),
-                        default.as_ref(),
-                        span,
-                    ));
+                    self.decls.params.push(
+                        DeclSrc::new(name, doc, ty.as_ref(), default.as_ref(), span)
+                            .with_dist(prior.as_ref()),
+                    );
                     self.declare(name, Sym::Var(Var::Param(i)));
                 }
                 StmtKind::Data { name, ty } => {
@@ -64,15 +64,22 @@ impl<'a> Checker<'_, 'a> {
                         .push(DeclSrc::new(name, doc, Some(ty), None, span));
                     self.declare(name, Sym::Var(Var::Obs(i)));
                 }
-                StmtKind::State { name, ty, init, .. } => {
+                StmtKind::State {
+                    name,
+                    ty,
+                    boundary,
+                    init,
+                } => {
                     let i = self.decls.states.len();
-                    let value = match init {
-                        Some(ast::StateInit::Value(e)) => Some(e),
-                        _ => None,
+                    let (value, random) = match init {
+                        Some(ast::StateInit::Value(e)) => (Some(e), None),
+                        Some(ast::StateInit::Random(d)) => (None, Some(d)),
+                        None => (None, None),
                     };
-                    self.decls
-                        .states
-                        .push(DeclSrc::new(name, doc, ty.as_ref(), value, span));
+                    let mut decl =
+                        DeclSrc::new(name, doc, ty.as_ref(), value, span).with_dist(random);
+                    decl.boundary = boundary.as_ref();
+                    self.decls.states.push(decl);
                     self.declare(name, Sym::Var(Var::State(i)));
                 }
                 StmtKind::Species(items) => {
@@ -210,7 +217,7 @@ impl<'a> Checker<'_, 'a> {
         let ty = match ann {
             Some(a) => {
                 self.reject_bounds(a, "a `const`");
-                let t = self.type_expr(a, Scalar::Real);
+                let t = self.type_expr(a);
                 self.check_fits(&typed, &t, &format!("the value of `{name}`"));
                 t
             }
@@ -614,7 +621,7 @@ impl<'a> Checker<'_, 'a> {
     }
 
     /// Second pass over declarations: everything typed and checked, in declaration order.
-    pub fn finish_decls(&mut self, model: &'a ast::Model) -> FinishedDecls {
+    pub fn finish_decls(&mut self) -> FinishedDecls {
         let mut out = FinishedDecls::default();
         for i in 0..self.decls.consts.len() {
             let ty = self.var_type(Var::Const(i));
@@ -626,36 +633,15 @@ impl<'a> Checker<'_, 'a> {
                 span: d.span,
             });
         }
-        let mut param_priors: Vec<Option<DistCall>> = vec![None; self.decls.params.len()];
-        let mut state_random: Vec<Option<DistCall>> = vec![None; self.decls.states.len()];
-        // Priors and random initial values come from the statements themselves.
-        let (mut p, mut s) = (0, 0);
-        for stmt in &model.stmts {
-            match &stmt.kind {
-                StmtKind::Param { name, prior, .. } => {
-                    if let Some(prior) = prior {
-                        let ty = self.var_type(Var::Param(p));
-                        param_priors[p] =
-                            self.dist_call(prior, DistTarget::Param, Some(&ty), &name.name);
-                    }
-                    p += 1;
-                }
-                StmtKind::State { name, init, .. } => {
-                    if let Some(ast::StateInit::Random(dist)) = init {
-                        let ty = self.var_type(Var::State(s));
-                        state_random[s] =
-                            self.dist_call(dist, DistTarget::State, Some(&ty), &name.name);
-                    }
-                    s += 1;
-                }
-                _ => {}
-            }
-        }
-        for (i, prior) in param_priors.into_iter().enumerate() {
+        for i in 0..self.decls.params.len() {
             let ty = self.var_type(Var::Param(i));
             let ann = self.decls.params[i].ty;
             let bounds = self.bounds(ann, &ty);
             let name = self.decls.params[i].name.name.clone();
+            let prior = match self.decls.params[i].dist {
+                Some(d) => self.dist_call(d, DistTarget::Param, Some(&ty), &name),
+                None => None,
+            };
             let default = self.decl_value(Var::Param(i));
             if let Some(v) = &default {
                 self.check_self_reference(Var::Param(i), v);
@@ -682,8 +668,8 @@ impl<'a> Checker<'_, 'a> {
                 span: d.span,
             });
         }
-        for (i, random) in state_random.into_iter().enumerate() {
-            out.states.push(self.finish_state(model, i, random));
+        for i in 0..self.decls.states.len() {
+            out.states.push(self.finish_state(i));
         }
         for (which, list) in [(0, self.decls.data.len()), (1, self.decls.obs.len())] {
             for i in 0..list {
@@ -772,24 +758,18 @@ impl<'a> Checker<'_, 'a> {
         out
     }
 
-    fn finish_state(&mut self, model: &ast::Model, i: usize, random: Option<DistCall>) -> State {
+    fn finish_state(&mut self, i: usize) -> State {
         let ty = self.var_type(Var::State(i));
-        let ann = self.decls.states[i].ty;
+        let d = &self.decls.states[i];
+        let (ann, dist, boundary) = (d.ty, d.dist, d.boundary);
+        let (name, span) = (d.name.name.clone(), d.span);
         let bounds = self.bounds(ann, &ty);
-        let name = self.decls.states[i].name.name.clone();
-        let span = self.decls.states[i].span;
-        let boundary_ident = model.stmts.iter().find_map(|s| match &s.kind {
-            StmtKind::State {
-                name: n, boundary, ..
-            } if n.span == self.decls.states[i].name.span => boundary.as_ref(),
-            _ => None,
-        });
-        let boundary = boundary_ident.and_then(|b| self.boundary(b, &bounds, &ty, &name));
+        let boundary = boundary.and_then(|b| self.boundary(b, &bounds, &ty, &name));
         let value = self.decl_value(Var::State(i));
-        let is_random = model.stmts.iter().any(|s| {
-            matches!(&s.kind, StmtKind::State { name: n, init: Some(ast::StateInit::Random(_)), .. }
-                if n.span == self.decls.states[i].name.span)
-        });
+        let random = match dist {
+            Some(d) => self.dist_call(d, DistTarget::State, Some(&ty), &name),
+            None => None,
+        };
         let init = match (value, random) {
             (Some(v), _) => {
                 self.check_self_reference(Var::State(i), &v);
@@ -800,7 +780,8 @@ impl<'a> Checker<'_, 'a> {
             (None, Some(d)) => StateInit::Random(d),
             (None, None) if ty.scalar == Scalar::Spin => StateInit::UniformSpin,
             (None, None) => {
-                if !is_random && !ty.is_error() {
+                // A random initial value that failed to check is already reported.
+                if dist.is_none() && !ty.is_error() {
                     let name_span = self.decls.states[i].name.span;
                     self.error(
                         Diagnostic::new(

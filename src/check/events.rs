@@ -109,7 +109,7 @@ impl Checker<'_, '_> {
                     let ty = match &l.ty {
                         Some(ann) => {
                             self.reject_bounds(ann, "a `let`");
-                            let t = self.type_expr(ann, super::types::Scalar::Real);
+                            let t = self.type_expr(ann);
                             self.check_fits(&value, &t, &format!("the value of `{}`", l.name.name));
                             t
                         }

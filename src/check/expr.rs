@@ -286,7 +286,7 @@ impl Checker<'_, '_> {
         }
         let ann = self.decls.noises[i].ty.expect("annotated noise");
         self.reject_bounds(ann, "a noise");
-        let t = self.type_expr(ann, Scalar::Real);
+        let t = self.type_expr(ann);
         let t = if !t.is_error() && t.scalar != Scalar::Real {
             self.error(Diagnostic::new(
                 Code::TypeMismatch,
@@ -1122,7 +1122,6 @@ impl Checker<'_, '_> {
         }
         let i = self.decls.noises.len();
         self.decls.implicit_noise = Some(i);
-        self.decls.implicit_noise_span = Some(span);
         self.symbols.insert("W".to_string(), (Sym::Noise(i), span));
         self.decls
             .noises

@@ -292,7 +292,7 @@ impl Checker<'_, '_> {
         let mut sig_params = Vec::new();
         for p in &f.params {
             self.reject_bounds(&p.ty, "a function parameter");
-            let ty = self.type_expr(&p.ty, Scalar::Real);
+            let ty = self.type_expr(&p.ty);
             if let Some(prev) = self.scope.iter().find(|(n, _)| *n == p.name.name) {
                 let prev_span = self.locals[prev.1].span;
                 self.error(
@@ -314,7 +314,7 @@ impl Checker<'_, '_> {
             let ty = match &l.ty {
                 Some(ann) => {
                     self.reject_bounds(ann, "a `let`");
-                    let t = self.type_expr(ann, Scalar::Real);
+                    let t = self.type_expr(ann);
                     self.check_fits(&value, &t, "this `let`");
                     t
                 }
@@ -327,7 +327,7 @@ impl Checker<'_, '_> {
         let ret = match &f.ret {
             Some(ann) => {
                 self.reject_bounds(ann, "a function's result");
-                let t = self.type_expr(ann, Scalar::Real);
+                let t = self.type_expr(ann);
                 self.check_fits(&body, &t, &format!("the result of `{}`", f.name.name));
                 t
             }

@@ -167,7 +167,7 @@ fn check_model<'a>(
             _ => {}
         }
     }
-    let decls = c.finish_decls(model);
+    let decls = c.finish_decls();
     check_duplicate_priors(&mut c, &decls.params, &tildes);
     let state_types: Vec<_> = decls.states.iter().map(|s| s.ty.clone()).collect();
     let partial = c.check_coverage(&equations, &state_types);
