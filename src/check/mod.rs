@@ -3,14 +3,17 @@
 //! events and `~` statements checked, and the model's kind and noise structure recorded.
 
 pub mod builtins;
+mod calls;
 mod checker;
 mod classify;
 mod consteval;
 mod decls;
+mod distributions;
 mod dynamics;
 mod events;
 mod expr;
 mod functions;
+mod index;
 mod lint;
 pub mod model;
 pub mod print;
