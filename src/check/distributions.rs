@@ -1,7 +1,7 @@
 //! Distributions after `~` (priors, likelihoods, observations, random initial values and
 //! draws): known names, arity, argument types and shapes, and the target's support.
 
-use super::builtins::{ArgKind, DistKind, Support};
+use super::builtins::{ArgKind, DistKind};
 use super::checker::Checker;
 use super::decls::DistTarget;
 use super::model::*;
@@ -160,6 +160,7 @@ impl Checker<'_, '_> {
         d: &ast::Distribution,
         k_len: Option<&super::types::Dim>,
     ) -> Option<()> {
+        let support = kind.support();
         let problem = if ty.scalar == Scalar::Spin {
             Some("spins are -1 or 1, and no distribution is over spins".to_string())
         } else if support.is_multivariate() {
