@@ -110,25 +110,8 @@ impl Checker<'_, '_> {
                     .ty
                     .with_scalar(if int_args { Scalar::Int } else { Scalar::Real })
             }
-            Signature::Binary | Signature::BinaryKeepInt => {
-                match broadcast(&args[0].ty.dims, &args[1].ty.dims) {
-                    Some(dims) => {
-                        let keep = b.signature() == Signature::BinaryKeepInt && int_args;
-                        Type::array(if keep { Scalar::Int } else { Scalar::Real }, dims)
-                    }
-                    None => {
-                        self.error(Diagnostic::new(
-                            Code::ShapeMismatch,
-                            span,
-                            format!("`{}` needs arguments of the same shape", b.name()),
-                            format!("`{}` and `{}`", args[0].ty, args[1].ty),
-                        ));
-                        Type::ERROR
-                    }
-                }
-            }
-            Signature::IntegerBinary => {
-                if !int_args {
+            Signature::Binary | Signature::BinaryKeepInt | Signature::IntegerBinary => {
+                if b.signature() == Signature::IntegerBinary && !int_args {
                     let bad = args
                         .iter()
                         .find(|a| !a.ty.scalar.is_integer())
@@ -144,18 +127,21 @@ impl Checker<'_, '_> {
                     );
                     return Type::ERROR;
                 }
-                match broadcast(&args[0].ty.dims, &args[1].ty.dims) {
-                    Some(dims) => Type::array(Scalar::Int, dims),
-                    None => {
-                        self.error(Diagnostic::new(
-                            Code::ShapeMismatch,
-                            span,
-                            format!("`{}` needs arguments of the same shape", b.name()),
-                            format!("`{}` and `{}`", args[0].ty, args[1].ty),
-                        ));
-                        Type::ERROR
-                    }
-                }
+                let Some(dims) = broadcast(&args[0].ty.dims, &args[1].ty.dims) else {
+                    self.error(Diagnostic::new(
+                        Code::ShapeMismatch,
+                        span,
+                        format!("`{}` needs arguments of the same shape", b.name()),
+                        format!("`{}` and `{}`", args[0].ty, args[1].ty),
+                    ));
+                    return Type::ERROR;
+                };
+                let scalar = match b.signature() {
+                    Signature::IntegerBinary => Scalar::Int,
+                    Signature::BinaryKeepInt if int_args => Scalar::Int,
+                    _ => Scalar::Real,
+                };
+                Type::array(scalar, dims)
             }
             Signature::ReduceKeepInt | Signature::ReduceReal => {
                 if args[0].ty.is_scalar() {

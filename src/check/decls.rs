@@ -408,9 +408,9 @@ impl<'a> Checker<'_, 'a> {
         }
     }
 
-    /// Second pass over declarations: everything typed and checked, in declaration order.
-    pub fn finish_decls(&mut self) -> FinishedDecls {
-        let mut out = FinishedDecls::default();
+    /// Second pass over declarations: everything typed and checked, in declaration order,
+    /// into the model's tables.
+    pub fn finish_decls(&mut self, out: &mut Model) {
         for i in 0..self.decls.consts.len() {
             let ty = self.var_type(Var::Const(i));
             let d = &self.decls.consts[i];
@@ -543,7 +543,6 @@ impl<'a> Checker<'_, 'a> {
                 span: d.span,
             });
         }
-        out
     }
 
     fn finish_state(&mut self, i: usize) -> State {
@@ -667,17 +666,4 @@ impl<'a> Checker<'_, 'a> {
             bad(self, format!("this is {n}"));
         }
     }
-}
-
-/// The declarations of a model, checked.
-#[derive(Default)]
-pub(crate) struct FinishedDecls {
-    pub consts: Vec<Const>,
-    pub params: Vec<Param>,
-    pub data: Vec<DataDecl>,
-    pub obs: Vec<DataDecl>,
-    pub states: Vec<State>,
-    pub species: Vec<Species>,
-    pub noises: Vec<Noise>,
-    pub lets: Vec<Let>,
 }

@@ -170,24 +170,20 @@ fn check_model<'a>(
             _ => {}
         }
     }
-    let decls = c.finish_decls();
-    check_duplicate_priors(&mut c, &decls.params, &tildes);
-    let state_types: Vec<_> = decls.states.iter().map(|s| s.ty.clone()).collect();
-    let partial = c.check_coverage(&equations, &state_types);
     let mut m = Model {
         name: model.name.name.clone(),
         doc: model.doc.clone(),
         kind: ModelKind::Graphical,
         calculus: calculus.map_or(Calculus::Ito, |c| c.0),
         noise: None,
-        consts: decls.consts,
-        params: decls.params,
-        data: decls.data,
-        obs: decls.obs,
-        states: decls.states,
-        species: decls.species,
-        noises: decls.noises,
-        lets: decls.lets,
+        consts: Vec::new(),
+        params: Vec::new(),
+        data: Vec::new(),
+        obs: Vec::new(),
+        states: Vec::new(),
+        species: Vec::new(),
+        noises: Vec::new(),
+        lets: Vec::new(),
         locals: Vec::new(),
         equations,
         reactions,
@@ -196,6 +192,10 @@ fn check_model<'a>(
         tildes,
         span: model.span,
     };
+    c.finish_decls(&mut m);
+    check_duplicate_priors(&mut c, &m.params, &m.tildes);
+    let state_types: Vec<_> = m.states.iter().map(|s| s.ty.clone()).collect();
+    let partial = c.check_coverage(&m.equations, &state_types);
     let kind = c.classify(&m, model);
     m.noise = c.noise_structure(&m);
     if let Some(k) = kind {

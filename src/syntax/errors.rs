@@ -19,27 +19,6 @@ pub(crate) enum StrictRule {
     Body,
 }
 
-const KEYWORDS: [&str; 18] = [
-    "import",
-    "fn",
-    "model",
-    "const",
-    "param",
-    "data",
-    "obs",
-    "state",
-    "species",
-    "noise",
-    "let",
-    "output",
-    "calculus",
-    "reactions",
-    "reaction",
-    "jump",
-    "potential",
-    "energy",
-];
-
 impl StrictRule {
     pub fn parse(self, text: &str) -> Result<(), Error<Rule>> {
         let rule = match self {
@@ -278,8 +257,8 @@ fn hint(
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
         if !first.is_empty()
-            && !KEYWORDS.contains(&first.as_str())
-            && let Some(kw) = did_you_mean(&first, KEYWORDS.iter().copied())
+            && !super::STATEMENT_KEYWORDS.contains(&first.as_str())
+            && let Some(kw) = did_you_mean(&first, super::STATEMENT_KEYWORDS.iter().copied())
         {
             return Some(format!("did you mean `{kw}`?"));
         }

@@ -12,6 +12,42 @@ pub use expr::MAX_EXPR_DEPTH;
 pub use prescan::MAX_NESTING;
 
 use crate::diag::Diagnostic;
+
+/// Keywords that start a declaration of a name (`state x …`).
+pub(crate) const DECLARATION_KEYWORDS: [&str; 10] = [
+    "const",
+    "param",
+    "data",
+    "obs",
+    "state",
+    "species",
+    "noise",
+    "let",
+    "potential",
+    "energy",
+];
+
+/// Keywords that start an item or statement (for "did you mean `param`?").
+pub(crate) const STATEMENT_KEYWORDS: [&str; 18] = [
+    "const",
+    "param",
+    "data",
+    "obs",
+    "state",
+    "species",
+    "noise",
+    "let",
+    "potential",
+    "energy",
+    "import",
+    "fn",
+    "model",
+    "output",
+    "calculus",
+    "reactions",
+    "reaction",
+    "jump",
+];
 use crate::source::FileId;
 
 /// Parse one file. The tree is returned even when there are syntax errors: statements that did

@@ -645,18 +645,7 @@ fn doc_text(pair: P) -> String {
 /// also `parm k = 1` and two declarations run together on one line), so that later uses of
 /// them are not reported as unknown.
 fn recovered_names(text: &str, file: FileId, offset: usize) -> Vec<Ident> {
-    const DECL: [&str; 10] = [
-        "const",
-        "param",
-        "data",
-        "obs",
-        "state",
-        "species",
-        "noise",
-        "let",
-        "potential",
-        "energy",
-    ];
+    use super::DECLARATION_KEYWORDS as DECL;
     let words = words(text);
     let is_decl = |k: usize, w: &str| {
         DECL.contains(&w)
