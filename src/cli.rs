@@ -46,6 +46,8 @@ enum Emit {
     Ast,
     /// The typed model: kinds, types, drift/diffusion split, reactions.
     Typed,
+    /// The kernels each model compiles to (the IR, after optimisation).
+    Ir,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,6 +105,14 @@ fn check(
                 .ast
                 .as_ref()
                 .map(|a| ito::check::print::program_summary(&compilation.program, a.file)),
+            Some(Emit::Ir) => Some(
+                compilation
+                    .lowered
+                    .iter()
+                    .map(ito::ir::print::print_model)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
             None => None,
         };
         if let Some(text) = text {

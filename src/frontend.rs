@@ -25,6 +25,8 @@ pub struct Compilation {
     pub ast: Option<ast::File>,
     /// Typed functions and models (models with errors are left out).
     pub program: Program,
+    /// The models compiled to kernels (when the whole file checked without errors).
+    pub lowered: Vec<crate::ir::lower::LoweredModel>,
     /// Errors and warnings, in source order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -160,7 +162,22 @@ fn compile(name: String, path: Option<PathBuf>, text: String, options: &Options)
     let (program, check_diags) =
         check::check_program(&main, &files, &edges, &failed, options.model.as_deref());
     diagnostics.extend(check_diags);
-    finish(sources, Some(main), program, diagnostics, syntax_errors)
+    let mut c = finish(sources, Some(main), program, diagnostics, syntax_errors);
+    if !c.has_errors() {
+        lower_all(&mut c);
+    }
+    c
+}
+
+/// Compile every checked model to kernels; what cannot be compiled is a diagnostic.
+fn lower_all(c: &mut Compilation) {
+    for m in &c.program.models {
+        match crate::ir::lower::lower_model(m, &c.program) {
+            Ok(l) => c.lowered.push(l),
+            Err(mut d) => c.diagnostics.append(&mut d),
+        }
+    }
+    diag::sort(&mut c.diagnostics);
 }
 
 fn finish(
@@ -183,6 +200,7 @@ fn finish(
         sources,
         ast,
         program,
+        lowered: Vec::new(),
         diagnostics,
     }
 }

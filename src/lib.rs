@@ -6,6 +6,8 @@
 pub mod check;
 pub mod diag;
 pub mod frontend;
+pub mod ir;
+pub mod rt;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

@@ -40,6 +40,8 @@ pub enum Builtin {
     Hypot,
     /// Integer division rounding toward -∞: `div(7, 2) = 3`.
     Div,
+    /// ψ(x), the derivative of `lgamma`. Not callable from models; derivatives use it.
+    Digamma,
     // reductions of one array
     Sum,
     Mean,
@@ -110,6 +112,7 @@ impl Builtin {
             Max2 | MaxOf => "max",
             Hypot => "hypot",
             Div => "div",
+            Digamma => "digamma",
             Sum => "sum",
             Mean => "mean",
             Prod => "prod",
@@ -177,13 +180,15 @@ mod tests {
             Exp, Log, Log1p, Expm1, Log2, Log10, Sqrt, Cbrt, Abs, Sin, Cos, Tan, Asin, Acos, Atan,
             Sinh, Cosh, Tanh, Erf, Erfc, Lgamma, Tgamma, Logistic, Logit, Softplus, Floor, Ceil,
             Round, Pow, Atan2, Min2, Max2, Hypot, Div, Sum, Mean, Prod, MinOf, MaxOf, Norm, Dot,
+            Digamma,
         ];
         for b in all {
             match b {
                 Exp | Log | Log1p | Expm1 | Log2 | Log10 | Sqrt | Cbrt | Abs | Sin | Cos | Tan
                 | Asin | Acos | Atan | Sinh | Cosh | Tanh | Erf | Erfc | Lgamma | Tgamma
                 | Logistic | Logit | Softplus | Floor | Ceil | Round | Pow | Atan2 | Min2
-                | Max2 | Hypot | Div | Sum | Mean | Prod | MinOf | MaxOf | Norm | Dot => {}
+                | Max2 | Hypot | Div | Sum | Mean | Prod | MinOf | MaxOf | Norm | Dot | Digamma => {
+                }
             }
         }
         all.to_vec()
@@ -192,6 +197,9 @@ mod tests {
     #[test]
     fn every_builtin_is_found_by_its_name_and_arity() {
         for b in every_variant() {
+            if b == Digamma {
+                continue; // internal: derivatives use it, models cannot call it
+            }
             assert_eq!(
                 Builtin::lookup(b.name(), b.arity()),
                 Some(b),

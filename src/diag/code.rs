@@ -90,6 +90,8 @@ codes! {
     DataDependsOnState = "E0606", "a likelihood of `data` depends on the latent state";
     // Models
     EmptyModel = "E0701", "a model has no dynamics, distributions or target";
+    // Compilation
+    Unsupported = "E0801", "a construct that checks but cannot be compiled into kernels yet";
     // Warnings
     UnusedParam = "W0001", "a parameter is never used";
     StateWithoutDynamics = "W0002", "a state (or some of its elements) never changes";

@@ -1,0 +1,319 @@
+//! The reference evaluator: runs a kernel by walking its instructions. It is the oracle the
+//! JIT is tested against, so every operation here is defined exactly (and the JIT emits the
+//! same sequence): integer division by zero gives 0, `min`/`max` ignore a NaN operand,
+//! out-of-range loads give NaN and out-of-range stores do nothing.
+
+use super::*;
+use crate::rt::{self, MathPtr, Rng};
+
+/// The buffers a kernel runs on (see the calling convention in `ir`).
+pub struct Args<'a> {
+    pub t: f64,
+    pub x: &'a mut [f64],
+    pub p: &'a mut [f64],
+    pub d: &'a [f64],
+    pub aux: &'a [f64],
+    pub rng: *mut Rng,
+    pub out: &'a mut [f64],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum V {
+    F(f64),
+    I(i64),
+    B(bool),
+}
+
+impl V {
+    fn f(self) -> f64 {
+        match self {
+            V::F(x) => x,
+            V::I(i) => i as f64,
+            V::B(b) => f64::from(u8::from(b)),
+        }
+    }
+    fn i(self) -> i64 {
+        match self {
+            V::I(i) => i,
+            V::F(x) => x as i64,
+            V::B(b) => i64::from(b),
+        }
+    }
+    fn b(self) -> bool {
+        match self {
+            V::B(b) => b,
+            V::I(i) => i != 0,
+            V::F(x) => x != 0.0,
+        }
+    }
+}
+
+/// Run `k` on `args`.
+pub fn run(k: &Kernel, args: &mut Args) {
+    let mut vals = vec![V::I(0); k.types.len()];
+    block(k, &k.body, &mut vals, args);
+}
+
+fn block(k: &Kernel, b: &Block, vals: &mut [V], a: &mut Args) {
+    for &i in &b.0 {
+        inst(k, k.inst(i), vals, a);
+    }
+}
+
+/// `min` as kernels define it: a NaN operand is ignored.
+pub fn fmin(a: f64, b: f64) -> f64 {
+    if a < b || b.is_nan() { a } else { b }
+}
+
+/// `max` as kernels define it: a NaN operand is ignored.
+pub fn fmax(a: f64, b: f64) -> f64 {
+    if a > b || b.is_nan() { a } else { b }
+}
+
+/// Floor division; 0 for a zero divisor, wrapping for `i64::MIN / -1`.
+pub fn idiv(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        return 0;
+    }
+    if b == -1 {
+        return a.wrapping_neg();
+    }
+    let q = a / b;
+    if a % b != 0 && ((a < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+/// Euclidean remainder (never negative); 0 for a zero divisor or -1.
+pub fn irem(a: i64, b: i64) -> i64 {
+    if b == 0 || b == -1 {
+        return 0;
+    }
+    let r = a % b;
+    if r < 0 {
+        r.wrapping_add(b.wrapping_abs())
+    } else {
+        r
+    }
+}
+
+fn buf<'b>(a: &'b Args, b: Buf) -> &'b [f64] {
+    match b {
+        Buf::X => a.x,
+        Buf::P => a.p,
+        Buf::D => a.d,
+        Buf::Aux => a.aux,
+        Buf::Out => a.out,
+    }
+}
+
+fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
+    let g = |v: Val, vals: &[V]| vals[v.0 as usize];
+    let value = match &i.op {
+        Op::ConstF(x) => V::F(*x),
+        Op::ConstI(x) => V::I(*x),
+        Op::ConstB(x) => V::B(*x),
+        Op::Time => V::F(a.t),
+        Op::Load {
+            buf: b, index, len, ..
+        } => {
+            let (idx, len) = (g(*index, vals).i(), g(*len, vals).i());
+            let data = buf(a, *b);
+            let ok = idx >= 0 && idx < len;
+            V::F(if ok {
+                data.get(idx as usize).copied().unwrap_or(f64::NAN)
+            } else {
+                f64::NAN
+            })
+        }
+        Op::Store {
+            buf: b,
+            index,
+            len,
+            value,
+            ..
+        } => {
+            let (idx, len, x) = (g(*index, vals).i(), g(*len, vals).i(), g(*value, vals).f());
+            if idx >= 0 && idx < len {
+                let data: &mut [f64] = match b {
+                    Buf::X => a.x,
+                    Buf::P => a.p,
+                    Buf::Out => a.out,
+                    // Inputs are read-only; the lowering never stores to them.
+                    Buf::D | Buf::Aux => return,
+                };
+                if let Some(slot) = data.get_mut(idx as usize) {
+                    *slot = x;
+                }
+            }
+            return;
+        }
+        Op::FUn(op, x) => {
+            let x = g(*x, vals).f();
+            V::F(match op {
+                FUn::Neg => -x,
+                FUn::Abs => x.abs(),
+                FUn::Sqrt => x.sqrt(),
+                FUn::Floor => x.floor(),
+                FUn::Ceil => x.ceil(),
+                FUn::Round => rt::ito_round(x),
+            })
+        }
+        Op::FBin(op, x, y) => {
+            let (x, y) = (g(*x, vals).f(), g(*y, vals).f());
+            V::F(match op {
+                FBin::Add => x + y,
+                FBin::Sub => x - y,
+                FBin::Mul => x * y,
+                FBin::Div => x / y,
+                FBin::Min => fmin(x, y),
+                FBin::Max => fmax(x, y),
+            })
+        }
+        Op::Call(f, args) => {
+            let x: Vec<f64> = args.iter().map(|&v| g(v, vals).f()).collect();
+            V::F(match rt::math_fn(*f) {
+                MathPtr::One(f) => f(x[0]),
+                MathPtr::Two(f) => f(x[0], x[1]),
+            })
+        }
+        Op::IBin(op, x, y) => {
+            let (x, y) = (g(*x, vals).i(), g(*y, vals).i());
+            V::I(match op {
+                IBin::Add => x.wrapping_add(y),
+                IBin::Sub => x.wrapping_sub(y),
+                IBin::Mul => x.wrapping_mul(y),
+                IBin::Div => idiv(x, y),
+                IBin::Rem => irem(x, y),
+                IBin::Min => x.min(y),
+                IBin::Max => x.max(y),
+            })
+        }
+        Op::INeg(x) => V::I(g(*x, vals).i().wrapping_neg()),
+        Op::FCmp(c, x, y) => {
+            let (x, y) = (g(*x, vals).f(), g(*y, vals).f());
+            V::B(match c {
+                Cmp::Eq => x == y,
+                Cmp::Ne => x != y,
+                Cmp::Lt => x < y,
+                Cmp::Le => x <= y,
+                Cmp::Gt => x > y,
+                Cmp::Ge => x >= y,
+            })
+        }
+        Op::ICmp(c, x, y) => {
+            let (x, y) = (g(*x, vals).i(), g(*y, vals).i());
+            V::B(match c {
+                Cmp::Eq => x == y,
+                Cmp::Ne => x != y,
+                Cmp::Lt => x < y,
+                Cmp::Le => x <= y,
+                Cmp::Gt => x > y,
+                Cmp::Ge => x >= y,
+            })
+        }
+        Op::And(x, y) => V::B(g(*x, vals).b() && g(*y, vals).b()),
+        Op::Or(x, y) => V::B(g(*x, vals).b() || g(*y, vals).b()),
+        Op::Not(x) => V::B(!g(*x, vals).b()),
+        Op::Select(c, x, y) => {
+            if g(*c, vals).b() {
+                g(*x, vals)
+            } else {
+                g(*y, vals)
+            }
+        }
+        Op::IToF(x) => V::F(g(*x, vals).i() as f64),
+        Op::FToI(x) => V::I(g(*x, vals).f().floor() as i64),
+        Op::BToF(x) => V::F(f64::from(u8::from(g(*x, vals).b()))),
+        Op::For {
+            index,
+            lo,
+            hi,
+            body,
+        } => {
+            let (lo, hi) = (g(*lo, vals).i(), g(*hi, vals).i());
+            let mut j = lo;
+            while j < hi {
+                vals[index.0 as usize] = V::I(j);
+                block(k, body, vals, a);
+                j += 1;
+            }
+            return;
+        }
+        Op::Reduce {
+            op,
+            index,
+            lo,
+            hi,
+            body,
+            value,
+        } => {
+            let (lo, hi) = (g(*lo, vals).i(), g(*hi, vals).i());
+            let mut acc = match op {
+                RedOp::Sum => 0.0,
+                RedOp::Prod => 1.0,
+                RedOp::Min => f64::INFINITY,
+                RedOp::Max => f64::NEG_INFINITY,
+            };
+            let mut j = lo;
+            while j < hi {
+                vals[index.0 as usize] = V::I(j);
+                block(k, body, vals, a);
+                let x = g(*value, vals).f();
+                acc = match op {
+                    RedOp::Sum => acc + x,
+                    RedOp::Prod => acc * x,
+                    RedOp::Min => fmin(acc, x),
+                    RedOp::Max => fmax(acc, x),
+                };
+                j += 1;
+            }
+            V::F(acc)
+        }
+        Op::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            if g(*cond, vals).b() {
+                block(k, then, vals, a);
+            } else {
+                block(k, otherwise, vals, a);
+            }
+            return;
+        }
+        Op::Sample(d, args) => {
+            let x: Vec<f64> = args.iter().map(|&v| g(v, vals).f()).collect();
+            V::F(rt::sample(a.rng, *d, &x))
+        }
+    };
+    if let Some(r) = i.result {
+        vals[r.0 as usize] = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_division_never_traps() {
+        assert_eq!(idiv(7, 2), 3);
+        assert_eq!(idiv(-7, 2), -4);
+        assert_eq!(idiv(7, -2), -4);
+        assert_eq!(idiv(5, 0), 0);
+        assert_eq!(idiv(i64::MIN, -1), i64::MIN);
+        assert_eq!(irem(-7, 3), 2);
+        assert_eq!(irem(7, -3), 1);
+        assert_eq!(irem(7, 0), 0);
+    }
+
+    #[test]
+    fn min_max_ignore_nan() {
+        assert_eq!(fmin(f64::NAN, 1.0), 1.0);
+        assert_eq!(fmin(1.0, f64::NAN), 1.0);
+        assert_eq!(fmax(2.0, 3.0), 3.0);
+    }
+}

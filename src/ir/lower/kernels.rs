@@ -1,0 +1,1124 @@
+//! The kernels of a model and the tables beside them.
+
+use super::layout::Layout;
+use super::{Binding, Env, Lower};
+use crate::check::builtins::DistKind;
+use crate::check::model::*;
+use crate::check::types::Dim;
+use crate::diag::Diagnostic;
+use crate::ir::{Buf, Cmp, IBin, Kernel, MathFn, RedOp, SampleDist, Val};
+use std::collections::BTreeSet;
+
+/// A model compiled to kernels.
+#[derive(Clone, Debug)]
+pub struct LoweredModel {
+    pub name: String,
+    pub layout: Layout,
+    /// Every kernel, in a fixed order (see `kernel`).
+    pub kernels: Vec<Kernel>,
+    pub reactions: Vec<ReactionTable>,
+    pub jumps: Vec<JumpInfo>,
+    pub events: Vec<EventInfo>,
+    /// Transition groups (reactions, then jump declarations): for each, the groups whose
+    /// propensities must be recomputed after it fires.
+    pub dependencies: Vec<Vec<usize>>,
+    /// Whether each group's propensity depends on time directly.
+    pub time_dependent: Vec<bool>,
+}
+
+/// What firing a reaction does to the state: (position in `x`, change).
+#[derive(Clone, Debug)]
+pub struct ReactionTable {
+    pub name: String,
+    pub changes: Vec<(usize, i64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct JumpInfo {
+    pub name: String,
+    /// The effect kernel (its `aux[0]` is the channel number within the jump, from 0).
+    pub effect: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventInfo {
+    /// `at t = …` (the trigger kernel gives the time) or `when` (it gives 0 or 1).
+    pub at_time: bool,
+    pub trigger: String,
+    pub effect: String,
+}
+
+impl LoweredModel {
+    pub fn kernel(&self, name: &str) -> Option<&Kernel> {
+        self.kernels.iter().find(|k| k.name == name)
+    }
+}
+
+/// Positions of the numbers the `sizes` kernel writes.
+pub mod size_index {
+    pub const X: usize = 0;
+    pub const P: usize = 1;
+    pub const D: usize = 2;
+    pub const OBS: usize = 3;
+    pub const CHANNELS: usize = 4;
+    pub const DIFFUSION: usize = 5;
+    pub const OUTPUTS: usize = 6;
+    pub const COUNT: usize = 7;
+}
+
+/// Compile a checked model. Constructs the kernels cannot express yet are diagnostics.
+pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagnostic>> {
+    let layout = Layout::of(m);
+    let mut errors = Vec::new();
+    let mut kernels = Vec::new();
+    let mut build = |name: &str, f: &mut dyn FnMut(&mut Lower)| {
+        let mut l = Lower::new(m, prog, &layout, name);
+        f(&mut l);
+        errors.append(&mut l.errors);
+        kernels.push(l.b.finish());
+    };
+    build("sizes", &mut |l| sizes(l));
+    build("param_defaults", &mut |l| param_defaults(l));
+    build("init", &mut |l| init(l));
+    if !m.equations.is_empty() {
+        build("drift", &mut |l| drift(l));
+    }
+    if m.noise.is_some() {
+        build("diffusion", &mut |l| diffusion(l, false));
+        build("diffusion_pattern", &mut |l| diffusion(l, true));
+    }
+    if !m.reactions.is_empty() || !m.jumps.is_empty() {
+        build("propensities", &mut |l| propensities(l));
+    }
+    let mut jumps = Vec::new();
+    for (k, j) in m.jumps.iter().enumerate() {
+        let name = format!("jump_{}", j.name);
+        build(&name, &mut |l| jump_effect(l, k));
+        jumps.push(JumpInfo {
+            name: j.name.clone(),
+            effect: name,
+        });
+    }
+    let mut events = Vec::new();
+    for (k, e) in m.events.iter().enumerate() {
+        let trigger = format!("event{k}_trigger");
+        let effect = format!("event{k}_effect");
+        build(&trigger, &mut |l| event_trigger(l, k));
+        build(&effect, &mut |l| event_effect(l, k));
+        events.push(EventInfo {
+            at_time: matches!(e.trigger, Trigger::At(_)),
+            trigger,
+            effect,
+        });
+    }
+    if m.lets.iter().any(|l| l.role == LetRole::Output) {
+        build("outputs", &mut |l| outputs(l));
+    }
+    let has_density = m.params.iter().any(|p| p.prior.is_some())
+        || m.tildes.iter().any(|t| t.role != TildeRole::Observation)
+        || m.kind == ModelKind::Target;
+    if has_density {
+        build("log_density", &mut |l| log_density(l, false));
+    }
+    if m.tildes.iter().any(|t| t.role == TildeRole::Observation) {
+        build("observe", &mut |l| log_density(l, true));
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|d| d.sort_key());
+        errors.dedup();
+        return Err(errors);
+    }
+    for k in &mut kernels {
+        crate::ir::opt::optimize(k);
+    }
+    let reactions = m
+        .reactions
+        .iter()
+        .map(|r| ReactionTable {
+            name: r.name.clone(),
+            changes: r
+                .net_change()
+                .into_iter()
+                .map(|(s, d)| (species_position(&layout, s), d))
+                .collect(),
+        })
+        .collect();
+    let (dependencies, time_dependent) = dependency_graph(m, prog);
+    Ok(LoweredModel {
+        name: m.name.clone(),
+        layout,
+        kernels,
+        reactions,
+        jumps,
+        events,
+        dependencies,
+        time_dependent,
+    })
+}
+
+/// Species are the first (scalar) slots of `x`, so their position is their slot.
+fn species_position(layout: &Layout, s: usize) -> usize {
+    layout
+        .x
+        .iter()
+        .position(|slot| slot.var == Var::Species(s))
+        .unwrap_or(0)
+}
+
+fn sizes(l: &mut Lower) {
+    let n = l.b.i(size_index::COUNT as i64);
+    l.out_len = Some(n);
+    let vals = [
+        l.buf_len(Buf::X),
+        l.buf_len(Buf::P),
+        l.buf_len(Buf::D),
+        l.buf_len(Buf::Aux),
+        channel_count(l),
+        diffusion_count(l),
+        output_count(l),
+    ];
+    for (k, v) in vals.into_iter().enumerate() {
+        let at = l.b.i(k as i64);
+        l.store_out(at, v);
+    }
+}
+
+/// Product of `hi − lo + 1` over binders (0 for empty ranges).
+fn binder_count(l: &mut Lower, binders: &[Binder]) -> Val {
+    let mut n = l.b.i(1);
+    for b in binders {
+        let lo = l.hoisted_scalar(&b.lo);
+        let lo = l.as_int(lo);
+        let hi = l.hoisted_scalar(&b.hi);
+        let hi = l.as_int(hi);
+        let one = l.b.i(1);
+        let span = l.b.ibin(IBin::Sub, hi, lo);
+        let span = l.b.iadd(span, one);
+        let zero = l.b.i(0);
+        let span = l.b.ibin(IBin::Max, span, zero);
+        n = l.b.imul(n, span);
+    }
+    n
+}
+
+fn channel_count(l: &mut Lower) -> Val {
+    let mut n = l.b.i(l.m.reactions.len() as i64);
+    for j in &l.m.jumps {
+        let c = binder_count(l, &j.binders);
+        n = l.b.iadd(n, c);
+    }
+    n
+}
+
+/// Element count of a type (i64).
+fn type_len(l: &mut Lower, dims: &[Dim]) -> Val {
+    let mut n = l.b.i(1);
+    for d in dims {
+        let v = l.dim_of(d);
+        n = l.b.imul(n, v);
+    }
+    n
+}
+
+fn diffusion_count(l: &mut Lower) -> Val {
+    let mut n = l.b.i(0);
+    for e in &l.m.equations {
+        for _ in &e.diffusion {
+            let c = term_count(l, e);
+            n = l.b.iadd(n, c);
+        }
+    }
+    n
+}
+
+/// How many entries of the diffusion matrix one noise term contributes: one per loop
+/// iteration and element of the (unindexed part of the) left side.
+fn term_count(l: &mut Lower, e: &Equation) -> Val {
+    let loops = binder_count(l, &e.binders);
+    let lhs_dims = lhs_dims(l.m, e);
+    let elems = type_len(l, &lhs_dims);
+    l.b.imul(loops, elems)
+}
+
+/// Dimensions of an equation's left side that are not indexed.
+fn lhs_dims(m: &Model, e: &Equation) -> Vec<Dim> {
+    m.states[e.state].ty.dims[e.indices.len()..].to_vec()
+}
+
+fn output_count(l: &mut Lower) -> Val {
+    let mut n = l.b.i(0);
+    for let_ in l.m.lets.iter().filter(|x| x.role == LetRole::Output) {
+        let c = type_len(l, &let_.ty.dims);
+        n = l.b.iadd(n, c);
+    }
+    n
+}
+
+/// Order declarations so that each comes after those its value uses (by `deps`).
+fn topological(n: usize, deps: impl Fn(usize) -> Vec<usize>) -> Result<Vec<usize>, usize> {
+    let mut state = vec![0u8; n];
+    let mut order = Vec::with_capacity(n);
+    fn visit(
+        i: usize,
+        deps: &dyn Fn(usize) -> Vec<usize>,
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+    ) -> Result<(), usize> {
+        match state[i] {
+            2 => return Ok(()),
+            1 => return Err(i),
+            _ => {}
+        }
+        state[i] = 1;
+        for d in deps(i) {
+            if d < state.len() {
+                visit(d, deps, state, order)?;
+            }
+        }
+        state[i] = 2;
+        order.push(i);
+        Ok(())
+    }
+    for i in 0..n {
+        visit(i, &deps, &mut state, &mut order)?;
+    }
+    Ok(order)
+}
+
+/// Every declared variable an expression uses (through `let`s and user functions).
+pub(crate) fn vars_of(e: &TExpr, m: &Model, prog: &Program, out: &mut BTreeSet<Var>) {
+    let mut stack = vec![e];
+    let mut seen_lets = BTreeSet::new();
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            TKind::Var(Var::Let(i)) => {
+                if seen_lets.insert(*i) {
+                    stack.push(&m.lets[*i].value);
+                }
+            }
+            TKind::Var(v) | TKind::Grad(_, v) => {
+                out.insert(*v);
+            }
+            TKind::CallFn(f, _) => {
+                // A function sees only its arguments (visited below); its body is closed.
+                let _ = &prog.functions[*f];
+            }
+            _ => {}
+        }
+        stack.extend(texpr_children(x));
+    }
+}
+
+fn uses_time(e: &TExpr, m: &Model) -> bool {
+    let mut stack = vec![e];
+    let mut seen = BTreeSet::new();
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            TKind::Time => return true,
+            TKind::Var(Var::Let(i)) if seen.insert(*i) => stack.push(&m.lets[*i].value),
+            _ => {}
+        }
+        stack.extend(texpr_children(x));
+    }
+    false
+}
+
+fn texpr_children(e: &TExpr) -> Vec<&TExpr> {
+    match &e.kind {
+        TKind::Unary(_, a) | TKind::Grad(a, _) => vec![a],
+        TKind::Binary(_, a, b) => vec![a, b],
+        TKind::Call(_, args) | TKind::CallFn(_, args) | TKind::Array(args) => args.iter().collect(),
+        TKind::Index(b, idx) => std::iter::once(&**b).chain(idx.iter()).collect(),
+        TKind::If(c, a, b) => vec![c, a, b],
+        TKind::Reduce { binders, body, .. } => binders
+            .iter()
+            .flat_map(|b| [&b.lo, &b.hi])
+            .chain(std::iter::once(&**body))
+            .collect(),
+        TKind::Differential(Differential::Noise { index, .. }) => index.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn param_defaults(l: &mut Lower) {
+    let m = l.m;
+    let len = l.buf_len(Buf::P);
+    l.out_len = Some(len);
+    // Defaults may use other parameters: those read the defaults already written to `out`.
+    let deps = |i: usize| {
+        let mut vs = BTreeSet::new();
+        if let Some(d) = &m.params[i].default {
+            vars_of(d, m, l.prog, &mut vs);
+        }
+        vs.into_iter()
+            .filter_map(|v| match v {
+                Var::Param(j) => Some(j),
+                _ => None,
+            })
+            .collect()
+    };
+    let Ok(order) = topological(m.params.len(), deps) else {
+        l.unsupported(
+            m.span,
+            "parameter defaults that depend on each other in a cycle",
+        );
+        return;
+    };
+    l.read_params_from_out = true;
+    for i in order {
+        let var = Var::Param(i);
+        let p = &m.params[i];
+        let dims = l.slot_dims_of(var);
+        match &p.default {
+            Some(value) => write_elements(l, var, &dims, value, &Env::default()),
+            None => {
+                let nan = l.b.f(f64::NAN);
+                fill(l, var, &dims, nan);
+            }
+        }
+    }
+}
+
+fn init(l: &mut Lower) {
+    let m = l.m;
+    let len = l.buf_len(Buf::X);
+    l.out_len = Some(len);
+    // States may start from other states' initial values: those read `out`.
+    let n_states = m.states.len();
+    let deps = |i: usize| {
+        let mut vs = BTreeSet::new();
+        match &m.states[i].init {
+            StateInit::Value(v) => vars_of(v, m, l.prog, &mut vs),
+            StateInit::Random(d) => {
+                for a in &d.args {
+                    vars_of(a, m, l.prog, &mut vs);
+                }
+            }
+            StateInit::UniformSpin => {}
+        }
+        vs.into_iter()
+            .filter_map(|v| match v {
+                Var::State(j) => Some(j),
+                _ => None,
+            })
+            .collect()
+    };
+    let Ok(order) = topological(n_states, deps) else {
+        l.unsupported(
+            m.span,
+            "initial values that depend on each other in a cycle",
+        );
+        return;
+    };
+    l.read_state_from_out = true;
+    for (i, s) in m.species.iter().enumerate() {
+        let v = l.scalar(&s.init, &Env::default());
+        l.store_var(Var::Species(i), &[], v);
+    }
+    for i in order {
+        let s = &m.states[i];
+        let var = Var::State(i);
+        let dims = l.slot_dims_of(var);
+        match &s.init {
+            StateInit::Value(v) => write_elements(l, var, &dims, v, &Env::default()),
+            StateInit::Random(d) => {
+                each_element(l, &dims, &mut |l, idx| {
+                    let x = sample_element(l, d, idx, &Env::default());
+                    l.store_var(var, idx, x);
+                });
+            }
+            StateInit::UniformSpin => {
+                each_element(l, &dims, &mut |l, idx| {
+                    let x = l.b.sample(SampleDist::Spin, Vec::new());
+                    l.store_var(var, idx, x);
+                });
+            }
+        }
+    }
+}
+
+/// Run `f` for every element (nested loops over `dims`).
+fn each_element(l: &mut Lower, dims: &[Val], f: &mut dyn FnMut(&mut Lower, &[Val])) {
+    fn go(l: &mut Lower, dims: &[Val], idx: &mut Vec<Val>, f: &mut dyn FnMut(&mut Lower, &[Val])) {
+        match dims.split_first() {
+            None => f(l, idx),
+            Some((&n, rest)) => {
+                let zero = l.b.i(0);
+                l.for_loop(zero, n, |l, i| {
+                    idx.push(i);
+                    go(l, rest, idx, f);
+                    idx.pop();
+                });
+            }
+        }
+    }
+    go(l, dims, &mut Vec::new(), f);
+}
+
+/// Store every element of `value` into the variable's slot.
+fn write_elements(l: &mut Lower, var: Var, dims: &[Val], value: &TExpr, env: &Env) {
+    each_element(l, dims, &mut |l, idx| {
+        let x = l.elem(value, idx, env);
+        l.store_var(var, idx, x);
+    });
+}
+
+fn fill(l: &mut Lower, var: Var, dims: &[Val], x: Val) {
+    each_element(l, dims, &mut |l, idx| l.store_var(var, idx, x));
+}
+
+/// One draw from a distribution for element `idx` of a vectorised declaration.
+fn sample_element(l: &mut Lower, d: &DistCall, idx: &[Val], env: &Env) -> Val {
+    let which = match d.dist {
+        DistKind::Normal => SampleDist::Normal,
+        DistKind::LogNormal => SampleDist::LogNormal,
+        DistKind::HalfNormal => SampleDist::HalfNormal,
+        DistKind::Cauchy => SampleDist::Cauchy,
+        DistKind::HalfCauchy => SampleDist::HalfCauchy,
+        DistKind::StudentT => SampleDist::StudentT,
+        DistKind::Exponential => SampleDist::Exponential,
+        DistKind::Gamma => SampleDist::Gamma,
+        DistKind::InvGamma => SampleDist::InvGamma,
+        DistKind::Beta => SampleDist::Beta,
+        DistKind::Uniform => SampleDist::Uniform,
+        DistKind::Poisson => SampleDist::Poisson,
+        DistKind::Binomial => SampleDist::Binomial,
+        DistKind::NegBinomial => SampleDist::NegBinomial,
+        DistKind::Bernoulli => SampleDist::Bernoulli,
+        DistKind::Categorical | DistKind::Dirichlet | DistKind::MultiNormal => {
+            return l.unsupported(d.span, &format!("a random draw from `{}`", d.dist.name()));
+        }
+    };
+    let args: Vec<Val> = d
+        .args
+        .iter()
+        .map(|a| {
+            let v = l.elem(a, idx, env);
+            l.b.to_f64(v)
+        })
+        .collect();
+    l.b.sample(which, args)
+}
+
+fn drift(l: &mut Lower) {
+    let m = l.m;
+    let len = l.buf_len(Buf::X);
+    l.out_len = Some(len);
+    // Elements no equation covers drift at rate 0.
+    for (slot, s) in l.layout.x.clone().iter().enumerate() {
+        let covered = m
+            .equations
+            .iter()
+            .any(|e| Var::State(e.state) == s.var && covers_all(m, e));
+        if !covered {
+            let off = l.slot_offset(Buf::X, slot);
+            let n = l.slot_len(Buf::X, slot);
+            let end = l.b.iadd(off, n);
+            let zero = l.b.f(0.0);
+            l.for_loop(off, end, |l, i| l.store_out(i, zero));
+        }
+    }
+    for e in &m.equations {
+        let var = Var::State(e.state);
+        let dims = lhs_dims(m, e);
+        let dim_vals: Vec<Val> = dims.iter().map(|d| l.dim_of(d)).collect();
+        l.binder_for(&e.binders, &Env::default(), &mut |l, env| {
+            let base = lhs_indices(l, e, env);
+            each_element(l, &dim_vals, &mut |l, rest| {
+                let mut idx = base.clone();
+                idx.extend_from_slice(rest);
+                let v = match &e.drift {
+                    Some(d) => l.elem(d, rest, env),
+                    None => l.b.f(0.0),
+                };
+                store_state_out(l, var, &idx, v);
+            });
+        });
+    }
+}
+
+/// Whether an equation covers every element of its state (so no zero-fill is needed).
+fn covers_all(m: &Model, e: &Equation) -> bool {
+    let ty = &m.states[e.state].ty;
+    e.indices.iter().enumerate().all(|(k, idx)| {
+        let TKind::Var(Var::Local(loc)) = idx.kind else {
+            return false;
+        };
+        let Some(b) = e.binders.iter().find(|b| b.local == loc) else {
+            return false;
+        };
+        let lo_one = matches!(b.lo.kind, TKind::Int(1));
+        let hi_full = match (&b.hi.kind, &ty.dims[k]) {
+            (TKind::Int(h), Dim::Fixed(n)) => *h as u64 == *n,
+            (TKind::Var(Var::Const(_)), Dim::Fixed(_)) => false,
+            _ => false,
+        };
+        lo_one && hi_full
+    }) && e.binders.len() == e.indices.len()
+}
+
+/// The 0-based indices of an equation's left side, in the loop's environment.
+fn lhs_indices(l: &mut Lower, e: &Equation, env: &Env) -> Vec<Val> {
+    e.indices
+        .iter()
+        .map(|i| {
+            let v = l.scalar(i, env);
+            let v = l.as_int(v);
+            let one = l.b.i(1);
+            l.b.ibin(IBin::Sub, v, one)
+        })
+        .collect()
+}
+
+/// `out` at the position of element `idx` of a state (out has `x`'s layout).
+fn store_state_out(l: &mut Lower, var: Var, idx: &[Val], v: Val) {
+    let Some((buf, slot)) = l.layout.find(var) else {
+        return;
+    };
+    let off = l.slot_offset(buf, slot);
+    let dims = l.slot_dims(buf, slot);
+    let flat = l.flat_index(&dims, idx);
+    let at = l.b.iadd(off, flat);
+    l.store_out(at, v);
+}
+
+/// Offset of a noise in the concatenated noise vector (i64).
+fn noise_offset(l: &mut Lower, noise: usize) -> Val {
+    let mut off = l.b.i(0);
+    for n in &l.m.noises[..noise] {
+        let c = type_len(l, &n.ty.dims);
+        off = l.b.iadd(off, c);
+    }
+    off
+}
+
+/// The diffusion entries (or with `pattern`, their (x position, noise position) pairs).
+fn diffusion(l: &mut Lower, pattern: bool) {
+    let m = l.m;
+    let count = diffusion_count(l);
+    let len = if pattern {
+        let two = l.b.i(2);
+        l.b.imul(count, two)
+    } else {
+        count
+    };
+    l.out_len = Some(len);
+    let mut entry = l.b.i(0);
+    for e in &m.equations {
+        let var = Var::State(e.state);
+        let dims = lhs_dims(m, e);
+        let dim_vals: Vec<Val> = dims.iter().map(|d| l.dim_of(d)).collect();
+        let per_loop = type_len(l, &dims);
+        for t in &e.diffusion {
+            let noise_ty = m.noises[t.noise].ty.clone();
+            let noise_dims: Vec<Val> = noise_ty.dims.iter().map(|d| l.dim_of(d)).collect();
+            let n_off = noise_offset(l, t.noise);
+            let start = entry;
+            // Entries of this term: loops over binders (row-major), then left-side elements.
+            let counts: Vec<(Val, Val)> = e
+                .binders
+                .iter()
+                .map(|b| {
+                    let lo = l.hoisted_scalar(&b.lo);
+                    let lo = l.as_int(lo);
+                    let hi = l.hoisted_scalar(&b.hi);
+                    let hi = l.as_int(hi);
+                    let one = l.b.i(1);
+                    let n = l.b.ibin(IBin::Sub, hi, lo);
+                    (lo, l.b.iadd(n, one))
+                })
+                .collect();
+            l.binder_for(&e.binders, &Env::default(), &mut |l, env| {
+                // Position of this loop iteration among the term's iterations.
+                let mut iter = l.b.i(0);
+                for (b, &(lo, n)) in e.binders.iter().zip(&counts) {
+                    let Some(Binding::Scalar(i)) = env.locals.get(&b.local).cloned() else {
+                        continue;
+                    };
+                    let k = l.b.ibin(IBin::Sub, i, lo);
+                    iter = l.b.imul(iter, n);
+                    iter = l.b.iadd(iter, k);
+                }
+                let base = lhs_indices(l, e, env);
+                let noise_idx: Vec<Val> = t
+                    .index
+                    .iter()
+                    .map(|i| {
+                        let v = l.scalar(i, env);
+                        let v = l.as_int(v);
+                        let one = l.b.i(1);
+                        l.b.ibin(IBin::Sub, v, one)
+                    })
+                    .collect();
+                let first = l.b.imul(iter, per_loop);
+                let first = l.b.iadd(start, first);
+                each_element(l, &dim_vals, &mut |l, rest| {
+                    let flat_rest = l.flat_index(&dim_vals, rest);
+                    let at = l.b.iadd(first, flat_rest);
+                    if pattern {
+                        let mut idx = base.clone();
+                        idx.extend_from_slice(rest);
+                        let x_at = x_position(l, var, &idx);
+                        // Element-wise array noise pairs element `rest` with the same element.
+                        let noise_elem = if !t.index.is_empty() {
+                            l.flat_index(&noise_dims, &noise_idx)
+                        } else if noise_dims.is_empty() {
+                            l.b.i(0)
+                        } else {
+                            l.flat_index(&noise_dims, rest)
+                        };
+                        let w_at = l.b.iadd(n_off, noise_elem);
+                        let two = l.b.i(2);
+                        let at2 = l.b.imul(at, two);
+                        l.store_out(at2, x_at);
+                        let one = l.b.i(1);
+                        let at3 = l.b.iadd(at2, one);
+                        l.store_out(at3, w_at);
+                    } else {
+                        let v = l.elem(&t.coeff, rest, env);
+                        l.store_out(at, v);
+                    }
+                });
+            });
+            let c = term_count(l, e);
+            entry = l.b.iadd(entry, c);
+        }
+    }
+}
+
+fn x_position(l: &mut Lower, var: Var, idx: &[Val]) -> Val {
+    let Some((buf, slot)) = l.layout.find(var) else {
+        return l.b.i(-1);
+    };
+    let off = l.slot_offset(buf, slot);
+    let dims = l.slot_dims(buf, slot);
+    let flat = l.flat_index(&dims, idx);
+    l.b.iadd(off, flat)
+}
+
+fn propensities(l: &mut Lower) {
+    let m = l.m;
+    let n = channel_count(l);
+    l.out_len = Some(n);
+    for (r, reaction) in m.reactions.iter().enumerate() {
+        let rate = l.scalar(&reaction.rate, &Env::default());
+        let rate = l.b.to_f64(rate);
+        let h = match reaction.law {
+            RateLaw::Propensity => rate,
+            RateLaw::MassAction => {
+                let mut h = rate;
+                for &(s, nu) in &reaction.reactants {
+                    let n = l.load_var(Var::Species(s), &[]).expect("species are in x");
+                    let c = binomial(l, n, nu);
+                    h = l.b.mul(h, c);
+                }
+                h
+            }
+        };
+        let at = l.b.i(r as i64);
+        l.store_out(at, h);
+    }
+    let mut base = l.b.i(m.reactions.len() as i64);
+    for j in &m.jumps {
+        let counts: Vec<(Val, Val)> = j
+            .binders
+            .iter()
+            .map(|b| {
+                let lo = l.hoisted_scalar(&b.lo);
+                let lo = l.as_int(lo);
+                let hi = l.hoisted_scalar(&b.hi);
+                let hi = l.as_int(hi);
+                let one = l.b.i(1);
+                let n = l.b.ibin(IBin::Sub, hi, lo);
+                (lo, l.b.iadd(n, one))
+            })
+            .collect();
+        let start = base;
+        l.binder_for(&j.binders, &Env::default(), &mut |l, env| {
+            let mut iter = l.b.i(0);
+            for (b, &(lo, n)) in j.binders.iter().zip(&counts) {
+                let Some(Binding::Scalar(i)) = env.locals.get(&b.local).cloned() else {
+                    continue;
+                };
+                let k = l.b.ibin(IBin::Sub, i, lo);
+                iter = l.b.imul(iter, n);
+                iter = l.b.iadd(iter, k);
+            }
+            let at = l.b.iadd(start, iter);
+            let rate = l.scalar(&j.rate, env);
+            l.store_out(at, rate);
+        });
+        let c = binder_count(l, &j.binders);
+        base = l.b.iadd(base, c);
+    }
+}
+
+/// C(n, ν) for a count n (f64) and a small whole ν: Π_{j<ν} (n − j) / ν!, which is 0 when
+/// n < ν. Large ν use lgamma.
+fn binomial(l: &mut Lower, n: Val, nu: u32) -> Val {
+    if nu <= 12 {
+        let mut acc = l.b.f(1.0);
+        let mut fact = 1.0;
+        for j in 0..nu {
+            let jj = l.b.f(f64::from(j));
+            let t = l.b.sub(n, jj);
+            acc = l.b.mul(acc, t);
+            fact *= f64::from(j + 1);
+        }
+        if nu > 1 {
+            let f = l.b.f(fact);
+            acc = l.b.div(acc, f);
+        }
+        // A negative count (never in a valid state) must not give a positive propensity.
+        let nu_f = l.b.f(f64::from(nu));
+        let enough = l.b.fcmp(Cmp::Ge, n, nu_f);
+        let zero = l.b.f(0.0);
+        return l.b.select(enough, acc, zero);
+    }
+    let one = l.b.f(1.0);
+    let nu_f = l.b.f(f64::from(nu));
+    let n1 = l.b.add(n, one);
+    let g1 = l.b.call(MathFn::Lgamma, vec![n1]);
+    let nm = l.b.sub(n, nu_f);
+    let nm1 = l.b.add(nm, one);
+    let g2 = l.b.call(MathFn::Lgamma, vec![nm1]);
+    let nu1 = l.b.add(nu_f, one);
+    let g3 = l.b.call(MathFn::Lgamma, vec![nu1]);
+    let d = l.b.sub(g1, g2);
+    let d = l.b.sub(d, g3);
+    let c = l.b.call(MathFn::Exp, vec![d]);
+    let c = l.b.fun(crate::ir::FUn::Round, c);
+    let enough = l.b.fcmp(Cmp::Ge, n, nu_f);
+    let zero = l.b.f(0.0);
+    l.b.select(enough, c, zero)
+}
+
+/// Decode a channel number (`aux[0]`) into the jump's loop variables and run its actions.
+fn jump_effect(l: &mut Lower, k: usize) {
+    let m = l.m;
+    let j = &m.jumps[k];
+    l.effects = true;
+    let zero = l.b.i(0);
+    let one = l.b.i(1);
+    let aux = l.b.load(Buf::Aux, zero, one, true);
+    let mut channel = l.as_int(aux);
+    let mut env = Env::default();
+    // Row-major: the last binder varies fastest.
+    for b in j.binders.iter().rev() {
+        let lo = l.scalar(&b.lo, &env);
+        let lo = l.as_int(lo);
+        let hi = l.scalar(&b.hi, &env);
+        let hi = l.as_int(hi);
+        let span = l.b.ibin(IBin::Sub, hi, lo);
+        let n = l.b.iadd(span, one);
+        let r = l.b.ibin(IBin::Rem, channel, n);
+        let i = l.b.iadd(lo, r);
+        channel = l.b.ibin(IBin::Div, channel, n);
+        env = env.with(b.local, Binding::Scalar(i));
+    }
+    actions(l, &j.actions, env);
+}
+
+fn actions(l: &mut Lower, acts: &[Action], mut env: Env) {
+    for a in acts {
+        match a {
+            Action::Draw { local, dist } => {
+                let v = sample_element(l, dist, &[], &env);
+                env = env.with(*local, Binding::Scalar(v));
+            }
+            Action::Let { local, value } => {
+                let v = l.scalar(value, &env);
+                env = env.with(*local, Binding::Scalar(v));
+            }
+            Action::Assign {
+                target,
+                indices,
+                value,
+                ..
+            } => {
+                let idx: Vec<Val> = indices
+                    .iter()
+                    .map(|i| {
+                        let v = l.scalar(i, &env);
+                        let v = l.as_int(v);
+                        let one = l.b.i(1);
+                        l.b.ibin(IBin::Sub, v, one)
+                    })
+                    .collect();
+                let var = *target;
+                let Some((buf, slot)) = l.layout.find(var) else {
+                    continue;
+                };
+                let all_dims = l.slot_dims(buf, slot);
+                let rest_dims = all_dims[idx.len().min(all_dims.len())..].to_vec();
+                // Element by element: an element's new value is computed before it is stored.
+                let env2 = env.clone();
+                each_element(l, &rest_dims, &mut |l, rest| {
+                    let v = l.elem(value, rest, &env2);
+                    let mut full = idx.clone();
+                    full.extend_from_slice(rest);
+                    l.store_var(var, &full, v);
+                });
+            }
+        }
+    }
+}
+
+fn event_trigger(l: &mut Lower, k: usize) {
+    let m = l.m;
+    let one = l.b.i(1);
+    l.out_len = Some(one);
+    let v = match &m.events[k].trigger {
+        Trigger::At(t) => l.scalar(t, &Env::default()),
+        Trigger::When(c) => {
+            let c = l.scalar(c, &Env::default());
+            l.b.to_f64(c)
+        }
+    };
+    let zero = l.b.i(0);
+    l.store_out(zero, v);
+}
+
+fn event_effect(l: &mut Lower, k: usize) {
+    let m = l.m;
+    l.effects = true;
+    actions(l, &m.events[k].actions, Env::default());
+}
+
+fn outputs(l: &mut Lower) {
+    let m = l.m;
+    let n = output_count(l);
+    l.out_len = Some(n);
+    let mut base = l.b.i(0);
+    for (i, let_) in m.lets.iter().enumerate() {
+        if let_.role != LetRole::Output {
+            continue;
+        }
+        let dims: Vec<Val> = let_.ty.dims.iter().map(|d| l.dim_of(d)).collect();
+        let value = TExpr {
+            kind: TKind::Var(Var::Let(i)),
+            ty: let_.ty.clone(),
+            span: let_.span,
+        };
+        let start = base;
+        each_element(l, &dims, &mut |l, idx| {
+            let v = l.elem(&value, idx, &Env::default());
+            let flat = l.flat_index(&dims, idx);
+            let at = l.b.iadd(start, flat);
+            l.store_out(at, v);
+        });
+        let c = type_len(l, &let_.ty.dims);
+        base = l.b.iadd(base, c);
+    }
+}
+
+/// `log_density`: priors and likelihoods (and −U or −βH for targets). With `observe`, the
+/// observation models instead, reading the observation row from `aux`.
+fn log_density(l: &mut Lower, observe: bool) {
+    let m = l.m;
+    let one = l.b.i(1);
+    l.out_len = Some(one);
+    let mut total = l.b.f(0.0);
+    if !observe {
+        for (i, p) in m.params.iter().enumerate() {
+            if let Some(d) = &p.prior {
+                let target = TExpr {
+                    kind: TKind::Var(Var::Param(i)),
+                    ty: p.ty.clone(),
+                    span: p.span,
+                };
+                let v = tilde_density(l, &target, d, &[], &Env::default());
+                total = l.b.add(total, v);
+            }
+        }
+    }
+    for t in &m.tildes {
+        if (t.role == TildeRole::Observation) != observe {
+            continue;
+        }
+        let mut target_ty = l.m_var_type(t.target);
+        target_ty
+            .dims
+            .drain(..t.indices.len().min(target_ty.dims.len()));
+        let binders = t.binders.clone();
+        let indices = t.indices.clone();
+        let dist = t.dist.clone();
+        let var = t.target;
+        let v = l.binder_reduce(RedOp::Sum, &binders, &Env::default(), &mut |l, env| {
+            let base = TExpr {
+                kind: TKind::Var(var),
+                ty: l.m_var_type(var),
+                span: dist.span,
+            };
+            let target = if indices.is_empty() {
+                base
+            } else {
+                TExpr {
+                    kind: TKind::Index(Box::new(base), indices.clone()),
+                    ty: target_ty.clone(),
+                    span: dist.span,
+                }
+            };
+            tilde_density(l, &target, &dist, &[], env)
+        });
+        total = l.b.add(total, v);
+    }
+    if !observe && m.kind == ModelKind::Target {
+        for let_ in &m.lets {
+            let scale = match let_.role {
+                LetRole::Potential => None,
+                LetRole::Energy => m.params.iter().position(|p| p.name == "beta"),
+                _ => continue,
+            };
+            let u = l.scalar(&let_.value, &Env::default());
+            let u = l.b.to_f64(u);
+            let u = match scale {
+                Some(b) => {
+                    let beta = l.load_var(Var::Param(b), &[]).expect("beta is a parameter");
+                    l.b.mul(beta, u)
+                }
+                None => u,
+            };
+            total = l.b.sub(total, u);
+        }
+    }
+    let zero = l.b.i(0);
+    l.store_out(zero, total);
+}
+
+/// Σ over the elements of `target` of log p(element | args).
+fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, _idx: &[Val], env: &Env) -> Val {
+    match d.dist {
+        DistKind::MultiNormal => l.unsupported(d.span, "the `MultiNormal` density"),
+        DistKind::Dirichlet => {
+            // Leading dimensions of the target vectorise; the last is the simplex.
+            let dims = l.expr_dims(target);
+            let (lead, _) = dims.split_at(dims.len().saturating_sub(1));
+            let lead = lead.to_vec();
+            let k_len = *dims.last().expect("a vector");
+            let alpha = d.args[0].clone();
+            l.reduce_elements(RedOp::Sum, &lead, &mut |l, outer| {
+                // lgamma(Σα) − Σ lgamma(α_k) + Σ (α_k − 1) log x_k
+                let sum_a = l.sum_over(k_len, &mut |l, k| {
+                    let a = l.elem(&alpha, &[k], env);
+                    l.b.to_f64(a)
+                });
+                let g = l.b.call(MathFn::Lgamma, vec![sum_a]);
+                let rest = l.sum_over(k_len, &mut |l, k| {
+                    let a = l.elem(&alpha, &[k], env);
+                    let a = l.b.to_f64(a);
+                    let mut idx = outer.to_vec();
+                    idx.push(k);
+                    let x = l.elem(target, &idx, env);
+                    let x = l.b.to_f64(x);
+                    let ga = l.b.call(MathFn::Lgamma, vec![a]);
+                    let one = l.b.f(1.0);
+                    let am1 = l.b.sub(a, one);
+                    let lx = l.b.call(MathFn::Log, vec![x]);
+                    let t = l.b.mul(am1, lx);
+                    l.b.sub(t, ga)
+                });
+                l.b.add(g, rest)
+            })
+        }
+        DistKind::Categorical => {
+            let dims = l.expr_dims(target);
+            let p = d.args[0].clone();
+            let k_len = l.expr_dims(&p)[0];
+            l.reduce_elements(RedOp::Sum, &dims, &mut |l, idx| {
+                let y = l.elem(target, idx, env);
+                let y = l.as_int(y);
+                let one = l.b.i(1);
+                let k = l.b.ibin(IBin::Sub, y, one);
+                let pk = l.elem(&p, &[k], env);
+                let lp = l.b.call(MathFn::Log, vec![pk]);
+                let zero = l.b.i(0);
+                let lo = l.b.icmp(Cmp::Ge, k, zero);
+                let hi = l.b.icmp(Cmp::Lt, k, k_len);
+                let ok = l.b.and(lo, hi);
+                let ninf = l.b.f(f64::NEG_INFINITY);
+                l.b.select(ok, lp, ninf)
+            })
+        }
+        dist => {
+            let dims = l.expr_dims(target);
+            let args = d.args.clone();
+            l.reduce_elements(RedOp::Sum, &dims, &mut |l, idx| {
+                let y = l.elem(target, idx, env);
+                let a: Vec<Val> = args.iter().map(|a| l.elem(a, idx, env)).collect();
+                l.log_density(dist, y, &a)
+            })
+        }
+    }
+}
+
+/// Transition groups (reactions, then jumps) and which groups each one's firing affects.
+fn dependency_graph(m: &Model, prog: &Program) -> (Vec<Vec<usize>>, Vec<bool>) {
+    let mut reads: Vec<BTreeSet<Var>> = Vec::new();
+    let mut writes: Vec<BTreeSet<Var>> = Vec::new();
+    let mut time = Vec::new();
+    for r in &m.reactions {
+        let mut rd = BTreeSet::new();
+        vars_of(&r.rate, m, prog, &mut rd);
+        if r.law == RateLaw::MassAction {
+            rd.extend(r.reactants.iter().map(|&(s, _)| Var::Species(s)));
+        }
+        reads.push(rd);
+        writes.push(
+            r.net_change()
+                .into_iter()
+                .map(|(s, _)| Var::Species(s))
+                .collect(),
+        );
+        time.push(uses_time(&r.rate, m));
+    }
+    for j in &m.jumps {
+        let mut rd = BTreeSet::new();
+        vars_of(&j.rate, m, prog, &mut rd);
+        reads.push(rd);
+        let mut wr = BTreeSet::new();
+        for a in &j.actions {
+            if let Action::Assign { target, .. } = a {
+                wr.insert(*target);
+            }
+        }
+        writes.push(wr);
+        time.push(uses_time(&j.rate, m));
+    }
+    let deps = writes
+        .iter()
+        .map(|w| {
+            reads
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.iter().any(|v| w.contains(v)))
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+    (deps, time)
+}
+
+impl Lower<'_> {
+    /// The checker type of a declared variable.
+    pub(crate) fn m_var_type(&self, v: Var) -> crate::check::types::Type {
+        match v {
+            Var::Param(i) => self.m.params[i].ty.clone(),
+            Var::Data(i) => self.m.data[i].ty.clone(),
+            Var::Obs(i) => self.m.obs[i].ty.clone(),
+            Var::State(i) => self.m.states[i].ty.clone(),
+            Var::Species(_) => crate::check::types::Type::INT,
+            Var::Const(i) => self.m.consts[i].ty.clone(),
+            Var::Let(i) => self.m.lets[i].ty.clone(),
+            Var::Local(_) => crate::check::types::Type::REAL,
+        }
+    }
+
+    /// Dimensions of a declared variable's slot.
+    pub(crate) fn slot_dims_of(&mut self, v: Var) -> Vec<Val> {
+        match self.layout.find(v) {
+            Some((buf, slot)) => self.slot_dims(buf, slot),
+            None => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Where each variable lives in the kernel buffers.
+//!
+//! `x` holds species, then scalar states, then array states; `p` scalar then array
+//! parameters; `d` scalar then array data; `aux` (for observation kernels) the `obs` values.
+//! Scalars come first so that their offsets are constants; arrays follow in declaration
+//! order, and their offsets are sums of sizes (constants, or computed from data scalars).
+
+use crate::check::model::{Model, Var};
+use crate::check::types::{Dim, Type};
+
+/// One variable's place in a buffer.
+#[derive(Clone, Debug)]
+pub struct Slot {
+    pub var: Var,
+    pub name: String,
+    pub ty: Type,
+}
+
+impl Slot {
+    /// Number of elements when every dimension is fixed.
+    pub fn fixed_len(&self) -> Option<u64> {
+        self.ty.fixed_len()
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    pub x: Vec<Slot>,
+    pub p: Vec<Slot>,
+    pub d: Vec<Slot>,
+    pub obs: Vec<Slot>,
+}
+
+impl Layout {
+    pub fn of(m: &Model) -> Layout {
+        let slot = |var: Var, name: &str, ty: &Type| Slot {
+            var,
+            name: name.to_string(),
+            ty: ty.clone(),
+        };
+        let scalars_first = |mut v: Vec<Slot>| {
+            // Stable: declaration order within scalars and within arrays.
+            v.sort_by_key(|s| !s.ty.is_scalar());
+            v
+        };
+        let mut x: Vec<Slot> = m
+            .species
+            .iter()
+            .enumerate()
+            .map(|(i, s)| slot(Var::Species(i), &s.name, &Type::INT))
+            .collect();
+        x.extend(scalars_first(
+            m.states
+                .iter()
+                .enumerate()
+                .map(|(i, s)| slot(Var::State(i), &s.name, &s.ty))
+                .collect(),
+        ));
+        let p = scalars_first(
+            m.params
+                .iter()
+                .enumerate()
+                .map(|(i, s)| slot(Var::Param(i), &s.name, &s.ty))
+                .collect(),
+        );
+        let d = scalars_first(
+            m.data
+                .iter()
+                .enumerate()
+                .map(|(i, s)| slot(Var::Data(i), &s.name, &s.ty))
+                .collect(),
+        );
+        let obs = scalars_first(
+            m.obs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| slot(Var::Obs(i), &s.name, &s.ty))
+                .collect(),
+        );
+        Layout { x, p, d, obs }
+    }
+
+    /// The buffer and position of a variable.
+    pub fn find(&self, v: Var) -> Option<(super::super::Buf, usize)> {
+        use super::super::Buf;
+        let (buf, slots) = match v {
+            Var::State(_) | Var::Species(_) => (Buf::X, &self.x),
+            Var::Param(_) => (Buf::P, &self.p),
+            Var::Data(_) => (Buf::D, &self.d),
+            Var::Obs(_) => (Buf::Aux, &self.obs),
+            _ => return None,
+        };
+        slots.iter().position(|s| s.var == v).map(|i| (buf, i))
+    }
+
+    pub fn slots(&self, buf: super::super::Buf) -> &[Slot] {
+        use super::super::Buf;
+        match buf {
+            Buf::X => &self.x,
+            Buf::P => &self.p,
+            Buf::D => &self.d,
+            Buf::Aux => &self.obs,
+            Buf::Out => &[],
+        }
+    }
+
+    /// Whether every size in the layout is fixed (no data-dependent dimensions).
+    pub fn all_fixed(&self) -> bool {
+        [&self.x, &self.p, &self.d, &self.obs]
+            .iter()
+            .flat_map(|s| s.iter())
+            .all(|s| s.ty.dims.iter().all(|d| matches!(d, Dim::Fixed(_))))
+    }
+}

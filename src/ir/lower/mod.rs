@@ -1,0 +1,310 @@
+//! Lowering a typed model into kernels (see the calling convention in `ir`), plus the
+//! tables engines need beside them: buffer layouts, reaction stoichiometry, the dependency
+//! graph between transitions, and which kernels exist.
+
+mod density;
+mod expr;
+mod kernels;
+pub mod layout;
+mod symbolic;
+
+pub use kernels::{EventInfo, JumpInfo, LoweredModel, ReactionTable, lower_model, size_index};
+pub use layout::{Layout, Slot};
+
+use super::build::Builder;
+use super::{Buf, Ty, Val};
+use crate::check::model::{Model, Program, TExpr, Var};
+use crate::check::types::{Dim, Scalar};
+use crate::diag::{Code, Diagnostic};
+use crate::source::Span;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// What a local (loop variable, function parameter, body `let`) stands for.
+#[derive(Clone, Debug)]
+pub(crate) enum Binding {
+    Scalar(Val),
+    /// An array-valued argument or `let`: its elements are computed where used.
+    Array(Rc<TExpr>, Rc<Env>),
+}
+
+/// Locals in scope. Function bodies get an environment of their own (their locals are
+/// numbered separately from the model's).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Env {
+    pub locals: HashMap<usize, Binding>,
+}
+
+impl Env {
+    pub fn with(&self, local: usize, b: Binding) -> Env {
+        let mut e = self.clone();
+        e.locals.insert(local, b);
+        e
+    }
+}
+
+/// The state of lowering one kernel.
+pub(crate) struct Lower<'m> {
+    pub m: &'m Model,
+    pub prog: &'m Program,
+    pub layout: &'m Layout,
+    pub b: Builder,
+    /// Slot offsets and lengths (i64), and each slot's dimensions, computed once per kernel.
+    offsets: HashMap<(Buf, usize), Val>,
+    lens: HashMap<(Buf, usize), Val>,
+    dims: HashMap<(Buf, usize), Vec<Val>>,
+    buf_lens: HashMap<Buf, Val>,
+    /// Values of scalar `let`s already computed (pure kernels only).
+    lets: HashMap<usize, Val>,
+    /// Effect kernels change `x` and `p` as they go: values are then not reused.
+    pub effects: bool,
+    pub errors: Vec<Diagnostic>,
+    /// Length of `out` (set by the kernel being built).
+    pub out_len: Option<Val>,
+    /// The `init` kernel builds the state in `out`: states it reads and writes live there.
+    pub read_state_from_out: bool,
+    /// Likewise for parameter defaults in `param_defaults`.
+    pub read_params_from_out: bool,
+}
+
+impl<'m> Lower<'m> {
+    pub fn new(m: &'m Model, prog: &'m Program, layout: &'m Layout, name: &str) -> Lower<'m> {
+        Lower {
+            m,
+            prog,
+            layout,
+            b: Builder::new(name),
+            offsets: HashMap::new(),
+            lens: HashMap::new(),
+            dims: HashMap::new(),
+            buf_lens: HashMap::new(),
+            lets: HashMap::new(),
+            effects: false,
+            errors: Vec::new(),
+            out_len: None,
+            read_state_from_out: false,
+            read_params_from_out: false,
+        }
+    }
+
+    /// Report a construct the kernels cannot express yet.
+    pub fn unsupported(&mut self, span: Span, what: &str) -> Val {
+        if !self
+            .errors
+            .iter()
+            .any(|d| d.primary.as_ref().map(|p| p.span) == Some(span))
+        {
+            self.errors.push(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    span,
+                    format!("{what} cannot be compiled yet"),
+                    "not supported by the kernels",
+                )
+                .with_help("the model checks, but no engine can run this construct for now"),
+            );
+        }
+        self.b.hoist(|b| b.f(f64::NAN))
+    }
+
+    /// Size of one dimension (i64), computed at kernel entry.
+    fn dim(&mut self, d: &Dim) -> Val {
+        match d {
+            Dim::Fixed(n) => {
+                let n = *n as i64;
+                self.b.hoist(|b| b.i(n))
+            }
+            Dim::Data(size) => {
+                let expr = size.expr.clone();
+                let v = self.hoisted_scalar(&expr);
+                self.as_int(v)
+            }
+        }
+    }
+
+    /// A scalar expression that depends on no local (model-level values only), lowered
+    /// into the top block so that its value is visible everywhere.
+    pub fn hoisted_scalar(&mut self, e: &TExpr) -> Val {
+        let saved = self.b.take_nested();
+        let out = self.scalar(e, &Env::default());
+        self.b.restore_nested(saved);
+        out
+    }
+
+    /// Dimensions of a slot (i64 values).
+    pub fn slot_dims(&mut self, buf: Buf, slot: usize) -> Vec<Val> {
+        if let Some(d) = self.dims.get(&(buf, slot)) {
+            return d.clone();
+        }
+        let dims = self.layout.slots(buf)[slot].ty.dims.clone();
+        let vals: Vec<Val> = dims.iter().map(|d| self.dim(d)).collect();
+        self.dims.insert((buf, slot), vals.clone());
+        vals
+    }
+
+    /// Number of elements of a slot.
+    pub fn slot_len(&mut self, buf: Buf, slot: usize) -> Val {
+        if let Some(&v) = self.lens.get(&(buf, slot)) {
+            return v;
+        }
+        let dims = self.slot_dims(buf, slot);
+        let len = self.b.hoist(|b| {
+            let mut acc = b.i(1);
+            for d in dims {
+                acc = b.imul(acc, d);
+            }
+            acc
+        });
+        self.lens.insert((buf, slot), len);
+        len
+    }
+
+    /// Offset of a slot in its buffer.
+    pub fn slot_offset(&mut self, buf: Buf, slot: usize) -> Val {
+        if let Some(&v) = self.offsets.get(&(buf, slot)) {
+            return v;
+        }
+        let off = if slot == 0 {
+            self.b.hoist(|b| b.i(0))
+        } else {
+            let prev = self.slot_offset(buf, slot - 1);
+            let prev_len = self.slot_len(buf, slot - 1);
+            self.b.hoist(|b| b.iadd(prev, prev_len))
+        };
+        self.offsets.insert((buf, slot), off);
+        off
+    }
+
+    /// Length of a whole input buffer.
+    pub fn buf_len(&mut self, buf: Buf) -> Val {
+        if buf == Buf::Out {
+            return match self.out_len {
+                Some(v) => v,
+                None => self.b.hoist(|b| b.i(0)),
+            };
+        }
+        if let Some(&v) = self.buf_lens.get(&buf) {
+            return v;
+        }
+        let n = self.layout.slots(buf).len();
+        let len = if n == 0 {
+            self.b.hoist(|b| b.i(0))
+        } else {
+            let off = self.slot_offset(buf, n - 1);
+            let len = self.slot_len(buf, n - 1);
+            self.b.hoist(|b| b.iadd(off, len))
+        };
+        self.buf_lens.insert(buf, len);
+        len
+    }
+
+    /// Flat (row-major) position of an element given 0-based indices.
+    pub fn flat_index(&mut self, dims: &[Val], idx: &[Val]) -> Val {
+        let mut flat = match idx.first() {
+            Some(&i) => i,
+            None => return self.b.i(0),
+        };
+        for (k, &i) in idx.iter().enumerate().skip(1) {
+            flat = self.b.imul(flat, dims[k]);
+            flat = self.b.iadd(flat, i);
+        }
+        flat
+    }
+
+    /// Load element `idx` of variable `v`.
+    pub fn load_var(&mut self, v: Var, idx: &[Val]) -> Option<Val> {
+        let (buf, slot) = self.layout.find(v)?;
+        // In kernels that change nothing, a scalar is the same everywhere: load it once.
+        let scalar = self.layout.slots(buf)[slot].ty.is_scalar();
+        let building_in_out = self.read_state_from_out || self.read_params_from_out;
+        if scalar && !self.effects && !building_in_out && self.b.nested() {
+            let saved = self.b.take_nested();
+            let out = self.load_var(v, idx);
+            self.b.restore_nested(saved);
+            return out;
+        }
+        let off = self.slot_offset(buf, slot);
+        let dims = self.slot_dims(buf, slot);
+        let flat = self.flat_index(&dims, idx);
+        let at = self.b.iadd(off, flat);
+        let from = match v {
+            Var::State(_) | Var::Species(_) if self.read_state_from_out => Buf::Out,
+            Var::Param(_) if self.read_params_from_out => Buf::Out,
+            _ => buf,
+        };
+        // Scalars occupy a prefix of constant length; checking against it (not the whole
+        // buffer) keeps sizes read from data scalars from depending on themselves.
+        let len = if from != Buf::Out && self.layout.slots(buf)[slot].ty.is_scalar() {
+            let n = self
+                .layout
+                .slots(buf)
+                .iter()
+                .filter(|s| s.ty.is_scalar())
+                .count() as i64;
+            self.b.hoist(|b| b.i(n))
+        } else {
+            self.buf_len(from)
+        };
+        Some(self.b.load(from, at, len, true))
+    }
+
+    /// Store into element `idx` of variable `v` (states, species, parameters).
+    pub fn store_var(&mut self, v: Var, idx: &[Val], value: Val) {
+        let Some((buf, slot)) = self.layout.find(v) else {
+            return;
+        };
+        let off = self.slot_offset(buf, slot);
+        let dims = self.slot_dims(buf, slot);
+        let flat = self.flat_index(&dims, idx);
+        let at = self.b.iadd(off, flat);
+        let to = match v {
+            Var::State(_) | Var::Species(_) if self.read_state_from_out => Buf::Out,
+            Var::Param(_) if self.read_params_from_out => Buf::Out,
+            _ => buf,
+        };
+        let len = self.buf_len(to);
+        let value = self.b.to_f64(value);
+        self.b.store(to, at, len, value, true);
+    }
+
+    /// Store `value` at `out[index]`.
+    pub fn store_out(&mut self, index: Val, value: Val) {
+        let len = self.buf_len(Buf::Out);
+        let value = self.b.to_f64(value);
+        self.b.store(Buf::Out, index, len, value, true);
+    }
+
+    pub fn as_int(&mut self, v: Val) -> Val {
+        match self.b.ty(v) {
+            Ty::I64 => v,
+            Ty::F64 => self.b.ftoi(v),
+            Ty::Bool => {
+                let f = self.b.btof(v);
+                self.b.ftoi(f)
+            }
+        }
+    }
+
+    /// The IR type holding values of a checker type.
+    pub fn ty_of(s: Scalar) -> Ty {
+        match s {
+            Scalar::Bool => Ty::Bool,
+            Scalar::Int | Scalar::Spin => Ty::I64,
+            Scalar::Real | Scalar::Error => Ty::F64,
+        }
+    }
+
+    /// Value of a scalar `let` in pure kernels: computed once.
+    fn cached_let(&mut self, i: usize) -> Option<Val> {
+        if self.effects {
+            return None;
+        }
+        self.lets.get(&i).copied()
+    }
+
+    fn cache_let(&mut self, i: usize, v: Val) {
+        if !self.effects {
+            self.lets.insert(i, v);
+        }
+    }
+}

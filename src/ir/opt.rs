@@ -1,0 +1,525 @@
+//! Clean-up passes over a kernel: constant folding and simple algebraic identities,
+//! common-subexpression elimination, removal of unused pure instructions, proofs that
+//! indices stay in range (dropping their run-time checks), and compaction (values numbered
+//! densely in definition order).
+
+use super::eval::{fmax, fmin, idiv, irem};
+use super::*;
+use std::collections::HashMap;
+
+pub fn optimize(k: &mut Kernel) {
+    fold_and_cse(k);
+    remove_unused(k);
+    prove_bounds(k);
+    compact(k);
+}
+
+/// Replace every use of a value by its representative.
+fn rewrite(op: &mut Op, map: &HashMap<Val, Val>) {
+    let r = |v: &mut Val| {
+        if let Some(&n) = map.get(v) {
+            *v = n;
+        }
+    };
+    match op {
+        Op::ConstF(_) | Op::ConstI(_) | Op::ConstB(_) | Op::Time => {}
+        Op::Load { index, len, .. } => {
+            r(index);
+            r(len);
+        }
+        Op::Store {
+            index, len, value, ..
+        } => {
+            r(index);
+            r(len);
+            r(value);
+        }
+        Op::FUn(_, a) | Op::INeg(a) | Op::Not(a) | Op::IToF(a) | Op::FToI(a) | Op::BToF(a) => r(a),
+        Op::FBin(_, a, b)
+        | Op::IBin(_, a, b)
+        | Op::FCmp(_, a, b)
+        | Op::ICmp(_, a, b)
+        | Op::And(a, b)
+        | Op::Or(a, b) => {
+            r(a);
+            r(b);
+        }
+        Op::Select(c, a, b) => {
+            r(c);
+            r(a);
+            r(b);
+        }
+        Op::Call(_, args) | Op::Sample(_, args) => args.iter_mut().for_each(r),
+        Op::For { lo, hi, .. } => {
+            r(lo);
+            r(hi);
+        }
+        Op::Reduce { lo, hi, value, .. } => {
+            r(lo);
+            r(hi);
+            r(value);
+        }
+        Op::If { cond, .. } => r(cond),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum C {
+    F(f64),
+    I(i64),
+    B(bool),
+}
+
+/// Fold `op` if its operands are constants (same semantics as the evaluator).
+fn fold(op: &Op, consts: &HashMap<Val, C>) -> Option<C> {
+    let f = |v: &Val| match consts.get(v) {
+        Some(C::F(x)) => Some(*x),
+        _ => None,
+    };
+    let i = |v: &Val| match consts.get(v) {
+        Some(C::I(x)) => Some(*x),
+        _ => None,
+    };
+    let b = |v: &Val| match consts.get(v) {
+        Some(C::B(x)) => Some(*x),
+        _ => None,
+    };
+    Some(match op {
+        Op::FUn(u, a) => {
+            let x = f(a)?;
+            C::F(match u {
+                FUn::Neg => -x,
+                FUn::Abs => x.abs(),
+                FUn::Sqrt => x.sqrt(),
+                FUn::Floor => x.floor(),
+                FUn::Ceil => x.ceil(),
+                FUn::Round => crate::rt::ito_round(x),
+            })
+        }
+        Op::FBin(o, a, bb) => {
+            let (x, y) = (f(a)?, f(bb)?);
+            C::F(match o {
+                FBin::Add => x + y,
+                FBin::Sub => x - y,
+                FBin::Mul => x * y,
+                FBin::Div => x / y,
+                FBin::Min => fmin(x, y),
+                FBin::Max => fmax(x, y),
+            })
+        }
+        Op::Call(m, args) => {
+            let xs: Option<Vec<f64>> = args.iter().map(f).collect();
+            let xs = xs?;
+            C::F(match crate::rt::math_fn(*m) {
+                crate::rt::MathPtr::One(g) => g(xs[0]),
+                crate::rt::MathPtr::Two(g) => g(xs[0], xs[1]),
+            })
+        }
+        Op::IBin(o, a, bb) => {
+            let (x, y) = (i(a)?, i(bb)?);
+            C::I(match o {
+                IBin::Add => x.wrapping_add(y),
+                IBin::Sub => x.wrapping_sub(y),
+                IBin::Mul => x.wrapping_mul(y),
+                IBin::Div => idiv(x, y),
+                IBin::Rem => irem(x, y),
+                IBin::Min => x.min(y),
+                IBin::Max => x.max(y),
+            })
+        }
+        Op::INeg(a) => C::I(i(a)?.wrapping_neg()),
+        Op::FCmp(c, a, bb) => C::B(cmp_f(*c, f(a)?, f(bb)?)),
+        Op::ICmp(c, a, bb) => C::B(cmp_i(*c, i(a)?, i(bb)?)),
+        Op::And(a, bb) => C::B(b(a)? && b(bb)?),
+        Op::Or(a, bb) => C::B(b(a)? || b(bb)?),
+        Op::Not(a) => C::B(!b(a)?),
+        Op::IToF(a) => C::F(i(a)? as f64),
+        Op::FToI(a) => C::I(f(a)?.floor() as i64),
+        Op::BToF(a) => C::F(f64::from(u8::from(b(a)?))),
+        _ => return None,
+    })
+}
+
+fn cmp_f(c: Cmp, x: f64, y: f64) -> bool {
+    match c {
+        Cmp::Eq => x == y,
+        Cmp::Ne => x != y,
+        Cmp::Lt => x < y,
+        Cmp::Le => x <= y,
+        Cmp::Gt => x > y,
+        Cmp::Ge => x >= y,
+    }
+}
+
+fn cmp_i(c: Cmp, x: i64, y: i64) -> bool {
+    match c {
+        Cmp::Eq => x == y,
+        Cmp::Ne => x != y,
+        Cmp::Lt => x < y,
+        Cmp::Le => x <= y,
+        Cmp::Gt => x > y,
+        Cmp::Ge => x >= y,
+    }
+}
+
+/// An operand that makes the operation the identity: `x + 0`, `x * 1`, `x - 0`, `x / 1`.
+fn identity(op: &Op, consts: &HashMap<Val, C>) -> Option<Val> {
+    let is_f = |v: &Val, want: f64| matches!(consts.get(v), Some(C::F(x)) if *x == want);
+    let is_i = |v: &Val, want: i64| matches!(consts.get(v), Some(C::I(x)) if *x == want);
+    match op {
+        Op::FBin(FBin::Add, a, b) if is_f(b, 0.0) => Some(*a),
+        Op::FBin(FBin::Add, a, b) if is_f(a, 0.0) => Some(*b),
+        Op::FBin(FBin::Sub, a, b) if is_f(b, 0.0) => Some(*a),
+        Op::FBin(FBin::Mul, a, b) if is_f(b, 1.0) => Some(*a),
+        Op::FBin(FBin::Mul, a, b) if is_f(a, 1.0) => Some(*b),
+        Op::FBin(FBin::Div, a, b) if is_f(b, 1.0) => Some(*a),
+        Op::IBin(IBin::Add, a, b) if is_i(b, 0) => Some(*a),
+        Op::IBin(IBin::Add, a, b) if is_i(a, 0) => Some(*b),
+        Op::IBin(IBin::Sub, a, b) if is_i(b, 0) => Some(*a),
+        Op::IBin(IBin::Mul, a, b) if is_i(b, 1) => Some(*a),
+        Op::IBin(IBin::Mul, a, b) if is_i(a, 1) => Some(*b),
+        Op::Select(c, a, b) => match consts.get(c) {
+            Some(C::B(true)) => Some(*a),
+            Some(C::B(false)) => Some(*b),
+            _ if a == b => Some(*a),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A key for common-subexpression elimination (`None` for instructions that must stay).
+fn cse_key(op: &Op, writes: &[Buf]) -> Option<String> {
+    match op {
+        Op::Store { .. } | Op::For { .. } | Op::Reduce { .. } | Op::If { .. } | Op::Sample(..) => {
+            None
+        }
+        Op::Load { buf, .. } if writes.contains(buf) => None,
+        Op::ConstF(x) => Some(format!("f{:x}", x.to_bits())),
+        _ => Some(format!("{op:?}")),
+    }
+}
+
+fn fold_and_cse(k: &mut Kernel) {
+    let writes = k.writes();
+    let mut map: HashMap<Val, Val> = HashMap::new();
+    let mut consts: HashMap<Val, C> = HashMap::new();
+    let body = std::mem::take(&mut k.body);
+    let mut scopes: Vec<HashMap<String, Val>> = vec![HashMap::new()];
+    k.body = walk(k, body, &writes, &mut map, &mut consts, &mut scopes);
+}
+
+fn walk(
+    k: &mut Kernel,
+    block: Block,
+    writes: &[Buf],
+    map: &mut HashMap<Val, Val>,
+    consts: &mut HashMap<Val, C>,
+    scopes: &mut Vec<HashMap<String, Val>>,
+) -> Block {
+    let mut out = Vec::with_capacity(block.0.len());
+    for id in block.0 {
+        let mut inst = k.insts[id as usize].clone();
+        rewrite(&mut inst.op, map);
+        // Nested blocks are walked in a scope of their own.
+        match &mut inst.op {
+            Op::For { body, .. } | Op::Reduce { body, .. } => {
+                scopes.push(HashMap::new());
+                let b = std::mem::take(body);
+                *body = walk(k, b, writes, map, consts, scopes);
+                scopes.pop();
+            }
+            Op::If {
+                then, otherwise, ..
+            } => {
+                scopes.push(HashMap::new());
+                let t = std::mem::take(then);
+                *then = walk(k, t, writes, map, consts, scopes);
+                scopes.pop();
+                scopes.push(HashMap::new());
+                let o = std::mem::take(otherwise);
+                *otherwise = walk(k, o, writes, map, consts, scopes);
+                scopes.pop();
+            }
+            _ => {}
+        }
+        // A Reduce's value lives in its body: rewrite it after the body's replacements.
+        if let Op::Reduce { value, .. } = &mut inst.op
+            && let Some(&n) = map.get(value)
+        {
+            *value = n;
+        }
+        if let Some(r) = inst.result {
+            if let Some(c) = fold(&inst.op, consts) {
+                inst.op = match c {
+                    C::F(x) => Op::ConstF(x),
+                    C::I(x) => Op::ConstI(x),
+                    C::B(x) => Op::ConstB(x),
+                };
+            }
+            match inst.op {
+                Op::ConstF(x) => {
+                    consts.insert(r, C::F(x));
+                }
+                Op::ConstI(x) => {
+                    consts.insert(r, C::I(x));
+                }
+                Op::ConstB(x) => {
+                    consts.insert(r, C::B(x));
+                }
+                _ => {}
+            }
+            if let Some(same) = identity(&inst.op, consts) {
+                map.insert(r, same);
+                continue;
+            }
+            if let Some(key) = cse_key(&inst.op, writes) {
+                if let Some(&prev) = scopes.iter().rev().find_map(|s| s.get(&key)) {
+                    map.insert(r, prev);
+                    continue;
+                }
+                scopes.last_mut().expect("a scope").insert(key, r);
+            }
+        }
+        k.insts[id as usize] = inst;
+        out.push(id);
+    }
+    Block(out)
+}
+
+/// Drop pure instructions whose values nothing uses.
+fn remove_unused(k: &mut Kernel) {
+    loop {
+        let mut used = vec![false; k.types.len()];
+        mark_used(k, &k.body.clone(), &mut used);
+        let mut changed = false;
+        let body = std::mem::take(&mut k.body);
+        k.body = prune(k, body, &used, &mut changed);
+        if !changed {
+            break;
+        }
+    }
+}
+
+fn mark_used(k: &Kernel, b: &Block, used: &mut [bool]) {
+    for &id in &b.0 {
+        let inst = &k.insts[id as usize];
+        for v in operands(&inst.op) {
+            used[v.0 as usize] = true;
+        }
+        match &inst.op {
+            Op::For { body, .. } => mark_used(k, body, used),
+            Op::Reduce { body, value, .. } => {
+                used[value.0 as usize] = true;
+                mark_used(k, body, used);
+            }
+            Op::If {
+                then, otherwise, ..
+            } => {
+                mark_used(k, then, used);
+                mark_used(k, otherwise, used);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn has_effect(k: &Kernel, op: &Op) -> bool {
+    match op {
+        Op::Store { .. } | Op::Sample(..) => true,
+        Op::For { body, .. } => block_has_effect(k, body),
+        Op::If {
+            then, otherwise, ..
+        } => block_has_effect(k, then) || block_has_effect(k, otherwise),
+        Op::Reduce { body, .. } => block_has_effect(k, body),
+        _ => false,
+    }
+}
+
+fn block_has_effect(k: &Kernel, b: &Block) -> bool {
+    b.0.iter().any(|&i| has_effect(k, &k.insts[i as usize].op))
+}
+
+fn prune(k: &mut Kernel, b: Block, used: &[bool], changed: &mut bool) -> Block {
+    let mut out = Vec::with_capacity(b.0.len());
+    for id in b.0 {
+        let mut inst = k.insts[id as usize].clone();
+        let dead = match inst.result {
+            Some(r) => !used[r.0 as usize] && !has_effect(k, &inst.op),
+            None => matches!(&inst.op, Op::For { .. } | Op::If { .. }) && !has_effect(k, &inst.op),
+        };
+        if dead {
+            *changed = true;
+            continue;
+        }
+        match &mut inst.op {
+            Op::For { body, .. } | Op::Reduce { body, .. } => {
+                let bb = std::mem::take(body);
+                *body = prune(k, bb, used, changed);
+            }
+            Op::If {
+                then, otherwise, ..
+            } => {
+                let t = std::mem::take(then);
+                *then = prune(k, t, used, changed);
+                let o = std::mem::take(otherwise);
+                *otherwise = prune(k, o, used, changed);
+            }
+            _ => {}
+        }
+        k.insts[id as usize] = inst;
+        out.push(id);
+    }
+    Block(out)
+}
+
+/// Integer ranges of values, for proving indices in range.
+fn prove_bounds(k: &mut Kernel) {
+    let mut ranges: HashMap<Val, (i64, i64)> = HashMap::new();
+    let body = k.body.clone();
+    prove_block(k, &body, &mut ranges);
+}
+
+fn prove_block(k: &mut Kernel, b: &Block, ranges: &mut HashMap<Val, (i64, i64)>) {
+    for &id in &b.0 {
+        let op = k.insts[id as usize].op.clone();
+        let result = k.insts[id as usize].result;
+        let range = |v: &Val, ranges: &HashMap<Val, (i64, i64)>| ranges.get(v).copied();
+        match &op {
+            Op::ConstI(c) => {
+                if let Some(r) = result {
+                    ranges.insert(r, (*c, *c));
+                }
+            }
+            Op::IBin(o, a, bb) => {
+                if let (Some(r), Some((al, ah)), Some((bl, bh))) =
+                    (result, range(a, ranges), range(bb, ranges))
+                {
+                    let iv = match o {
+                        IBin::Add => al.checked_add(bl).zip(ah.checked_add(bh)),
+                        IBin::Sub => al.checked_sub(bh).zip(ah.checked_sub(bl)),
+                        IBin::Mul => {
+                            let c = [
+                                al.checked_mul(bl),
+                                al.checked_mul(bh),
+                                ah.checked_mul(bl),
+                                ah.checked_mul(bh),
+                            ];
+                            if c.iter().all(Option::is_some) {
+                                let c: Vec<i64> = c.iter().flatten().copied().collect();
+                                Some((*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0)))
+                            } else {
+                                None
+                            }
+                        }
+                        IBin::Rem if bl == bh && bl > 0 => Some((0, bl - 1)),
+                        IBin::Div if bl == bh && bl > 0 && al >= 0 => Some((al / bl, ah / bl)),
+                        IBin::Min => Some((al.min(bl), ah.min(bh))),
+                        IBin::Max => Some((al.max(bl), ah.max(bh))),
+                        _ => None,
+                    };
+                    if let Some(iv) = iv {
+                        ranges.insert(r, iv);
+                    }
+                }
+            }
+            Op::For {
+                index,
+                lo,
+                hi,
+                body,
+            }
+            | Op::Reduce {
+                index,
+                lo,
+                hi,
+                body,
+                ..
+            } => {
+                if let (Some((lol, _)), Some((_, hih))) = (range(lo, ranges), range(hi, ranges)) {
+                    if lol < hih {
+                        ranges.insert(*index, (lol, hih - 1));
+                    }
+                }
+                prove_block(k, body, ranges);
+            }
+            Op::If {
+                then, otherwise, ..
+            } => {
+                prove_block(k, then, ranges);
+                prove_block(k, otherwise, ranges);
+            }
+            Op::Load { index, len, .. } | Op::Store { index, len, .. } => {
+                if let (Some((il, ih)), Some((ll, _))) = (range(index, ranges), range(len, ranges))
+                    && il >= 0
+                    && ih < ll
+                {
+                    match &mut k.insts[id as usize].op {
+                        Op::Load { checked, .. } | Op::Store { checked, .. } => *checked = false,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Renumber values densely in definition order and drop unreachable instructions.
+fn compact(k: &mut Kernel) {
+    let mut new_insts = Vec::new();
+    let mut new_types = Vec::new();
+    let mut map: HashMap<Val, Val> = HashMap::new();
+    let body = k.body.clone();
+    k.body = compact_block(k, &body, &mut new_insts, &mut new_types, &mut map);
+    k.insts = new_insts;
+    k.types = new_types;
+}
+
+fn compact_block(
+    k: &Kernel,
+    b: &Block,
+    insts: &mut Vec<Inst>,
+    types: &mut Vec<Ty>,
+    map: &mut HashMap<Val, Val>,
+) -> Block {
+    let mut out = Vec::with_capacity(b.0.len());
+    for &id in &b.0 {
+        let mut inst = k.insts[id as usize].clone();
+        rewrite(&mut inst.op, map);
+        let fresh = |v: Val, types: &mut Vec<Ty>, map: &mut HashMap<Val, Val>| {
+            types.push(k.types[v.0 as usize]);
+            let n = Val(types.len() as u32 - 1);
+            map.insert(v, n);
+            n
+        };
+        match &mut inst.op {
+            Op::For { index, body, .. } => {
+                *index = fresh(*index, types, map);
+                *body = compact_block(k, body, insts, types, map);
+            }
+            Op::Reduce {
+                index, body, value, ..
+            } => {
+                *index = fresh(*index, types, map);
+                *body = compact_block(k, body, insts, types, map);
+                if let Some(&n) = map.get(value) {
+                    *value = n;
+                }
+            }
+            Op::If {
+                then, otherwise, ..
+            } => {
+                *then = compact_block(k, then, insts, types, map);
+                *otherwise = compact_block(k, otherwise, insts, types, map);
+            }
+            _ => {}
+        }
+        if let Some(r) = inst.result {
+            inst.result = Some(fresh(r, types, map));
+        }
+        insts.push(inst);
+        out.push(insts.len() as u32 - 1);
+    }
+    Block(out)
+}
