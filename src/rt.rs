@@ -126,10 +126,9 @@ pub enum MathPtr {
 }
 
 /// Draw from `dist` with arguments `a` (as many as the distribution takes; missing ones
-/// are NaN). A null stream or invalid arguments give NaN.
-pub fn sample(rng: *mut Rng, dist: crate::ir::SampleDist, a: &[f64]) -> f64 {
-    // SAFETY: kernels receive `rng` from the engine: null, or a valid exclusive stream.
-    let Some(rng) = (unsafe { rng.as_mut() }) else {
+/// are NaN). No stream or invalid arguments give NaN.
+pub fn sample(rng: Option<&mut Rng>, dist: crate::ir::SampleDist, a: &[f64]) -> f64 {
+    let Some(rng) = rng else {
         return f64::NAN;
     };
     let arg = |i: usize| a.get(i).copied().unwrap_or(f64::NAN);
@@ -197,7 +196,13 @@ fn draw(rng: &mut Rng, dist: crate::ir::SampleDist, a: f64, b: f64, c: f64) -> O
 }
 
 /// The JIT's entry point for draws: arguments in registers, the distribution as a number.
-pub extern "C" fn ito_sample(rng: *mut Rng, dist: i64, a: f64, b: f64, c: f64) -> f64 {
+///
+/// # Safety
+/// `rng` must be null or point to a stream no one else uses during the call (the kernel
+/// passes on the pointer its caller gave it).
+pub unsafe extern "C" fn ito_sample(rng: *mut Rng, dist: i64, a: f64, b: f64, c: f64) -> f64 {
+    // SAFETY: the caller's contract above.
+    let rng = unsafe { rng.as_mut() };
     match crate::ir::SampleDist::from_index(dist) {
         Some(d) => sample(rng, d, &[a, b, c]),
         None => f64::NAN,
@@ -222,9 +227,9 @@ mod tests {
     fn invalid_arguments_give_nan_not_panic() {
         let mut r = rng_from_seed(1);
         use crate::ir::SampleDist::*;
-        assert!(sample(&mut r, Normal, &[0.0, -1.0]).is_nan());
-        assert!(sample(&mut r, Binomial, &[2.5, 0.5]).is_nan());
-        assert!(sample(std::ptr::null_mut(), Normal, &[0.0, 1.0]).is_nan());
-        assert_eq!(sample(&mut r, Poisson, &[0.0]), 0.0);
+        assert!(sample(Some(&mut r), Normal, &[0.0, -1.0]).is_nan());
+        assert!(sample(Some(&mut r), Binomial, &[2.5, 0.5]).is_nan());
+        assert!(sample(None, Normal, &[0.0, 1.0]).is_nan());
+        assert_eq!(sample(Some(&mut r), Poisson, &[0.0]), 0.0);
     }
 }

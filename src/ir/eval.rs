@@ -13,7 +13,7 @@ pub struct Args<'a> {
     pub p: &'a mut [f64],
     pub d: &'a [f64],
     pub aux: &'a [f64],
-    pub rng: *mut Rng,
+    pub rng: Option<&'a mut Rng>,
     pub out: &'a mut [f64],
 }
 
@@ -286,7 +286,7 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
         }
         Op::Sample(d, args) => {
             let x: Vec<f64> = args.iter().map(|&v| g(v, vals).f()).collect();
-            V::F(rt::sample(a.rng, *d, &x))
+            V::F(rt::sample(a.rng.as_deref_mut(), *d, &x))
         }
     };
     if let Some(r) = i.result {

@@ -436,10 +436,10 @@ fn prove_block(k: &mut Kernel, b: &Block, ranges: &mut HashMap<Val, (i64, i64)>)
                 body,
                 ..
             } => {
-                if let (Some((lol, _)), Some((_, hih))) = (range(lo, ranges), range(hi, ranges)) {
-                    if lol < hih {
-                        ranges.insert(*index, (lol, hih - 1));
-                    }
+                if let (Some((lol, _)), Some((_, hih))) = (range(lo, ranges), range(hi, ranges))
+                    && lol < hih
+                {
+                    ranges.insert(*index, (lol, hih - 1));
                 }
                 prove_block(k, body, ranges);
             }

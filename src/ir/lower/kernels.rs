@@ -291,11 +291,8 @@ pub(crate) fn vars_of(e: &TExpr, m: &Model, prog: &Program, out: &mut BTreeSet<V
     let mut seen_lets = BTreeSet::new();
     while let Some(x) = stack.pop() {
         match &x.kind {
-            TKind::Var(Var::Let(i)) => {
-                if seen_lets.insert(*i) {
-                    stack.push(&m.lets[*i].value);
-                }
-            }
+            TKind::Var(Var::Let(i)) if seen_lets.insert(*i) => stack.push(&m.lets[*i].value),
+            TKind::Var(Var::Let(_)) => {}
             TKind::Var(v) | TKind::Grad(_, v) => {
                 out.insert(*v);
             }
