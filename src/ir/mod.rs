@@ -22,6 +22,7 @@
 //! never reads or writes outside its buffers and never traps.
 
 pub mod build;
+pub mod diff;
 pub mod eval;
 pub mod lower;
 pub mod opt;

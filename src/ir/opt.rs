@@ -11,6 +11,9 @@ pub fn optimize(k: &mut Kernel) {
     fold_and_cse(k);
     remove_unused(k);
     prove_bounds(k);
+    // Accesses proven in range now compare equal to their twins: merge them.
+    fold_and_cse(k);
+    remove_unused(k);
     compact(k);
 }
 

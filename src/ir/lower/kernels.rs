@@ -131,6 +131,7 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
     for k in &mut kernels {
         crate::ir::opt::optimize(k);
     }
+    derivatives(m, prog, &layout, &mut kernels);
     let reactions = m
         .reactions
         .iter()
@@ -154,6 +155,50 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
         dependencies,
         time_dependent,
     })
+}
+
+/// Derivative kernels engines need: `drift_jvp` and `diffusion_jvp` (forward mode, direction
+/// over `x` in `aux`), `log_density_grad_p` and, for targets, `log_density_grad_x` (reverse
+/// mode: the gradient, with the adjoint of the density in `aux[0]`; over `x` only for
+/// targets with continuous states).
+fn derivatives(m: &Model, prog: &Program, layout: &Layout, kernels: &mut Vec<Kernel>) {
+    let find = |ks: &[Kernel], name: &str| ks.iter().find(|k| k.name == name).cloned();
+    let mut made = Vec::new();
+    for (primal, name) in [("drift", "drift_jvp"), ("diffusion", "diffusion_jvp")] {
+        if let Some(k) = find(kernels, primal) {
+            let mut b = crate::ir::build::Builder::new(name);
+            if crate::ir::diff::jvp_into(&mut b, &k, Buf::X).is_ok() {
+                made.push(b.finish());
+            }
+        }
+    }
+    if let Some(k) = find(kernels, "log_density") {
+        let mut wrts = vec![(Buf::P, "log_density_grad_p")];
+        // Over states only when some are continuous (spins have no gradient).
+        let continuous = m
+            .states
+            .iter()
+            .any(|s| s.ty.scalar == crate::check::types::Scalar::Real);
+        if m.kind == ModelKind::Target && continuous {
+            wrts.push((Buf::X, "log_density_grad_x"));
+        }
+        for (wrt, name) in wrts {
+            // The gradient is accumulated into `out`, zeroed first.
+            let mut l = Lower::new(m, prog, layout, name);
+            let len = l.buf_len(wrt);
+            l.out_len = Some(len);
+            let zero = l.b.i(0);
+            let z = l.b.f(0.0);
+            l.for_loop(zero, len, |l, i| l.store_out(i, z));
+            if crate::ir::diff::vjp_into(&mut l.b, &k, wrt).is_ok() {
+                made.push(l.b.finish());
+            }
+        }
+    }
+    for mut k in made {
+        crate::ir::opt::optimize(&mut k);
+        kernels.push(k);
+    }
 }
 
 /// Species are the first (scalar) slots of `x`, so their position is their slot.

@@ -1,0 +1,227 @@
+//! What the kernels compute, checked against values worked out by hand (through the
+//! reference evaluator): mass-action propensities with the binomial convention, the
+//! stoichiometry and dependency tables, drift and diffusion of indexed equations, effects of
+//! jumps and events, and the distribution of random initial values.
+
+use ito::frontend::{Options, compile_source};
+use ito::ir::eval::{Args, run};
+use ito::ir::lower::LoweredModel;
+use ito::rt::rng_from_seed;
+
+fn lower(src: &str) -> LoweredModel {
+    let c = compile_source("test.sde", src, &Options::default());
+    assert!(
+        !c.has_errors(),
+        "{}",
+        ito::diag::render_all(&c.diagnostics, &c.sources, false)
+    );
+    c.lowered.into_iter().next().expect("one model")
+}
+
+/// Run a kernel with the given buffers; returns `out`.
+fn call(
+    m: &LoweredModel,
+    name: &str,
+    x: &mut [f64],
+    p: &mut [f64],
+    aux: &[f64],
+    out_len: usize,
+) -> Vec<f64> {
+    let k = m.kernel(name).unwrap_or_else(|| panic!("no kernel {name}"));
+    let mut out = vec![f64::NAN; out_len];
+    let mut rng = rng_from_seed(7);
+    run(
+        k,
+        &mut Args {
+            t: 0.0,
+            x,
+            p,
+            d: &[],
+            aux,
+            rng: Some(&mut rng),
+            out: &mut out,
+        },
+    );
+    out
+}
+
+#[test]
+fn mass_action_uses_binomial_coefficients() {
+    let m = lower(
+        "model D {
+           species P = 10, P2 = 3, Q = 5
+           param c1 = 0.5; param c2 = 2.0; param c3 = 0.1
+           reactions {
+             dimerise: 2 P -> P2 @ c1
+             split: P2 -> 2 P @ c2
+             triple: 3 Q + P -> 0 @ c3
+             hill: Q => P @ c1 * Q / (1 + Q)
+           }
+         }",
+    );
+    let mut x = [10.0, 3.0, 5.0];
+    let mut p = [0.5, 2.0, 0.1];
+    let h = call(&m, "propensities", &mut x, &mut p, &[], 4);
+    assert_eq!(h[0], 0.5 * 10.0 * 9.0 / 2.0, "c1 · C(10, 2)");
+    assert_eq!(h[1], 2.0 * 3.0, "c2 · C(3, 1)");
+    assert!(
+        (h[2] - 0.1 * 10.0 * 10.0).abs() < 1e-12,
+        "c3 · C(5, 3) · C(10, 1)"
+    );
+    assert!(
+        (h[3] - 0.5 * 5.0 / 6.0).abs() < 1e-15,
+        "`=>` is the propensity as written"
+    );
+    // Too few molecules: the propensity is exactly zero.
+    let mut x = [1.0, 0.0, 2.0];
+    let h = call(&m, "propensities", &mut x, &mut p, &[], 4);
+    assert_eq!((h[0], h[1], h[2]), (0.0, 0.0, 0.0));
+
+    let names: Vec<&str> = m.reactions.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["dimerise", "split", "triple", "hill"]);
+    assert_eq!(m.reactions[0].changes, [(0, -2), (1, 1)]);
+    assert_eq!(m.reactions[2].changes, [(2, -3), (0, -1)]);
+    // dimerise changes P and P2: every reaction reads P, P2 or Q... dimerise reads P
+    // (reactant), split reads P2, triple reads P and Q, hill reads Q.
+    assert_eq!(m.dependencies[0], [0, 1, 2], "dimerise changes P and P2");
+    assert_eq!(m.dependencies[3], [0, 2, 3], "hill changes Q and P");
+    assert_eq!(m.time_dependent, [false, false, false, false]);
+}
+
+#[test]
+fn indexed_equations_give_drift_and_sparse_diffusion() {
+    let m = lower(
+        "model M {
+           const N = 4
+           param k = 0.5; param s = 0.2
+           state x: real[N] = 0
+           noise W: real[N]
+           dx[i] = (x[i] - x[i]^3 + k * (mean(x) - x[i])) dt + s * x[i] dW[i] for i in 1..N
+         }",
+    );
+    let mut x = [0.1, -0.2, 0.3, 0.4];
+    let mut p = [0.5, 0.2];
+    let drift = call(&m, "drift", &mut x, &mut p, &[], 4);
+    let mean = (0.1 - 0.2 + 0.3 + 0.4) / 4.0;
+    for i in 0..4 {
+        let xi = x[i];
+        let want = xi - xi.powf(3.0) + 0.5 * (mean - xi);
+        assert!((drift[i] - want).abs() < 1e-15, "drift[{i}]");
+    }
+    let g = call(&m, "diffusion", &mut x, &mut p, &[], 4);
+    let pattern = call(&m, "diffusion_pattern", &mut x, &mut p, &[], 8);
+    for i in 0..4 {
+        assert!((g[i] - 0.2 * x[i]).abs() < 1e-15);
+        assert_eq!(
+            (pattern[2 * i], pattern[2 * i + 1]),
+            (i as f64, i as f64),
+            "diagonal entry {i}"
+        );
+    }
+}
+
+#[test]
+fn jumps_and_events_change_the_state_in_place() {
+    let m = lower(
+        "model J {
+           const N = 3
+           state s: spin[N] = [1, -1, 1]
+           state n: int = 5
+           param k = 1.0
+           jump flip[i in 1..N] @ k { s[i] = -s[i] }
+           jump grow @ k { n += 2 }
+           at t = 1 { k = 2 * k }
+         }",
+    );
+    // x = [n, s1, s2, s3] (scalars first, then arrays)
+    let mut x = [5.0, 1.0, -1.0, 1.0];
+    let mut p = [1.0];
+    call(&m, "jump_flip", &mut x, &mut p, &[1.0], 0);
+    assert_eq!(x, [5.0, 1.0, 1.0, 1.0], "channel 1 flips the second spin");
+    call(&m, "jump_grow", &mut x, &mut p, &[0.0], 0);
+    assert_eq!(x[0], 7.0);
+    let when = call(&m, "event0_trigger", &mut x, &mut p, &[], 1);
+    assert_eq!(when[0], 1.0, "`at t = 1` fires at time 1");
+    call(&m, "event0_effect", &mut x, &mut p, &[], 0);
+    assert_eq!(p[0], 2.0, "events may change parameters");
+    let h = call(&m, "propensities", &mut x, &mut p, &[], 4);
+    assert_eq!(
+        h,
+        [2.0, 2.0, 2.0, 2.0],
+        "three flip channels and one grow channel"
+    );
+}
+
+/// Random initial values follow their distribution: mean and variance of many draws against
+/// the exact values, within 4 standard errors (fixed seed).
+#[test]
+fn random_initial_values_have_the_declared_distribution() {
+    let m = lower(
+        "model R {
+           const N = 20000
+           param mu = 1.5; param sd = 0.5
+           state x: real[N] ~ Normal(mu, sd)
+           state s: spin[N]
+           dx = -x dt
+         }",
+    );
+    let n = 20000usize;
+    let mut x = vec![0.0; 2 * n];
+    let mut p = [1.5, 0.5];
+    let x0 = call(&m, "init", &mut x, &mut p, &[], 2 * n);
+    let (normals, spins) = x0.split_at(n);
+    let mean = normals.iter().sum::<f64>() / n as f64;
+    let var = normals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    // sd of the sample mean: σ/√n; of the sample variance: σ²·√(2/(n−1)).
+    assert!(
+        (mean - 1.5).abs() < 4.0 * 0.5 / (n as f64).sqrt(),
+        "mean {mean}"
+    );
+    assert!(
+        (var - 0.25).abs() < 4.0 * 0.25 * (2.0 / (n as f64 - 1.0)).sqrt(),
+        "variance {var}"
+    );
+    assert!(spins.iter().all(|s| *s == 1.0 || *s == -1.0));
+    let up = spins.iter().filter(|s| **s == 1.0).count() as f64 / n as f64;
+    assert!(
+        (up - 0.5).abs() < 4.0 * 0.5 / (n as f64).sqrt(),
+        "fraction of up spins {up}"
+    );
+}
+
+#[test]
+fn log_density_matches_closed_forms() {
+    let m = lower(
+        "model G {
+           param mu ~ Normal(1, 2)
+           param lam: real<lower=0> ~ Gamma(3, 2)
+           data y: int
+           y ~ Poisson(lam)
+         }",
+    );
+    let k = m.kernel("log_density").unwrap();
+    let mut out = [0.0];
+    let (mu, lam, y) = (0.3f64, 1.7f64, 4.0f64);
+    run(
+        k,
+        &mut Args {
+            t: 0.0,
+            x: &mut [],
+            p: &mut [mu, lam],
+            d: &[y],
+            aux: &[],
+            rng: None,
+            out: &mut out,
+        },
+    );
+    let normal =
+        -0.5 * ((mu - 1.0) / 2.0).powi(2) - 2f64.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+    let gamma = 3.0 * 2f64.ln() - libm::lgamma(3.0) + 2.0 * lam.ln() - 2.0 * lam;
+    let poisson = y * lam.ln() - lam - libm::lgamma(y + 1.0);
+    assert!(
+        (out[0] - (normal + gamma + poisson)).abs() < 1e-12,
+        "{} vs {}",
+        out[0],
+        normal + gamma + poisson
+    );
+}
