@@ -8,6 +8,7 @@ use super::*;
 use std::collections::HashMap;
 
 pub fn optimize(k: &mut Kernel) {
+    hoist_invariants(k);
     fold_and_cse(k);
     remove_unused(k);
     prove_bounds(k);
@@ -165,11 +166,22 @@ fn cmp_i(c: Cmp, x: i64, y: i64) -> bool {
     }
 }
 
-/// An operand that makes the operation the identity: `x + 0`, `x * 1`, `x - 0`, `x / 1`.
-fn identity(op: &Op, consts: &HashMap<Val, C>) -> Option<Val> {
+/// An operand that makes the operation the identity: `x + 0`, `x * 1`, `x - 0`, `x / 1`,
+/// `pow(x, 1)`, and for integers `(x + c) − c`.
+fn identity(op: &Op, consts: &HashMap<Val, C>, int_adds: &HashMap<Val, (Val, i64)>) -> Option<Val> {
     let is_f = |v: &Val, want: f64| matches!(consts.get(v), Some(C::F(x)) if *x == want);
     let is_i = |v: &Val, want: i64| matches!(consts.get(v), Some(C::I(x)) if *x == want);
+    let int = |v: &Val| match consts.get(v) {
+        Some(C::I(x)) => Some(*x),
+        _ => None,
+    };
     match op {
+        Op::Call(MathFn::Pow, args) if is_f(&args[1], 1.0) => Some(args[0]),
+        Op::IBin(IBin::Sub, a, b) => match (int_adds.get(a), int(b)) {
+            (Some(&(x, c)), Some(d)) if c == d => Some(x),
+            _ if is_i(b, 0) => Some(*a),
+            _ => None,
+        },
         Op::FBin(FBin::Add, a, b) if is_f(b, 0.0) => Some(*a),
         Op::FBin(FBin::Add, a, b) if is_f(a, 0.0) => Some(*b),
         Op::FBin(FBin::Sub, a, b) if is_f(b, 0.0) => Some(*a),
@@ -178,7 +190,6 @@ fn identity(op: &Op, consts: &HashMap<Val, C>) -> Option<Val> {
         Op::FBin(FBin::Div, a, b) if is_f(b, 1.0) => Some(*a),
         Op::IBin(IBin::Add, a, b) if is_i(b, 0) => Some(*a),
         Op::IBin(IBin::Add, a, b) if is_i(a, 0) => Some(*b),
-        Op::IBin(IBin::Sub, a, b) if is_i(b, 0) => Some(*a),
         Op::IBin(IBin::Mul, a, b) if is_i(b, 1) => Some(*a),
         Op::IBin(IBin::Mul, a, b) if is_i(a, 1) => Some(*b),
         Op::Select(c, a, b) => match consts.get(c) {
@@ -209,50 +220,62 @@ fn fold_and_cse(k: &mut Kernel) {
     let mut consts: HashMap<Val, C> = HashMap::new();
     let body = std::mem::take(&mut k.body);
     let mut scopes: Vec<HashMap<String, Val>> = vec![HashMap::new()];
-    k.body = walk(k, body, &writes, &mut map, &mut consts, &mut scopes);
+    let mut int_adds = HashMap::new();
+    let mut st = State {
+        writes: &writes,
+        map: &mut map,
+        consts: &mut consts,
+        scopes: &mut scopes,
+        int_adds: &mut int_adds,
+    };
+    k.body = walk(k, body, &mut st);
 }
 
-fn walk(
-    k: &mut Kernel,
-    block: Block,
-    writes: &[Buf],
-    map: &mut HashMap<Val, Val>,
-    consts: &mut HashMap<Val, C>,
-    scopes: &mut Vec<HashMap<String, Val>>,
-) -> Block {
+/// What `fold_and_cse` knows while walking: replacements, constants, available expressions
+/// (one scope per block), and `x + c` for integer constants `c`.
+struct State<'a> {
+    writes: &'a [Buf],
+    map: &'a mut HashMap<Val, Val>,
+    consts: &'a mut HashMap<Val, C>,
+    scopes: &'a mut Vec<HashMap<String, Val>>,
+    int_adds: &'a mut HashMap<Val, (Val, i64)>,
+}
+
+fn walk(k: &mut Kernel, block: Block, st: &mut State) -> Block {
     let mut out = Vec::with_capacity(block.0.len());
     for id in block.0 {
         let mut inst = k.insts[id as usize].clone();
-        rewrite(&mut inst.op, map);
+        rewrite(&mut inst.op, st.map);
         // Nested blocks are walked in a scope of their own.
         match &mut inst.op {
             Op::For { body, .. } | Op::Reduce { body, .. } => {
-                scopes.push(HashMap::new());
+                st.scopes.push(HashMap::new());
                 let b = std::mem::take(body);
-                *body = walk(k, b, writes, map, consts, scopes);
-                scopes.pop();
+                *body = walk(k, b, st);
+                st.scopes.pop();
             }
             Op::If {
                 then, otherwise, ..
             } => {
-                scopes.push(HashMap::new());
+                st.scopes.push(HashMap::new());
                 let t = std::mem::take(then);
-                *then = walk(k, t, writes, map, consts, scopes);
-                scopes.pop();
-                scopes.push(HashMap::new());
+                *then = walk(k, t, st);
+                st.scopes.pop();
+                st.scopes.push(HashMap::new());
                 let o = std::mem::take(otherwise);
-                *otherwise = walk(k, o, writes, map, consts, scopes);
-                scopes.pop();
+                *otherwise = walk(k, o, st);
+                st.scopes.pop();
             }
             _ => {}
         }
         // A Reduce's value lives in its body: rewrite it after the body's replacements.
         if let Op::Reduce { value, .. } = &mut inst.op
-            && let Some(&n) = map.get(value)
+            && let Some(&n) = st.map.get(value)
         {
             *value = n;
         }
         if let Some(r) = inst.result {
+            let consts = &mut *st.consts;
             if let Some(c) = fold(&inst.op, consts) {
                 inst.op = match c {
                     C::F(x) => Op::ConstF(x),
@@ -272,22 +295,154 @@ fn walk(
                 }
                 _ => {}
             }
-            if let Some(same) = identity(&inst.op, consts) {
-                map.insert(r, same);
+            if let Some(same) = identity(&inst.op, consts, st.int_adds) {
+                st.map.insert(r, same);
                 continue;
             }
-            if let Some(key) = cse_key(&inst.op, writes) {
-                if let Some(&prev) = scopes.iter().rev().find_map(|s| s.get(&key)) {
-                    map.insert(r, prev);
+            if let Op::IBin(IBin::Add, x, c) = &inst.op
+                && let Some(C::I(c)) = consts.get(c)
+            {
+                st.int_adds.insert(r, (*x, *c));
+            }
+            if let Some(key) = cse_key(&inst.op, st.writes) {
+                if let Some(&prev) = st.scopes.iter().rev().find_map(|s| s.get(&key)) {
+                    st.map.insert(r, prev);
                     continue;
                 }
-                scopes.last_mut().expect("a scope").insert(key, r);
+                st.scopes.last_mut().expect("a scope").insert(key, r);
             }
         }
         k.insts[id as usize] = inst;
         out.push(id);
     }
     Block(out)
+}
+
+/// Loop-invariant code motion: a pure instruction in a loop body whose inputs are all
+/// defined outside the loop moves in front of the loop (repeatedly, so whole invariant
+/// computations — reductions included, like `mean(x)` inside `for i` — leave the loop).
+fn hoist_invariants(k: &mut Kernel) {
+    let writes = k.writes();
+    let body = std::mem::take(&mut k.body);
+    k.body = hoist_block(k, body, &writes);
+}
+
+fn hoist_block(k: &mut Kernel, b: Block, writes: &[Buf]) -> Block {
+    let mut out = Vec::with_capacity(b.0.len());
+    for id in b.0 {
+        let mut inst = k.insts[id as usize].clone();
+        let (index, body) = match &mut inst.op {
+            Op::For { index, body, .. } | Op::Reduce { index, body, .. } => {
+                (*index, std::mem::take(body))
+            }
+            Op::If {
+                then, otherwise, ..
+            } => {
+                let t = std::mem::take(then);
+                *then = hoist_block(k, t, writes);
+                let o = std::mem::take(otherwise);
+                *otherwise = hoist_block(k, o, writes);
+                k.insts[id as usize] = inst;
+                out.push(id);
+                continue;
+            }
+            _ => {
+                out.push(id);
+                continue;
+            }
+        };
+        // Inner loops first, so their invariants are in this body's top level.
+        let body = hoist_block(k, body, writes);
+        let mut inside: std::collections::HashSet<Val> = defined_in(k, &body);
+        inside.insert(index);
+        let mut kept = Vec::with_capacity(body.0.len());
+        for bid in body.0 {
+            let candidate = &k.insts[bid as usize];
+            let movable = !has_effect(k, &candidate.op)
+                && !matches!(&candidate.op, Op::Load { buf, .. } if writes.contains(buf))
+                && !matches!(candidate.op, Op::For { .. } | Op::If { .. })
+                && uses_of(k, &candidate.op)
+                    .iter()
+                    .all(|v| !inside.contains(v));
+            if movable {
+                if let Some(r) = candidate.result {
+                    inside.remove(&r);
+                }
+                if let Op::Reduce { body, .. } = &candidate.op {
+                    for v in defined_in(k, body) {
+                        inside.remove(&v);
+                    }
+                }
+                out.push(bid);
+            } else {
+                kept.push(bid);
+            }
+        }
+        match &mut inst.op {
+            Op::For { body, .. } | Op::Reduce { body, .. } => *body = Block(kept),
+            _ => unreachable!("a loop"),
+        }
+        k.insts[id as usize] = inst;
+        out.push(id);
+    }
+    Block(out)
+}
+
+/// Values defined anywhere in a block (nested blocks and loop indices included).
+fn defined_in(k: &Kernel, b: &Block) -> std::collections::HashSet<Val> {
+    let mut set = std::collections::HashSet::new();
+    for &id in &b.0 {
+        let inst = &k.insts[id as usize];
+        set.extend(inst.result);
+        match &inst.op {
+            Op::For { index, body, .. } | Op::Reduce { index, body, .. } => {
+                set.insert(*index);
+                set.extend(defined_in(k, body));
+            }
+            Op::If {
+                then, otherwise, ..
+            } => {
+                set.extend(defined_in(k, then));
+                set.extend(defined_in(k, otherwise));
+            }
+            _ => {}
+        }
+    }
+    set
+}
+
+/// Values an instruction uses, including those its nested blocks use from outside.
+fn uses_of(k: &Kernel, op: &Op) -> Vec<Val> {
+    let mut uses = operands(op);
+    if let Op::Reduce { body, index, .. } | Op::For { body, index, .. } = op {
+        let mut local = defined_in(k, body);
+        local.insert(*index);
+        let mut inner = Vec::new();
+        collect_operands(k, body, &mut inner);
+        uses.extend(inner.into_iter().filter(|v| !local.contains(v)));
+    }
+    uses
+}
+
+fn collect_operands(k: &Kernel, b: &Block, out: &mut Vec<Val>) {
+    for &id in &b.0 {
+        let inst = &k.insts[id as usize];
+        out.extend(operands(&inst.op));
+        match &inst.op {
+            Op::For { body, .. } => collect_operands(k, body, out),
+            Op::Reduce { body, value, .. } => {
+                out.push(*value);
+                collect_operands(k, body, out);
+            }
+            Op::If {
+                then, otherwise, ..
+            } => {
+                collect_operands(k, then, out);
+                collect_operands(k, otherwise, out);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Drop pure instructions whose values nothing uses.

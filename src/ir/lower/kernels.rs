@@ -589,10 +589,14 @@ fn covers_all(m: &Model, e: &Equation) -> bool {
         let Some(b) = e.binders.iter().find(|b| b.local == loc) else {
             return false;
         };
-        let lo_one = matches!(b.lo.kind, TKind::Int(1));
-        let hi_full = match (&b.hi.kind, &ty.dims[k]) {
-            (TKind::Int(h), Dim::Fixed(n)) => *h as u64 == *n,
-            (TKind::Var(Var::Const(_)), Dim::Fixed(_)) => false,
+        let int = |e: &TExpr| match &e.kind {
+            TKind::Int(v) => Some(*v),
+            TKind::Var(Var::Const(c)) => m.consts[*c].value.as_i64(),
+            _ => None,
+        };
+        let lo_one = int(&b.lo) == Some(1);
+        let hi_full = match (int(&b.hi), &ty.dims[k]) {
+            (Some(h), Dim::Fixed(n)) => h >= 0 && h as u64 == *n,
             _ => false,
         };
         lo_one && hi_full
