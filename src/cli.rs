@@ -48,6 +48,8 @@ enum Emit {
     Typed,
     /// The kernels each model compiles to (the IR, after optimisation).
     Ir,
+    /// The Cranelift IR the native back end generates for each kernel.
+    Clif,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +97,8 @@ fn check(
     let compilation = frontend::compile_file(file, &Options { model });
     let mut stdout = std::io::stdout().lock();
     let failed = compilation.has_errors();
+    // The back end could not produce what `--emit` asked for.
+    let mut emit_failed = false;
     if !failed {
         let text = match emit {
             Some(Emit::Ast) => compilation
@@ -113,6 +117,14 @@ fn check(
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
+            Some(Emit::Clif) => match clif(&compilation.lowered) {
+                Ok(text) => Some(text),
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr(), "error: {e}");
+                    emit_failed = true;
+                    None
+                }
+            },
             None => None,
         };
         if let Some(text) = text {
@@ -154,9 +166,22 @@ fn check(
             }
         }
     }
-    if failed {
+    if failed || emit_failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The Cranelift IR of every kernel of every model (one CLIF text; models are `;` comments).
+fn clif(models: &[ito::ir::lower::LoweredModel]) -> Result<String, ito::jit::JitError> {
+    let mut out = String::new();
+    for m in models {
+        out.push_str(&format!("; model {}\n\n", m.name));
+        for k in &m.kernels {
+            out.push_str(&ito::jit::clif_text(k)?);
+            out.push('\n');
+        }
+    }
+    Ok(out)
 }

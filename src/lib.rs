@@ -7,6 +7,7 @@ pub mod check;
 pub mod diag;
 pub mod frontend;
 pub mod ir;
+pub mod jit;
 pub mod rt;
 pub mod source;
 pub mod stdlib;
