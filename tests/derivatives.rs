@@ -109,7 +109,7 @@ fn inputs(m: &LoweredModel, rng: &mut StdRng) -> Buffers {
     let x_kinds = kinds(&m.layout.x, len(size_index::X));
     let p_kinds = kinds(&m.layout.p, len(size_index::P));
     let d_kinds = kinds(&m.layout.d, len(size_index::D));
-    let mut value = |s: Scalar, rng: &mut StdRng| match s {
+    let value = |s: Scalar, rng: &mut StdRng| match s {
         Scalar::Int => f64::from(rng.random_range(2..20)),
         Scalar::Spin => {
             if rng.random_range(0..2) == 0 {

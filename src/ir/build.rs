@@ -223,8 +223,26 @@ impl Builder {
     pub fn not(&mut self, a: Val) -> Val {
         self.value(Op::Not(a), Ty::Bool)
     }
+    /// `if c then a else b`; operands of different types are widened to the wider one
+    /// (f64 over i64 over bool), so the result's type does not depend on the branch taken.
     pub fn select(&mut self, c: Val, a: Val, b: Val) -> Val {
-        let ty = self.ty(a);
+        let (ta, tb) = (self.ty(a), self.ty(b));
+        let (a, b, ty) = if ta == tb {
+            (a, b, ta)
+        } else if ta == Ty::F64 || tb == Ty::F64 {
+            (self.to_f64(a), self.to_f64(b), Ty::F64)
+        } else {
+            // One i64 and one bool.
+            let widen = |s: &mut Self, v: Val| {
+                if s.ty(v) == Ty::Bool {
+                    let f = s.btof(v);
+                    s.ftoi(f)
+                } else {
+                    v
+                }
+            };
+            (widen(self, a), widen(self, b), Ty::I64)
+        };
         self.value(Op::Select(c, a, b), ty)
     }
     pub fn itof(&mut self, a: Val) -> Val {
