@@ -31,7 +31,7 @@ enum Command {
         /// Check only this model (default: every model in the file).
         #[arg(long)]
         model: Option<String>,
-        /// Also print an intermediate form: the syntax tree or the typed model.
+        /// Also print an intermediate form: syntax tree, typed model, kernel IR or Cranelift IR.
         #[arg(long, value_enum)]
         emit: Option<Emit>,
         /// How to print diagnostics.
