@@ -44,44 +44,7 @@ impl<'k> Copier<'k> {
 
     fn renamed(&self, op: &Op) -> Op {
         let mut op = op.clone();
-        let r = |x: &mut Val| *x = self.v(*x);
-        match &mut op {
-            Op::Load { index, len, .. } => {
-                r(index);
-                r(len);
-            }
-            Op::Store {
-                index, len, value, ..
-            } => {
-                r(index);
-                r(len);
-                r(value);
-            }
-            Op::FUn(_, a) | Op::INeg(a) | Op::Not(a) | Op::IToF(a) | Op::FToI(a) | Op::BToF(a) => {
-                r(a)
-            }
-            Op::FBin(_, a, b)
-            | Op::IBin(_, a, b)
-            | Op::FCmp(_, a, b)
-            | Op::ICmp(_, a, b)
-            | Op::And(a, b)
-            | Op::Or(a, b) => {
-                r(a);
-                r(b);
-            }
-            Op::Select(c, a, b) => {
-                r(c);
-                r(a);
-                r(b);
-            }
-            Op::Call(_, args) | Op::Sample(_, args) => args.iter_mut().for_each(r),
-            Op::For { lo, hi, .. } | Op::Reduce { lo, hi, .. } => {
-                r(lo);
-                r(hi);
-            }
-            Op::If { cond, .. } => r(cond),
-            Op::ConstF(_) | Op::ConstI(_) | Op::ConstB(_) | Op::Time => {}
-        }
+        operands_mut(&mut op, |x| *x = self.v(*x));
         op
     }
 

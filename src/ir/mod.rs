@@ -376,6 +376,48 @@ impl Kernel {
     }
 }
 
+/// Applies `f` to every operand of an op, in place (not to the values its nested blocks
+/// define, nor to the value a reduction's body yields).
+pub fn operands_mut(op: &mut Op, mut f: impl FnMut(&mut Val)) {
+    match op {
+        Op::ConstF(_) | Op::ConstI(_) | Op::ConstB(_) | Op::Time => {}
+        Op::Load { index, len, .. } => {
+            f(index);
+            f(len);
+        }
+        Op::Store {
+            index, len, value, ..
+        } => {
+            f(index);
+            f(len);
+            f(value);
+        }
+        Op::FUn(_, a) | Op::INeg(a) | Op::Not(a) | Op::IToF(a) | Op::FToI(a) | Op::BToF(a) => {
+            f(a)
+        }
+        Op::FBin(_, a, b)
+        | Op::IBin(_, a, b)
+        | Op::FCmp(_, a, b)
+        | Op::ICmp(_, a, b)
+        | Op::And(a, b)
+        | Op::Or(a, b) => {
+            f(a);
+            f(b);
+        }
+        Op::Select(c, a, b) => {
+            f(c);
+            f(a);
+            f(b);
+        }
+        Op::Call(_, args) | Op::Sample(_, args) => args.iter_mut().for_each(f),
+        Op::For { lo, hi, .. } | Op::Reduce { lo, hi, .. } => {
+            f(lo);
+            f(hi);
+        }
+        Op::If { cond, .. } => f(cond),
+    }
+}
+
 /// Operands of an op (not the values its nested blocks define).
 pub fn operands(op: &Op) -> Vec<Val> {
     match op {

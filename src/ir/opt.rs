@@ -25,46 +25,11 @@ fn rewrite(op: &mut Op, map: &HashMap<Val, Val>) {
             *v = n;
         }
     };
-    match op {
-        Op::ConstF(_) | Op::ConstI(_) | Op::ConstB(_) | Op::Time => {}
-        Op::Load { index, len, .. } => {
-            r(index);
-            r(len);
-        }
-        Op::Store {
-            index, len, value, ..
-        } => {
-            r(index);
-            r(len);
-            r(value);
-        }
-        Op::FUn(_, a) | Op::INeg(a) | Op::Not(a) | Op::IToF(a) | Op::FToI(a) | Op::BToF(a) => r(a),
-        Op::FBin(_, a, b)
-        | Op::IBin(_, a, b)
-        | Op::FCmp(_, a, b)
-        | Op::ICmp(_, a, b)
-        | Op::And(a, b)
-        | Op::Or(a, b) => {
-            r(a);
-            r(b);
-        }
-        Op::Select(c, a, b) => {
-            r(c);
-            r(a);
-            r(b);
-        }
-        Op::Call(_, args) | Op::Sample(_, args) => args.iter_mut().for_each(r),
-        Op::For { lo, hi, .. } => {
-            r(lo);
-            r(hi);
-        }
-        Op::Reduce { lo, hi, value, .. } => {
-            r(lo);
-            r(hi);
-            r(value);
-        }
-        Op::If { cond, .. } => r(cond),
+    // A reduction's yielded value lives in its body but is used by the reduction.
+    if let Op::Reduce { value, .. } = op {
+        r(value);
     }
+    operands_mut(op, r);
 }
 
 #[derive(Clone, Copy)]
