@@ -392,9 +392,7 @@ pub fn operands_mut(op: &mut Op, mut f: impl FnMut(&mut Val)) {
             f(len);
             f(value);
         }
-        Op::FUn(_, a) | Op::INeg(a) | Op::Not(a) | Op::IToF(a) | Op::FToI(a) | Op::BToF(a) => {
-            f(a)
-        }
+        Op::FUn(_, a) | Op::INeg(a) | Op::Not(a) | Op::IToF(a) | Op::FToI(a) | Op::BToF(a) => f(a),
         Op::FBin(_, a, b)
         | Op::IBin(_, a, b)
         | Op::FCmp(_, a, b)

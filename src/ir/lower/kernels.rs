@@ -228,22 +228,46 @@ fn sizes(l: &mut Lower) {
     }
 }
 
+/// Each binder's lower end and number of values, `hi − lo + 1` (≤ 0 for an empty range).
+fn binder_extents(l: &mut Lower, binders: &[Binder]) -> Vec<(Val, Val)> {
+    binders
+        .iter()
+        .map(|b| {
+            let lo = l.hoisted_scalar(&b.lo);
+            let lo = l.as_int(lo);
+            let hi = l.hoisted_scalar(&b.hi);
+            let hi = l.as_int(hi);
+            let one = l.b.i(1);
+            let span = l.b.ibin(IBin::Sub, hi, lo);
+            (lo, l.b.iadd(span, one))
+        })
+        .collect()
+}
+
 /// Product of `hi − lo + 1` over binders (0 for empty ranges).
 fn binder_count(l: &mut Lower, binders: &[Binder]) -> Val {
     let mut n = l.b.i(1);
-    for b in binders {
-        let lo = l.hoisted_scalar(&b.lo);
-        let lo = l.as_int(lo);
-        let hi = l.hoisted_scalar(&b.hi);
-        let hi = l.as_int(hi);
-        let one = l.b.i(1);
-        let span = l.b.ibin(IBin::Sub, hi, lo);
-        let span = l.b.iadd(span, one);
+    for (_, span) in binder_extents(l, binders) {
         let zero = l.b.i(0);
         let span = l.b.ibin(IBin::Max, span, zero);
         n = l.b.imul(n, span);
     }
     n
+}
+
+/// Row-major position of the current iteration of a binder nest among all its
+/// iterations (`extents` from `binder_extents`).
+fn iteration_position(l: &mut Lower, binders: &[Binder], extents: &[(Val, Val)], env: &Env) -> Val {
+    let mut iter = l.b.i(0);
+    for (b, &(lo, n)) in binders.iter().zip(extents) {
+        let Some(Binding::Scalar(i)) = env.locals.get(&b.local).cloned() else {
+            continue;
+        };
+        let k = l.b.ibin(IBin::Sub, i, lo);
+        iter = l.b.imul(iter, n);
+        iter = l.b.iadd(iter, k);
+    }
+    iter
 }
 
 fn channel_count(l: &mut Lower) -> Val {
@@ -661,30 +685,9 @@ fn diffusion(l: &mut Lower, pattern: bool) {
             let n_off = noise_offset(l, t.noise);
             let start = entry;
             // Entries of this term: loops over binders (row-major), then left-side elements.
-            let counts: Vec<(Val, Val)> = e
-                .binders
-                .iter()
-                .map(|b| {
-                    let lo = l.hoisted_scalar(&b.lo);
-                    let lo = l.as_int(lo);
-                    let hi = l.hoisted_scalar(&b.hi);
-                    let hi = l.as_int(hi);
-                    let one = l.b.i(1);
-                    let n = l.b.ibin(IBin::Sub, hi, lo);
-                    (lo, l.b.iadd(n, one))
-                })
-                .collect();
+            let extents = binder_extents(l, &e.binders);
             l.binder_for(&e.binders, &Env::default(), &mut |l, env| {
-                // Position of this loop iteration among the term's iterations.
-                let mut iter = l.b.i(0);
-                for (b, &(lo, n)) in e.binders.iter().zip(&counts) {
-                    let Some(Binding::Scalar(i)) = env.locals.get(&b.local).cloned() else {
-                        continue;
-                    };
-                    let k = l.b.ibin(IBin::Sub, i, lo);
-                    iter = l.b.imul(iter, n);
-                    iter = l.b.iadd(iter, k);
-                }
+                let iter = iteration_position(l, &e.binders, &extents, env);
                 let base = lhs_indices(l, e, env);
                 let noise_idx: Vec<Val> = t
                     .index
@@ -766,30 +769,10 @@ fn propensities(l: &mut Lower) {
     }
     let mut base = l.b.i(m.reactions.len() as i64);
     for j in &m.jumps {
-        let counts: Vec<(Val, Val)> = j
-            .binders
-            .iter()
-            .map(|b| {
-                let lo = l.hoisted_scalar(&b.lo);
-                let lo = l.as_int(lo);
-                let hi = l.hoisted_scalar(&b.hi);
-                let hi = l.as_int(hi);
-                let one = l.b.i(1);
-                let n = l.b.ibin(IBin::Sub, hi, lo);
-                (lo, l.b.iadd(n, one))
-            })
-            .collect();
+        let extents = binder_extents(l, &j.binders);
         let start = base;
         l.binder_for(&j.binders, &Env::default(), &mut |l, env| {
-            let mut iter = l.b.i(0);
-            for (b, &(lo, n)) in j.binders.iter().zip(&counts) {
-                let Some(Binding::Scalar(i)) = env.locals.get(&b.local).cloned() else {
-                    continue;
-                };
-                let k = l.b.ibin(IBin::Sub, i, lo);
-                iter = l.b.imul(iter, n);
-                iter = l.b.iadd(iter, k);
-            }
+            let iter = iteration_position(l, &j.binders, &extents, env);
             let at = l.b.iadd(start, iter);
             let rate = l.scalar(&j.rate, env);
             l.store_out(at, rate);
