@@ -60,6 +60,63 @@ fn block(k: &Kernel, b: &Block, vals: &mut [V], a: &mut Args) {
     }
 }
 
+/// A unary float operation.
+pub fn fun(op: FUn, x: f64) -> f64 {
+    match op {
+        FUn::Neg => -x,
+        FUn::Abs => x.abs(),
+        FUn::Sqrt => x.sqrt(),
+        FUn::Floor => x.floor(),
+        FUn::Ceil => x.ceil(),
+        FUn::Round => rt::ito_round(x),
+    }
+}
+
+/// A binary float operation.
+pub fn fbin(op: FBin, x: f64, y: f64) -> f64 {
+    match op {
+        FBin::Add => x + y,
+        FBin::Sub => x - y,
+        FBin::Mul => x * y,
+        FBin::Div => x / y,
+        FBin::Min => fmin(x, y),
+        FBin::Max => fmax(x, y),
+    }
+}
+
+/// A binary integer operation (wrapping on overflow).
+pub fn ibin(op: IBin, x: i64, y: i64) -> i64 {
+    match op {
+        IBin::Add => x.wrapping_add(y),
+        IBin::Sub => x.wrapping_sub(y),
+        IBin::Mul => x.wrapping_mul(y),
+        IBin::Div => idiv(x, y),
+        IBin::Rem => irem(x, y),
+        IBin::Min => x.min(y),
+        IBin::Max => x.max(y),
+    }
+}
+
+/// A comparison (false when a float operand is NaN, except `!=`).
+pub fn compare<T: PartialOrd>(c: Cmp, x: T, y: T) -> bool {
+    match c {
+        Cmp::Eq => x == y,
+        Cmp::Ne => x != y,
+        Cmp::Lt => x < y,
+        Cmp::Le => x <= y,
+        Cmp::Gt => x > y,
+        Cmp::Ge => x >= y,
+    }
+}
+
+/// A math function of the runtime, on as many arguments as it takes.
+pub fn call(f: MathFn, args: &[f64]) -> f64 {
+    match rt::math_fn(f) {
+        MathPtr::One(f) => f(args[0]),
+        MathPtr::Two(f) => f(args[0], args[1]),
+    }
+}
+
 /// `min` as kernels define it: a NaN operand is ignored.
 pub fn fmin(a: f64, b: f64) -> f64 {
     if a < b || b.is_nan() { a } else { b }
@@ -150,70 +207,16 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
             }
             return;
         }
-        Op::FUn(op, x) => {
-            let x = g(*x, vals).f();
-            V::F(match op {
-                FUn::Neg => -x,
-                FUn::Abs => x.abs(),
-                FUn::Sqrt => x.sqrt(),
-                FUn::Floor => x.floor(),
-                FUn::Ceil => x.ceil(),
-                FUn::Round => rt::ito_round(x),
-            })
-        }
-        Op::FBin(op, x, y) => {
-            let (x, y) = (g(*x, vals).f(), g(*y, vals).f());
-            V::F(match op {
-                FBin::Add => x + y,
-                FBin::Sub => x - y,
-                FBin::Mul => x * y,
-                FBin::Div => x / y,
-                FBin::Min => fmin(x, y),
-                FBin::Max => fmax(x, y),
-            })
-        }
+        Op::FUn(op, x) => V::F(fun(*op, g(*x, vals).f())),
+        Op::FBin(op, x, y) => V::F(fbin(*op, g(*x, vals).f(), g(*y, vals).f())),
         Op::Call(f, args) => {
             let x: Vec<f64> = args.iter().map(|&v| g(v, vals).f()).collect();
-            V::F(match rt::math_fn(*f) {
-                MathPtr::One(f) => f(x[0]),
-                MathPtr::Two(f) => f(x[0], x[1]),
-            })
+            V::F(call(*f, &x))
         }
-        Op::IBin(op, x, y) => {
-            let (x, y) = (g(*x, vals).i(), g(*y, vals).i());
-            V::I(match op {
-                IBin::Add => x.wrapping_add(y),
-                IBin::Sub => x.wrapping_sub(y),
-                IBin::Mul => x.wrapping_mul(y),
-                IBin::Div => idiv(x, y),
-                IBin::Rem => irem(x, y),
-                IBin::Min => x.min(y),
-                IBin::Max => x.max(y),
-            })
-        }
+        Op::IBin(op, x, y) => V::I(ibin(*op, g(*x, vals).i(), g(*y, vals).i())),
         Op::INeg(x) => V::I(g(*x, vals).i().wrapping_neg()),
-        Op::FCmp(c, x, y) => {
-            let (x, y) = (g(*x, vals).f(), g(*y, vals).f());
-            V::B(match c {
-                Cmp::Eq => x == y,
-                Cmp::Ne => x != y,
-                Cmp::Lt => x < y,
-                Cmp::Le => x <= y,
-                Cmp::Gt => x > y,
-                Cmp::Ge => x >= y,
-            })
-        }
-        Op::ICmp(c, x, y) => {
-            let (x, y) = (g(*x, vals).i(), g(*y, vals).i());
-            V::B(match c {
-                Cmp::Eq => x == y,
-                Cmp::Ne => x != y,
-                Cmp::Lt => x < y,
-                Cmp::Le => x <= y,
-                Cmp::Gt => x > y,
-                Cmp::Ge => x >= y,
-            })
-        }
+        Op::FCmp(c, x, y) => V::B(compare(*c, g(*x, vals).f(), g(*y, vals).f())),
+        Op::ICmp(c, x, y) => V::B(compare(*c, g(*x, vals).i(), g(*y, vals).i())),
         Op::And(x, y) => V::B(g(*x, vals).b() && g(*y, vals).b()),
         Op::Or(x, y) => V::B(g(*x, vals).b() || g(*y, vals).b()),
         Op::Not(x) => V::B(!g(*x, vals).b()),

@@ -3,7 +3,7 @@
 //! indices stay in range (dropping their run-time checks), and compaction (values numbered
 //! densely in definition order).
 
-use super::eval::{fmax, fmin, idiv, irem};
+use super::eval::{call, compare, fbin, fun, ibin};
 use super::*;
 use std::collections::HashMap;
 
@@ -39,7 +39,7 @@ enum C {
     B(bool),
 }
 
-/// Fold `op` if its operands are constants (same semantics as the evaluator).
+/// Fold `op` if its operands are constants, with the evaluator's own operations.
 fn fold(op: &Op, consts: &HashMap<Val, C>) -> Option<C> {
     let f = |v: &Val| match consts.get(v) {
         Some(C::F(x)) => Some(*x),
@@ -54,51 +54,16 @@ fn fold(op: &Op, consts: &HashMap<Val, C>) -> Option<C> {
         _ => None,
     };
     Some(match op {
-        Op::FUn(u, a) => {
-            let x = f(a)?;
-            C::F(match u {
-                FUn::Neg => -x,
-                FUn::Abs => x.abs(),
-                FUn::Sqrt => x.sqrt(),
-                FUn::Floor => x.floor(),
-                FUn::Ceil => x.ceil(),
-                FUn::Round => crate::rt::ito_round(x),
-            })
-        }
-        Op::FBin(o, a, bb) => {
-            let (x, y) = (f(a)?, f(bb)?);
-            C::F(match o {
-                FBin::Add => x + y,
-                FBin::Sub => x - y,
-                FBin::Mul => x * y,
-                FBin::Div => x / y,
-                FBin::Min => fmin(x, y),
-                FBin::Max => fmax(x, y),
-            })
-        }
+        Op::FUn(u, a) => C::F(fun(*u, f(a)?)),
+        Op::FBin(o, a, bb) => C::F(fbin(*o, f(a)?, f(bb)?)),
         Op::Call(m, args) => {
             let xs: Option<Vec<f64>> = args.iter().map(f).collect();
-            let xs = xs?;
-            C::F(match crate::rt::math_fn(*m) {
-                crate::rt::MathPtr::One(g) => g(xs[0]),
-                crate::rt::MathPtr::Two(g) => g(xs[0], xs[1]),
-            })
+            C::F(call(*m, &xs?))
         }
-        Op::IBin(o, a, bb) => {
-            let (x, y) = (i(a)?, i(bb)?);
-            C::I(match o {
-                IBin::Add => x.wrapping_add(y),
-                IBin::Sub => x.wrapping_sub(y),
-                IBin::Mul => x.wrapping_mul(y),
-                IBin::Div => idiv(x, y),
-                IBin::Rem => irem(x, y),
-                IBin::Min => x.min(y),
-                IBin::Max => x.max(y),
-            })
-        }
+        Op::IBin(o, a, bb) => C::I(ibin(*o, i(a)?, i(bb)?)),
         Op::INeg(a) => C::I(i(a)?.wrapping_neg()),
-        Op::FCmp(c, a, bb) => C::B(cmp_f(*c, f(a)?, f(bb)?)),
-        Op::ICmp(c, a, bb) => C::B(cmp_i(*c, i(a)?, i(bb)?)),
+        Op::FCmp(c, a, bb) => C::B(compare(*c, f(a)?, f(bb)?)),
+        Op::ICmp(c, a, bb) => C::B(compare(*c, i(a)?, i(bb)?)),
         Op::And(a, bb) => C::B(b(a)? && b(bb)?),
         Op::Or(a, bb) => C::B(b(a)? || b(bb)?),
         Op::Not(a) => C::B(!b(a)?),
@@ -107,28 +72,6 @@ fn fold(op: &Op, consts: &HashMap<Val, C>) -> Option<C> {
         Op::BToF(a) => C::F(f64::from(u8::from(b(a)?))),
         _ => return None,
     })
-}
-
-fn cmp_f(c: Cmp, x: f64, y: f64) -> bool {
-    match c {
-        Cmp::Eq => x == y,
-        Cmp::Ne => x != y,
-        Cmp::Lt => x < y,
-        Cmp::Le => x <= y,
-        Cmp::Gt => x > y,
-        Cmp::Ge => x >= y,
-    }
-}
-
-fn cmp_i(c: Cmp, x: i64, y: i64) -> bool {
-    match c {
-        Cmp::Eq => x == y,
-        Cmp::Ne => x != y,
-        Cmp::Lt => x < y,
-        Cmp::Le => x <= y,
-        Cmp::Gt => x > y,
-        Cmp::Ge => x >= y,
-    }
 }
 
 /// An operand that makes the operation the identity: `x + 0`, `x * 1`, `x - 0`, `x / 1`,
