@@ -232,22 +232,7 @@ impl Fwd<'_> {
                 let Some(da) = self.t(*a) else {
                     return Ok(None);
                 };
-                let a = p(*a);
-                match op {
-                    FUn::Neg => Some(b.neg(da)),
-                    FUn::Abs => {
-                        let zero = b.f(0.0);
-                        let neg = b.fcmp(Cmp::Lt, a, zero);
-                        let nda = b.neg(da);
-                        Some(b.select(neg, nda, da))
-                    }
-                    FUn::Sqrt => {
-                        let two = b.f(2.0);
-                        let den = b.mul(two, res);
-                        Some(b.div(da, den))
-                    }
-                    FUn::Floor | FUn::Ceil | FUn::Round => None,
-                }
+                scale_by_derivative(b, *op, p(*a), res, da)
             }
             Op::FBin(op, x, y) => {
                 let (dx, dy) = (self.t(*x), self.t(*y));
@@ -324,6 +309,27 @@ impl Fwd<'_> {
             }
             _ => None,
         })
+    }
+}
+
+/// `u'(x)·d` for a unary operation with result `res`: the tangent of the result (`d` the
+/// operand's tangent) or the operand's adjoint contribution (`d` the result's adjoint).
+/// None where the derivative is zero almost everywhere.
+fn scale_by_derivative(b: &mut Builder, u: FUn, x: Val, res: Val, d: Val) -> Option<Val> {
+    match u {
+        FUn::Neg => Some(b.neg(d)),
+        FUn::Abs => {
+            let zero = b.f(0.0);
+            let neg = b.fcmp(Cmp::Lt, x, zero);
+            let nd = b.neg(d);
+            Some(b.select(neg, nd, d))
+        }
+        FUn::Sqrt => {
+            let two = b.f(2.0);
+            let den = b.mul(two, res);
+            Some(b.div(d, den))
+        }
+        FUn::Floor | FUn::Ceil | FUn::Round => None,
     }
 }
 
@@ -567,23 +573,7 @@ impl Rev<'_> {
         let f64_op = |x: &Val| self.k.ty(*x) == Ty::F64;
         match op {
             Op::FUn(u, x) => {
-                let xv = val(*x);
-                let d = match u {
-                    FUn::Neg => Some(b.neg(a)),
-                    FUn::Abs => {
-                        let zero = b.f(0.0);
-                        let neg = b.fcmp(Cmp::Lt, xv, zero);
-                        let na = b.neg(a);
-                        Some(b.select(neg, na, a))
-                    }
-                    FUn::Sqrt => {
-                        let two = b.f(2.0);
-                        let den = b.mul(two, res);
-                        Some(b.div(a, den))
-                    }
-                    FUn::Floor | FUn::Ceil | FUn::Round => None,
-                };
-                if let Some(d) = d {
+                if let Some(d) = scale_by_derivative(b, *u, val(*x), res, a) {
                     add_adj(b, adj, *x, d);
                 }
             }
