@@ -278,7 +278,7 @@ impl Checker<'_, '_> {
                 TKind::Var(v) | TKind::Grad(_, v) => out.push((*v, e.span)),
                 _ => {}
             }
-            stack.extend(children(e));
+            stack.extend(e.children());
         }
         for (i, at) in lets {
             if let Some(value) = self.decl_value(Var::Let(i)) {
@@ -309,30 +309,10 @@ impl Checker<'_, '_> {
                         pending.push((value, Some(via.unwrap_or(x.span))));
                     }
                 }
-                stack.extend(children(x));
+                stack.extend(x.children());
             }
         }
         None
-    }
-}
-
-/// Direct sub-expressions.
-pub(crate) fn children(e: &TExpr) -> Vec<&TExpr> {
-    match &e.kind {
-        TKind::Unary(_, a) | TKind::Grad(a, _) => vec![a],
-        TKind::Binary(_, a, b) => vec![a, b],
-        TKind::Call(_, args) | TKind::CallFn(_, args) | TKind::Array(args) => args.iter().collect(),
-        TKind::Index(b, idx) => std::iter::once(&**b).chain(idx.iter()).collect(),
-        TKind::If(c, a, b) => vec![c, a, b],
-        TKind::Reduce { binders, body, .. } => binders
-            .iter()
-            .flat_map(|b| [&b.lo, &b.hi])
-            .chain(std::iter::once(&**body))
-            .collect(),
-        TKind::Differential(super::model::Differential::Noise { index, .. }) => {
-            index.iter().collect()
-        }
-        _ => Vec::new(),
     }
 }
 

@@ -604,10 +604,7 @@ fn for_each_cell(sets: &[Vec<u64>], dims: &[u64], f: &mut dyn FnMut(usize)) {
 }
 
 pub(crate) fn contains_differential(e: &TExpr) -> bool {
-    matches!(e.kind, TKind::Differential(_))
-        || super::consteval::children(e)
-            .into_iter()
-            .any(contains_differential)
+    matches!(e.kind, TKind::Differential(_)) || e.children().into_iter().any(contains_differential)
 }
 
 fn negate(t: Term) -> Term {

@@ -50,6 +50,28 @@ pub struct TExpr {
     pub span: Span,
 }
 
+impl TExpr {
+    /// Direct sub-expressions.
+    pub fn children(&self) -> Vec<&TExpr> {
+        match &self.kind {
+            TKind::Unary(_, a) | TKind::Grad(a, _) => vec![a],
+            TKind::Binary(_, a, b) => vec![a, b],
+            TKind::Call(_, args) | TKind::CallFn(_, args) | TKind::Array(args) => {
+                args.iter().collect()
+            }
+            TKind::Index(b, idx) => std::iter::once(&**b).chain(idx.iter()).collect(),
+            TKind::If(c, a, b) => vec![c, a, b],
+            TKind::Reduce { binders, body, .. } => binders
+                .iter()
+                .flat_map(|b| [&b.lo, &b.hi])
+                .chain(std::iter::once(&**body))
+                .collect(),
+            TKind::Differential(Differential::Noise { index, .. }) => index.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum TKind {
     Int(i64),

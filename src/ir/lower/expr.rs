@@ -491,12 +491,7 @@ impl<'m> Lower<'m> {
         match binders.split_first() {
             None => value(self, env),
             Some((b, rest)) => {
-                let lo = self.scalar(&b.lo, env);
-                let lo = self.as_int(lo);
-                let hi = self.scalar(&b.hi, env);
-                let hi = self.as_int(hi);
-                let one = self.b.i(1);
-                let end = self.b.iadd(hi, one);
+                let (lo, end) = self.binder_range(b, env);
                 let local = b.local;
                 self.reduce_loop(op, lo, end, |l, i| {
                     let inner = env.with(local, Binding::Scalar(i));
@@ -504,6 +499,16 @@ impl<'m> Lower<'m> {
                 })
             }
         }
+    }
+
+    /// A binder's range as loop bounds: `lo` and the exclusive end `hi + 1`.
+    fn binder_range(&mut self, b: &crate::check::model::Binder, env: &Env) -> (Val, Val) {
+        let lo = self.scalar(&b.lo, env);
+        let lo = self.as_int(lo);
+        let hi = self.scalar(&b.hi, env);
+        let hi = self.as_int(hi);
+        let one = self.b.i(1);
+        (lo, self.b.iadd(hi, one))
     }
 
     /// Nested `for` loops over binders, running `body` with the loop variables bound.
@@ -516,12 +521,7 @@ impl<'m> Lower<'m> {
         match binders.split_first() {
             None => body(self, env),
             Some((b, rest)) => {
-                let lo = self.scalar(&b.lo, env);
-                let lo = self.as_int(lo);
-                let hi = self.scalar(&b.hi, env);
-                let hi = self.as_int(hi);
-                let one = self.b.i(1);
-                let end = self.b.iadd(hi, one);
+                let (lo, end) = self.binder_range(b, env);
                 let local = b.local;
                 self.for_loop(lo, end, |l, i| {
                     let inner = env.with(local, Binding::Scalar(i));

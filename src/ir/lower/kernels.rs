@@ -371,7 +371,7 @@ pub(crate) fn vars_of(e: &TExpr, m: &Model, prog: &Program, out: &mut BTreeSet<V
             }
             _ => {}
         }
-        stack.extend(texpr_children(x));
+        stack.extend(x.children());
     }
 }
 
@@ -384,26 +384,9 @@ fn uses_time(e: &TExpr, m: &Model) -> bool {
             TKind::Var(Var::Let(i)) if seen.insert(*i) => stack.push(&m.lets[*i].value),
             _ => {}
         }
-        stack.extend(texpr_children(x));
+        stack.extend(x.children());
     }
     false
-}
-
-fn texpr_children(e: &TExpr) -> Vec<&TExpr> {
-    match &e.kind {
-        TKind::Unary(_, a) | TKind::Grad(a, _) => vec![a],
-        TKind::Binary(_, a, b) => vec![a, b],
-        TKind::Call(_, args) | TKind::CallFn(_, args) | TKind::Array(args) => args.iter().collect(),
-        TKind::Index(b, idx) => std::iter::once(&**b).chain(idx.iter()).collect(),
-        TKind::If(c, a, b) => vec![c, a, b],
-        TKind::Reduce { binders, body, .. } => binders
-            .iter()
-            .flat_map(|b| [&b.lo, &b.hi])
-            .chain(std::iter::once(&**body))
-            .collect(),
-        TKind::Differential(Differential::Noise { index, .. }) => index.iter().collect(),
-        _ => Vec::new(),
-    }
 }
 
 fn param_defaults(l: &mut Lower) {
