@@ -7,34 +7,18 @@
 //! two orders of margin while still catching any wrong derivative rule (which is off by O(1)).
 
 use ito::check::types::Scalar;
-use ito::frontend::{Options, compile_file};
 use ito::ir::eval::{Args, run};
 use ito::ir::lower::{LoweredModel, size_index};
 use ito::ir::{Buf, Kernel};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+#[path = "common/corpus.rs"]
+mod corpus;
+use corpus::{buffer_sizes, lowered_models};
+
 const H: f64 = 1e-5;
 const POINTS: usize = 20;
-
-fn models() -> Vec<LoweredModel> {
-    let mut paths: Vec<String> = std::fs::read_dir("examples")
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .filter(|p| p.ends_with(".sde"))
-        .collect();
-    paths.sort();
-    paths.push("std/epidemics".into());
-    paths.push("std/finance".into());
-    paths.push("tests/models/calculus.sde".into());
-    let mut out = Vec::new();
-    for p in paths {
-        let c = compile_file(std::path::Path::new(&p), &Options::default());
-        assert!(!c.has_errors(), "{p} must compile");
-        out.extend(c.lowered);
-    }
-    out
-}
 
 struct Buffers {
     x: Vec<f64>,
@@ -65,20 +49,7 @@ fn inputs(m: &LoweredModel, rng: &mut StdRng) -> Buffers {
     let mut d: Vec<f64> = (0..n_scalar_d)
         .map(|_| f64::from(rng.random_range(1..4)))
         .collect();
-    let mut sizes = vec![0.0; size_index::COUNT];
-    let k = m.kernel("sizes").unwrap();
-    run(
-        k,
-        &mut Args {
-            t: 0.0,
-            x: &mut [],
-            p: &mut [],
-            d: &d,
-            aux: &[],
-            rng: None,
-            out: &mut sizes,
-        },
-    );
+    let sizes = buffer_sizes(m, &d);
     let len = |i: usize| sizes[i] as usize;
     // Element kinds per buffer, from the layout (arrays expanded by their run-time sizes):
     // reconstruct by walking slots with the data-dependent lengths resolved via `sizes`.
@@ -170,7 +141,7 @@ fn close(ad: f64, fd: f64) -> bool {
 fn forward_mode_matches_finite_differences() {
     let mut rng = StdRng::seed_from_u64(0xd1ff);
     let mut checked = 0;
-    for m in models() {
+    for m in lowered_models() {
         for (primal, jvp) in [("drift", "drift_jvp"), ("diffusion", "diffusion_jvp")] {
             let (Some(f), Some(df)) = (m.kernel(primal), m.kernel(jvp)) else {
                 continue;
@@ -226,7 +197,7 @@ fn forward_mode_matches_finite_differences() {
 fn reverse_mode_matches_finite_differences() {
     let mut rng = StdRng::seed_from_u64(0xb4c4);
     let mut checked = 0;
-    for m in models() {
+    for m in lowered_models() {
         let Some(f) = m.kernel("log_density") else {
             continue;
         };

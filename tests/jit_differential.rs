@@ -10,7 +10,10 @@ use ito::ir::lower::{LoweredModel, size_index};
 use ito::jit::Jit;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use std::path::{Path, PathBuf};
+
+#[path = "common/corpus.rs"]
+mod corpus;
+use corpus::{buffer_sizes, model_sources};
 
 /// Random input sets per kernel.
 const SETS: usize = 50;
@@ -58,20 +61,7 @@ fn inputs(m: &LoweredModel, r: &mut StdRng) -> Result<Inputs, String> {
     let mut d: Vec<f64> = (0..scalars)
         .map(|_| f64::from(r.random_range(1..=8)))
         .collect();
-    let sizes_kernel = m.kernel("sizes").ok_or("no `sizes` kernel")?;
-    let mut out = vec![0.0; size_index::COUNT];
-    eval::run(
-        sizes_kernel,
-        &mut Args {
-            t: 0.0,
-            x: &mut [],
-            p: &mut [],
-            d: &d,
-            aux: &[],
-            rng: None,
-            out: &mut out,
-        },
-    );
+    let out = buffer_sizes(m, &d);
     let mut sizes = [0usize; size_index::COUNT];
     for (s, &v) in sizes.iter_mut().zip(&out) {
         if !(0.0..=1e6).contains(&v) {
@@ -239,30 +229,9 @@ fn check_model(m: &LoweredModel, seed: u64) -> Report {
     rep
 }
 
-fn sources() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sde_files = |dir: &str| {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .map(|d| {
-                d.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "sde"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        files
-    };
-    let mut files = sde_files("examples");
-    files.push(PathBuf::from("std/epidemics"));
-    files.push(PathBuf::from("std/finance"));
-    // Test models written to exercise the kernels (every math function, for one).
-    files.extend(sde_files("tests/models"));
-    files
-}
-
 #[test]
 fn jit_matches_eval_on_every_model() {
-    let files = sources();
+    let files = model_sources();
     let reports: Vec<Result<Vec<Report>, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = files
             .iter()

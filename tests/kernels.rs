@@ -8,6 +8,10 @@ use ito::ir::eval::{Args, run};
 use ito::ir::lower::LoweredModel;
 use ito::rt::rng_from_seed;
 
+#[path = "common/corpus.rs"]
+mod corpus;
+use corpus::lowered_models;
+
 fn lower(src: &str) -> LoweredModel {
     let c = compile_source("test.sde", src, &Options::default());
     assert!(
@@ -230,13 +234,6 @@ fn log_density_matches_closed_forms() {
 /// negatives, NaN, ±∞, huge values, channel numbers out of range); IEEE values come out.
 #[test]
 fn kernels_survive_hostile_inputs() {
-    let mut paths: Vec<String> = std::fs::read_dir("examples")
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .filter(|p| p.ends_with(".sde"))
-        .collect();
-    paths.sort();
-    paths.push("tests/models/calculus.sde".into());
     let hostile = [
         0.0,
         -1.0,
@@ -247,35 +244,32 @@ fn kernels_survive_hostile_inputs() {
         -3.5,
     ];
     let mut runs = 0;
-    for path in paths {
-        let c = ito::frontend::compile_file(std::path::Path::new(&path), &Options::default());
-        for m in &c.lowered {
-            for k in &m.kernels {
-                for &v in &hostile {
-                    // Data scalars are sizes, which the data binder validates (a size of 1e308
-                    // would be a loop of 9·10¹⁸ iterations): keep them small and valid.
-                    let mut x = vec![v; 4096];
-                    let mut p = vec![v; 64];
-                    let n_sizes = m.layout.d.iter().filter(|s| s.ty.is_scalar()).count();
-                    let mut d = vec![v; 64];
-                    d[..n_sizes].fill(3.0);
-                    let aux = vec![v; 4096];
-                    let mut out = vec![0.0; 8192];
-                    let mut rng = rng_from_seed(1);
-                    run(
-                        k,
-                        &mut Args {
-                            t: v,
-                            x: &mut x,
-                            p: &mut p,
-                            d: &d,
-                            aux: &aux,
-                            rng: Some(&mut rng),
-                            out: &mut out,
-                        },
-                    );
-                    runs += 1;
-                }
+    for m in &lowered_models() {
+        for k in &m.kernels {
+            for &v in &hostile {
+                // Data scalars are sizes, which the data binder validates (a size of 1e308
+                // would be a loop of 9·10¹⁸ iterations): keep them small and valid.
+                let mut x = vec![v; 4096];
+                let mut p = vec![v; 64];
+                let n_sizes = m.layout.d.iter().filter(|s| s.ty.is_scalar()).count();
+                let mut d = vec![v; 64];
+                d[..n_sizes].fill(3.0);
+                let aux = vec![v; 4096];
+                let mut out = vec![0.0; 8192];
+                let mut rng = rng_from_seed(1);
+                run(
+                    k,
+                    &mut Args {
+                        t: v,
+                        x: &mut x,
+                        p: &mut p,
+                        d: &d,
+                        aux: &aux,
+                        rng: Some(&mut rng),
+                        out: &mut out,
+                    },
+                );
+                runs += 1;
             }
         }
     }
