@@ -31,6 +31,18 @@ fn err<T>(msg: &str) -> R<T> {
     Err(DiffError(msg.to_string()))
 }
 
+/// A primal value with no copy in scope: a bug in this module, reported rather than hidden.
+fn unmapped(x: Val) -> DiffError {
+    DiffError(format!(
+        "internal: value v{} used before it was copied",
+        x.0
+    ))
+}
+
+fn lookup(map: &HashMap<Val, Val>, x: Val) -> R<Val> {
+    map.get(&x).copied().ok_or_else(|| unmapped(x))
+}
+
 /// Copies primal instructions into a builder, renaming values.
 struct Copier<'k> {
     k: &'k Kernel,
@@ -38,24 +50,33 @@ struct Copier<'k> {
 }
 
 impl<'k> Copier<'k> {
-    fn v(&self, x: Val) -> Val {
-        self.map.get(&x).copied().unwrap_or(x)
+    /// The copy of primal value `x`; every value is copied before it is used.
+    fn v(&self, x: Val) -> R<Val> {
+        lookup(&self.map, x)
     }
 
-    fn renamed(&self, op: &Op) -> Op {
+    fn renamed(&self, op: &Op) -> R<Op> {
         let mut op = op.clone();
-        operands_mut(&mut op, |x| *x = self.v(*x));
-        op
+        let mut missing = None;
+        operands_mut(&mut op, |x| match self.map.get(x) {
+            Some(&n) => *x = n,
+            None => missing = Some(*x),
+        });
+        match missing {
+            Some(x) => Err(unmapped(x)),
+            None => Ok(op),
+        }
     }
 
     /// Copy one straight-line instruction (no nested blocks).
-    fn copy_simple(&mut self, b: &mut Builder, inst: &Inst) {
-        let op = self.renamed(&inst.op);
+    fn copy_simple(&mut self, b: &mut Builder, inst: &Inst) -> R<()> {
+        let op = self.renamed(&inst.op)?;
         let ty = inst.result.map(|r| self.k.ty(r));
         let new = b.push(op, ty);
         if let (Some(old), Some(new)) = (inst.result, new) {
             self.map.insert(old, new);
         }
+        Ok(())
     }
 
     /// Copy a `Reduce` with its body.
@@ -71,11 +92,11 @@ impl<'k> Copier<'k> {
         else {
             return err("not a reduction");
         };
-        let (lo, hi) = (self.v(*lo), self.v(*hi));
+        let (lo, hi) = (self.v(*lo)?, self.v(*hi)?);
         let i = b.open_loop();
         self.map.insert(*index, i);
         self.copy_block(b, body)?;
-        let v = self.v(*value);
+        let v = self.v(*value)?;
         let r = b.close_reduce(*op, i, lo, hi, v);
         if let Some(old) = inst.result {
             self.map.insert(old, r);
@@ -92,7 +113,7 @@ impl<'k> Copier<'k> {
                 Op::Store { buf: Buf::Out, .. } | Op::For { .. } => {}
                 Op::Store { .. } | Op::If { .. } => return err("a kernel with effects"),
                 Op::Reduce { .. } => self.copy_reduce(b, inst)?,
-                _ => self.copy_simple(b, inst),
+                _ => self.copy_simple(b, inst)?,
             }
         }
         Ok(())
@@ -143,7 +164,7 @@ impl Fwd<'_> {
                 value,
                 checked,
             } => {
-                let (index, len) = (self.c.v(*index), self.c.v(*len));
+                let (index, len) = (self.c.v(*index)?, self.c.v(*len)?);
                 let d = match self.t(*value) {
                     Some(d) => d,
                     None => b.f(0.0),
@@ -158,7 +179,7 @@ impl Fwd<'_> {
                 hi,
                 body,
             } => {
-                let (lo, hi) = (self.c.v(*lo), self.c.v(*hi));
+                let (lo, hi) = (self.c.v(*lo)?, self.c.v(*hi)?);
                 let i = b.open_loop();
                 self.c.map.insert(*index, i);
                 self.block(b, body)?;
@@ -176,12 +197,12 @@ impl Fwd<'_> {
                 // The primal reduction, then a second loop for the tangent.
                 self.c.copy_reduce(b, inst)?;
                 let r = inst.result.expect("a reduction has a value");
-                let rv = self.c.v(r);
-                let (lo, hi) = (self.c.v(*lo), self.c.v(*hi));
+                let rv = self.c.v(r)?;
+                let (lo, hi) = (self.c.v(*lo)?, self.c.v(*hi)?);
                 let i = b.open_loop();
                 self.c.map.insert(*index, i);
                 self.block(b, body)?;
-                let v = self.c.v(*value);
+                let v = self.c.v(*value)?;
                 let dv = match self.t(*value) {
                     Some(dv) => dv,
                     None => b.f(0.0),
@@ -205,7 +226,7 @@ impl Fwd<'_> {
                 Ok(())
             }
             _ => {
-                self.c.copy_simple(b, inst);
+                self.c.copy_simple(b, inst)?;
                 if let Some(r) = inst.result
                     && self.c.k.ty(r) == Ty::F64
                     && let Some(d) = self.tangent(b, inst, r)?
@@ -219,7 +240,7 @@ impl Fwd<'_> {
 
     /// The tangent of a straight-line instruction's result (None: zero).
     fn tangent(&mut self, b: &mut Builder, inst: &Inst, r: Val) -> R<Option<Val>> {
-        let res = self.c.v(r);
+        let res = self.c.v(r)?;
         let p = |x: Val| self.c.v(x);
         Ok(match &inst.op {
             Op::Load {
@@ -227,19 +248,19 @@ impl Fwd<'_> {
                 index,
                 len,
                 checked,
-            } if *buf == self.wrt => Some(b.load(Buf::Aux, p(*index), p(*len), *checked)),
+            } if *buf == self.wrt => Some(b.load(Buf::Aux, p(*index)?, p(*len)?, *checked)),
             Op::FUn(op, a) => {
                 let Some(da) = self.t(*a) else {
                     return Ok(None);
                 };
-                scale_by_derivative(b, *op, p(*a), res, da)
+                scale_by_derivative(b, *op, p(*a)?, res, da)
             }
             Op::FBin(op, x, y) => {
                 let (dx, dy) = (self.t(*x), self.t(*y));
                 if dx.is_none() && dy.is_none() {
                     return Ok(None);
                 }
-                let (x, y) = (p(*x), p(*y));
+                let (x, y) = (p(*x)?, p(*y)?);
                 // Missing tangents are zeros that are never materialised.
                 let sum = |b: &mut Builder, a: Option<Val>, c: Option<Val>| match (a, c) {
                     (Some(a), Some(c)) => b.add(a, c),
@@ -286,14 +307,14 @@ impl Fwd<'_> {
                     return Ok(None);
                 }
                 let zero = b.f(0.0);
-                Some(b.select(p(*c), dx.unwrap_or(zero), dy.unwrap_or(zero)))
+                Some(b.select(p(*c)?, dx.unwrap_or(zero), dy.unwrap_or(zero)))
             }
             Op::Call(f, args) => {
                 let ds: Vec<Option<Val>> = args.iter().map(|a| self.t(*a)).collect();
                 if ds.iter().all(Option::is_none) {
                     return Ok(None);
                 }
-                let xs: Vec<Val> = args.iter().map(|&a| p(a)).collect();
+                let xs = args.iter().map(|&a| p(a)).collect::<R<Vec<Val>>>()?;
                 let partials = call_partials(b, *f, &xs, res)?;
                 let mut acc: Option<Val> = None;
                 for (d, pd) in ds.into_iter().zip(partials) {
@@ -491,7 +512,7 @@ impl Rev<'_> {
                 .get(&x)
                 .or_else(|| outer.get(&x))
                 .copied()
-                .unwrap_or(x)
+                .ok_or_else(|| unmapped(x))
         };
         for &id in insts.iter().rev() {
             let inst = self.k.inst(id).clone();
@@ -504,7 +525,7 @@ impl Rev<'_> {
                     checked,
                 } => {
                     if self.k.ty(*value) == Ty::F64 {
-                        let w = b.load(Buf::Aux, val(*index), val(*len), *checked);
+                        let w = b.load(Buf::Aux, val(*index)?, val(*len)?, *checked);
                         add_adj(b, adj, *value, w);
                     }
                 }
@@ -516,7 +537,7 @@ impl Rev<'_> {
                     body,
                     ..
                 } => {
-                    let (lo, hi) = (val(*lo), val(*hi));
+                    let (lo, hi) = (val(*lo)?, val(*hi)?);
                     self.loop_reverse(b, *index, lo, hi, body, local, None)?;
                 }
                 Op::Reduce {
@@ -529,8 +550,8 @@ impl Rev<'_> {
                 } => {
                     let r = inst.result.expect("a reduction has a value");
                     let Some(&a) = adj.get(&r) else { continue };
-                    let (lo, hi) = (val(*lo), val(*hi));
-                    let rv = val(r);
+                    let (lo, hi) = (val(*lo)?, val(*hi)?);
+                    let rv = val(r)?;
                     let seed = Seed {
                         op: *op,
                         value: *value,
@@ -547,13 +568,13 @@ impl Rev<'_> {
                 } if *buf == self.wrt => {
                     let r = inst.result.expect("a load has a value");
                     if let Some(&a) = adj.get(&r) {
-                        scatter_add(b, val(*index), val(*len), *checked, a);
+                        scatter_add(b, val(*index)?, val(*len)?, *checked, a);
                     }
                 }
                 _ => {
                     let Some(r) = inst.result else { continue };
                     let Some(&a) = adj.get(&r) else { continue };
-                    self.propagate(b, &inst.op, a, val(r), &val, adj)?;
+                    self.propagate(b, &inst.op, a, val(r)?, &val, adj)?;
                 }
             }
         }
@@ -567,18 +588,18 @@ impl Rev<'_> {
         op: &Op,
         a: Val,
         res: Val,
-        val: &dyn Fn(Val) -> Val,
+        val: &dyn Fn(Val) -> R<Val>,
         adj: &mut HashMap<Val, Val>,
     ) -> R<()> {
         let f64_op = |x: &Val| self.k.ty(*x) == Ty::F64;
         match op {
             Op::FUn(u, x) => {
-                if let Some(d) = scale_by_derivative(b, *u, val(*x), res, a) {
+                if let Some(d) = scale_by_derivative(b, *u, val(*x)?, res, a) {
                     add_adj(b, adj, *x, d);
                 }
             }
             Op::FBin(o, x, y) => {
-                let (xv, yv) = (val(*x), val(*y));
+                let (xv, yv) = (val(*x)?, val(*y)?);
                 match o {
                     FBin::Add => {
                         add_adj(b, adj, *x, a);
@@ -614,7 +635,7 @@ impl Rev<'_> {
                 }
             }
             Op::Select(c, x, y) => {
-                let cv = val(*c);
+                let cv = val(*c)?;
                 let zero = b.f(0.0);
                 if f64_op(x) {
                     let ax = b.select(cv, a, zero);
@@ -626,7 +647,7 @@ impl Rev<'_> {
                 }
             }
             Op::Call(f, args) => {
-                let xs: Vec<Val> = args.iter().map(|&x| val(x)).collect();
+                let xs = args.iter().map(|&x| val(x)).collect::<R<Vec<Val>>>()?;
                 let partials = call_partials(b, *f, &xs, res)?;
                 for (x, p) in args.iter().zip(partials) {
                     if f64_op(x) {
@@ -668,7 +689,12 @@ impl Rev<'_> {
         }
         let mut adj: HashMap<Val, Val> = HashMap::new();
         if let Some(s) = seed {
-            let v = local.get(&s.value).copied().unwrap_or(s.value);
+            // The yielded value may be defined before the loop (`sum(i in 1..n) mu`): it is
+            // recomputed inside like any outer operand, so its adjoint reaches the inputs.
+            self.recompute(b, s.value, enclosing, &mut local, &mut remat, &mut order)?;
+            let Some(&v) = local.get(&s.value) else {
+                return err("a reduction's value outside the loop");
+            };
             let term = match s.op {
                 RedOp::Sum => s.adj,
                 RedOp::Prod => {
@@ -711,10 +737,10 @@ impl Rev<'_> {
         match &inst.op {
             Op::Reduce { .. } => c.copy_reduce(b, inst)?,
             Op::Store { .. } | Op::If { .. } => return err("a kernel with effects"),
-            _ => c.copy_simple(b, inst),
+            _ => c.copy_simple(b, inst)?,
         }
         if let Some(r) = inst.result {
-            local.insert(r, c.v(r));
+            local.insert(r, c.v(r)?);
         }
         // Values defined inside a copied reduction's body stay local to it.
         Ok(())

@@ -25,10 +25,7 @@ fn rewrite(op: &mut Op, map: &HashMap<Val, Val>) {
             *v = n;
         }
     };
-    // A reduction's yielded value lives in its body but is used by the reduction.
-    if let Op::Reduce { value, .. } = op {
-        r(value);
-    }
+    // A reduction's yielded value is renamed by the callers, after its body.
     operands_mut(op, r);
 }
 
@@ -176,7 +173,7 @@ fn walk(k: &mut Kernel, block: Block, st: &mut State) -> Block {
             }
             _ => {}
         }
-        // A Reduce's value lives in its body: rewrite it after the body's replacements.
+        // A Reduce's value may live in its body: rewrite it after the body's replacements.
         if let Op::Reduce { value, .. } = &mut inst.op
             && let Some(&n) = st.map.get(value)
         {
@@ -319,13 +316,17 @@ fn defined_in(k: &Kernel, b: &Block) -> std::collections::HashSet<Val> {
     set
 }
 
-/// Values an instruction uses, including those its nested blocks use from outside.
+/// Values an instruction uses, including those its nested blocks use from outside (and the
+/// value a reduction yields, which may be defined outside its body).
 fn uses_of(k: &Kernel, op: &Op) -> Vec<Val> {
     let mut uses = operands(op);
     if let Op::Reduce { body, index, .. } | Op::For { body, index, .. } = op {
         let mut local = defined_in(k, body);
         local.insert(*index);
         let mut inner = Vec::new();
+        if let Op::Reduce { value, .. } = op {
+            inner.push(*value);
+        }
         collect_operands(k, body, &mut inner);
         uses.extend(inner.into_iter().filter(|v| !local.contains(v)));
     }
@@ -569,6 +570,7 @@ fn compact_block(
             } => {
                 *index = fresh(*index, types, map);
                 *body = compact_block(k, body, insts, types, map);
+                // Defined in the body or before the reduction: renamed either way by now.
                 if let Some(&n) = map.get(value) {
                     *value = n;
                 }
