@@ -354,41 +354,45 @@ fn collect_operands(k: &Kernel, b: &Block, out: &mut Vec<Val>) {
     }
 }
 
-/// Drop pure instructions whose values nothing uses.
+/// Drop pure instructions whose values nothing uses, in one backward pass: an instruction
+/// is live if it has an effect or a live instruction uses its value (SSA: uses come after
+/// definitions, or inside a later instruction's body).
 fn remove_unused(k: &mut Kernel) {
-    loop {
-        let mut used = vec![false; k.types.len()];
-        mark_used(k, &k.body.clone(), &mut used);
-        let mut changed = false;
-        let body = std::mem::take(&mut k.body);
-        k.body = prune(k, body, &used, &mut changed);
-        if !changed {
-            break;
-        }
-    }
+    let mut used = vec![false; k.types.len()];
+    let body = std::mem::take(&mut k.body);
+    k.body = keep_live(k, body, &mut used);
 }
 
-fn mark_used(k: &Kernel, b: &Block, used: &mut [bool]) {
-    for &id in &b.0 {
-        let inst = &k.insts[id as usize];
-        for v in operands(&inst.op) {
-            used[v.0 as usize] = true;
-        }
-        match &inst.op {
-            Op::For { body, .. } => mark_used(k, body, used),
-            Op::Reduce { body, value, .. } => {
-                used[value.0 as usize] = true;
-                mark_used(k, body, used);
+fn keep_live(k: &mut Kernel, b: Block, used: &mut [bool]) -> Block {
+    let mut kept = Vec::with_capacity(b.0.len());
+    for id in b.0.into_iter().rev() {
+        let mut inst = std::mem::replace(&mut k.insts[id as usize].op, Op::Time);
+        let result = k.insts[id as usize].result;
+        let live = result.is_some_and(|r| used[r.0 as usize]) || has_effect(k, &inst);
+        if live {
+            match &mut inst {
+                Op::For { body, .. } => *body = keep_live(k, std::mem::take(body), used),
+                Op::Reduce { body, value, .. } => {
+                    used[value.0 as usize] = true;
+                    *body = keep_live(k, std::mem::take(body), used);
+                }
+                Op::If {
+                    then, otherwise, ..
+                } => {
+                    *then = keep_live(k, std::mem::take(then), used);
+                    *otherwise = keep_live(k, std::mem::take(otherwise), used);
+                }
+                _ => {}
             }
-            Op::If {
-                then, otherwise, ..
-            } => {
-                mark_used(k, then, used);
-                mark_used(k, otherwise, used);
+            for v in operands(&inst) {
+                used[v.0 as usize] = true;
             }
-            _ => {}
+            kept.push(id);
         }
+        k.insts[id as usize].op = inst;
     }
+    kept.reverse();
+    Block(kept)
 }
 
 fn has_effect(k: &Kernel, op: &Op) -> bool {
@@ -405,39 +409,6 @@ fn has_effect(k: &Kernel, op: &Op) -> bool {
 
 fn block_has_effect(k: &Kernel, b: &Block) -> bool {
     b.0.iter().any(|&i| has_effect(k, &k.insts[i as usize].op))
-}
-
-fn prune(k: &mut Kernel, b: Block, used: &[bool], changed: &mut bool) -> Block {
-    let mut out = Vec::with_capacity(b.0.len());
-    for id in b.0 {
-        let mut inst = k.insts[id as usize].clone();
-        let dead = match inst.result {
-            Some(r) => !used[r.0 as usize] && !has_effect(k, &inst.op),
-            None => matches!(&inst.op, Op::For { .. } | Op::If { .. }) && !has_effect(k, &inst.op),
-        };
-        if dead {
-            *changed = true;
-            continue;
-        }
-        match &mut inst.op {
-            Op::For { body, .. } | Op::Reduce { body, .. } => {
-                let bb = std::mem::take(body);
-                *body = prune(k, bb, used, changed);
-            }
-            Op::If {
-                then, otherwise, ..
-            } => {
-                let t = std::mem::take(then);
-                *then = prune(k, t, used, changed);
-                let o = std::mem::take(otherwise);
-                *otherwise = prune(k, o, used, changed);
-            }
-            _ => {}
-        }
-        k.insts[id as usize] = inst;
-        out.push(id);
-    }
-    Block(out)
 }
 
 /// Integer ranges of values, for proving indices in range.

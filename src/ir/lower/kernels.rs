@@ -636,13 +636,16 @@ fn store_state_out(l: &mut Lower, var: Var, idx: &[Val], v: Val) {
 }
 
 /// Offset of a noise in the concatenated noise vector (i64).
-fn noise_offset(l: &mut Lower, noise: usize) -> Val {
+/// Each noise's first position among all noise components (a running sum of sizes).
+fn noise_offsets(l: &mut Lower) -> Vec<Val> {
     let mut off = l.b.i(0);
-    for n in &l.m.noises[..noise] {
+    let mut offsets = Vec::with_capacity(l.m.noises.len());
+    for n in &l.m.noises {
+        offsets.push(off);
         let c = type_len(l, &n.ty.dims);
         off = l.b.iadd(off, c);
     }
-    off
+    offsets
 }
 
 /// The diffusion entries (or with `pattern`, their (x position, noise position) pairs).
@@ -656,6 +659,7 @@ fn diffusion(l: &mut Lower, pattern: bool) {
         count
     };
     l.out_len = Some(len);
+    let noise_offsets = noise_offsets(l);
     let mut entry = l.b.i(0);
     for e in &m.equations {
         let var = Var::State(e.state);
@@ -665,7 +669,7 @@ fn diffusion(l: &mut Lower, pattern: bool) {
         for t in &e.diffusion {
             let noise_ty = m.noises[t.noise].ty.clone();
             let noise_dims: Vec<Val> = noise_ty.dims.iter().map(|d| l.dim_of(d)).collect();
-            let n_off = noise_offset(l, t.noise);
+            let n_off = noise_offsets[t.noise];
             let start = entry;
             // Entries of this term: loops over binders (row-major), then left-side elements.
             let extents = binder_extents(l, &e.binders);

@@ -7,6 +7,8 @@
 
 use crate::check::model::{Model, Var};
 use crate::check::types::{Dim, Type};
+use crate::ir::Buf;
+use std::collections::HashMap;
 
 /// One variable's place in a buffer.
 #[derive(Clone, Debug)]
@@ -29,6 +31,8 @@ pub struct Layout {
     pub p: Vec<Slot>,
     pub d: Vec<Slot>,
     pub obs: Vec<Slot>,
+    /// Each variable's buffer and slot (lowering asks for every use).
+    places: HashMap<Var, (Buf, usize)>,
 }
 
 impl Layout {
@@ -77,24 +81,30 @@ impl Layout {
                 .map(|(i, s)| slot(Var::Obs(i), &s.name, &s.ty))
                 .collect(),
         );
-        Layout { x, p, d, obs }
+        let places = [(Buf::X, &x), (Buf::P, &p), (Buf::D, &d), (Buf::Aux, &obs)]
+            .into_iter()
+            .flat_map(|(buf, slots)| {
+                slots
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, s)| (s.var, (buf, i)))
+            })
+            .collect();
+        Layout {
+            x,
+            p,
+            d,
+            obs,
+            places,
+        }
     }
 
     /// The buffer and position of a variable.
-    pub fn find(&self, v: Var) -> Option<(super::super::Buf, usize)> {
-        use super::super::Buf;
-        let (buf, slots) = match v {
-            Var::State(_) | Var::Species(_) => (Buf::X, &self.x),
-            Var::Param(_) => (Buf::P, &self.p),
-            Var::Data(_) => (Buf::D, &self.d),
-            Var::Obs(_) => (Buf::Aux, &self.obs),
-            _ => return None,
-        };
-        slots.iter().position(|s| s.var == v).map(|i| (buf, i))
+    pub fn find(&self, v: Var) -> Option<(Buf, usize)> {
+        self.places.get(&v).copied()
     }
 
-    pub fn slots(&self, buf: super::super::Buf) -> &[Slot] {
-        use super::super::Buf;
+    pub fn slots(&self, buf: Buf) -> &[Slot] {
         match buf {
             Buf::X => &self.x,
             Buf::P => &self.p,
