@@ -71,10 +71,12 @@ fn fold(op: &Op, consts: &HashMap<Val, C>) -> Option<C> {
     })
 }
 
-/// An operand that makes the operation the identity: `x + 0`, `x * 1`, `x - 0`, `x / 1`,
+/// An operand that makes the operation the identity: `x + (−0)`, `x * 1`, `x − 0`, `x / 1`,
 /// `pow(x, 1)`, and for integers `(x + c) − c`.
 fn identity(op: &Op, consts: &HashMap<Val, C>, int_adds: &HashMap<Val, (Val, i64)>) -> Option<Val> {
     let is_f = |v: &Val, want: f64| matches!(consts.get(v), Some(C::F(x)) if *x == want);
+    let is_bits =
+        |v: &Val, want: f64| matches!(consts.get(v), Some(C::F(x)) if x.to_bits() == want.to_bits());
     let is_i = |v: &Val, want: i64| matches!(consts.get(v), Some(C::I(x)) if *x == want);
     let int = |v: &Val| match consts.get(v) {
         Some(C::I(x)) => Some(*x),
@@ -87,9 +89,10 @@ fn identity(op: &Op, consts: &HashMap<Val, C>, int_adds: &HashMap<Val, (Val, i64
             _ if is_i(b, 0) => Some(*a),
             _ => None,
         },
-        Op::FBin(FBin::Add, a, b) if is_f(b, 0.0) => Some(*a),
-        Op::FBin(FBin::Add, a, b) if is_f(a, 0.0) => Some(*b),
-        Op::FBin(FBin::Sub, a, b) if is_f(b, 0.0) => Some(*a),
+        // Exact for every x, signed zeros included: x + (−0) and x − (+0) (but −0 + 0 = +0).
+        Op::FBin(FBin::Add, a, b) if is_bits(b, -0.0) => Some(*a),
+        Op::FBin(FBin::Add, a, b) if is_bits(a, -0.0) => Some(*b),
+        Op::FBin(FBin::Sub, a, b) if is_bits(b, 0.0) => Some(*a),
         Op::FBin(FBin::Mul, a, b) if is_f(b, 1.0) => Some(*a),
         Op::FBin(FBin::Mul, a, b) if is_f(a, 1.0) => Some(*b),
         Op::FBin(FBin::Div, a, b) if is_f(b, 1.0) => Some(*a),

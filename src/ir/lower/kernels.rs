@@ -934,7 +934,14 @@ fn log_density(l: &mut Lower, observe: bool) {
     let m = l.m;
     let one = l.b.i(1);
     l.out_len = Some(one);
-    let mut total = l.b.f(0.0);
+    // The sum of the terms, started from the first (0 + x is not x for x = −0).
+    let mut total: Option<Val> = None;
+    let mut add = |l: &mut Lower, v: Val| {
+        total = Some(match total {
+            Some(t) => l.b.add(t, v),
+            None => v,
+        });
+    };
     if !observe {
         for (i, p) in m.params.iter().enumerate() {
             if let Some(d) = &p.prior {
@@ -944,7 +951,7 @@ fn log_density(l: &mut Lower, observe: bool) {
                     span: p.span,
                 };
                 let v = tilde_density(l, &target, d, &[], &Env::default());
-                total = l.b.add(total, v);
+                add(l, v);
             }
         }
     }
@@ -977,7 +984,7 @@ fn log_density(l: &mut Lower, observe: bool) {
             };
             tilde_density(l, &target, &dist, &[], env)
         });
-        total = l.b.add(total, v);
+        add(l, v);
     }
     if !observe && m.kind == ModelKind::Target {
         for let_ in &m.lets {
@@ -995,9 +1002,14 @@ fn log_density(l: &mut Lower, observe: bool) {
                 }
                 None => u,
             };
-            total = l.b.sub(total, u);
+            let minus_u = l.b.neg(u);
+            add(l, minus_u);
         }
     }
+    let total = match total {
+        Some(t) => t,
+        None => l.b.f(0.0),
+    };
     let zero = l.b.i(0);
     l.store_out(zero, total);
 }
