@@ -328,3 +328,37 @@ fn reductions_of_loop_invariant_terms() {
     assert!((grad[0] - 3.0 * (y - 1.5)).abs() < 1e-12, "{grad:?}");
     assert_eq!(grad[1..], [0.0; 3]);
 }
+
+/// An array assignment computes every new element from the state before the assignment
+/// (through the effect's scratch space in `out`); actions still apply in order.
+#[test]
+fn array_assignments_read_the_state_before_them() {
+    let m = lower(
+        "model A {
+           state x: real[3] = [2.0, 4.0, 6.0]
+           param k = 1.0
+           jump scale @ k { x = x / x[1] }
+           jump reverse @ k { x = [x[3], x[2], x[1]] }
+           jump double @ k { let v = x * 2; x = v }
+           jump normalise @ k { x[1] = 0; x = x / sum(x) }
+           when x[1] > 100 { let old = x; x[1] = 0; x[2] = old[1] }
+         }",
+    );
+    let sizes = corpus::buffer_sizes(&m, &[]);
+    assert_eq!(sizes[ito::ir::lower::size_index::SCRATCH], 3.0);
+    let run_effect = |name: &str, mut x: [f64; 3]| {
+        call(&m, name, &mut x, &mut [1.0], &[0.0], 3);
+        x
+    };
+    assert_eq!(run_effect("jump_scale", [2.0, 4.0, 6.0]), [1.0, 2.0, 3.0]);
+    assert_eq!(run_effect("jump_reverse", [1.0, 2.0, 3.0]), [3.0, 2.0, 1.0]);
+    assert_eq!(run_effect("jump_double", [1.0, 2.0, 3.0]), [2.0, 4.0, 6.0]);
+    assert_eq!(
+        run_effect("jump_normalise", [5.0, 1.0, 3.0]),
+        [0.0, 0.25, 0.75]
+    );
+    assert_eq!(
+        run_effect("event0_effect", [200.0, 1.0, 3.0]),
+        [0.0, 200.0, 3.0]
+    );
+}

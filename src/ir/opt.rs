@@ -75,8 +75,7 @@ fn fold(op: &Op, consts: &HashMap<Val, C>) -> Option<C> {
 /// `pow(x, 1)`, and for integers `(x + c) − c`.
 fn identity(op: &Op, consts: &HashMap<Val, C>, int_adds: &HashMap<Val, (Val, i64)>) -> Option<Val> {
     let is_f = |v: &Val, want: f64| matches!(consts.get(v), Some(C::F(x)) if *x == want);
-    let is_bits =
-        |v: &Val, want: f64| matches!(consts.get(v), Some(C::F(x)) if x.to_bits() == want.to_bits());
+    let is_bits = |v: &Val, want: f64| matches!(consts.get(v), Some(C::F(x)) if x.to_bits() == want.to_bits());
     let is_i = |v: &Val, want: i64| matches!(consts.get(v), Some(C::I(x)) if *x == want);
     let int = |v: &Val| match consts.get(v) {
         Some(C::I(x)) => Some(*x),
@@ -230,12 +229,11 @@ fn walk(k: &mut Kernel, block: Block, st: &mut State) -> Block {
 /// defined outside the loop moves in front of the loop (repeatedly, so whole invariant
 /// computations — reductions included, like `mean(x)` inside `for i` — leave the loop).
 fn hoist_invariants(k: &mut Kernel) {
-    let writes = k.writes();
     let body = std::mem::take(&mut k.body);
-    k.body = hoist_block(k, body, &writes);
+    k.body = hoist_block(k, body);
 }
 
-fn hoist_block(k: &mut Kernel, b: Block, writes: &[Buf]) -> Block {
+fn hoist_block(k: &mut Kernel, b: Block) -> Block {
     let mut out = Vec::with_capacity(b.0.len());
     for id in b.0 {
         let mut inst = k.insts[id as usize].clone();
@@ -247,9 +245,9 @@ fn hoist_block(k: &mut Kernel, b: Block, writes: &[Buf]) -> Block {
                 then, otherwise, ..
             } => {
                 let t = std::mem::take(then);
-                *then = hoist_block(k, t, writes);
+                *then = hoist_block(k, t);
                 let o = std::mem::take(otherwise);
-                *otherwise = hoist_block(k, o, writes);
+                *otherwise = hoist_block(k, o);
                 k.insts[id as usize] = inst;
                 out.push(id);
                 continue;
@@ -260,14 +258,17 @@ fn hoist_block(k: &mut Kernel, b: Block, writes: &[Buf]) -> Block {
             }
         };
         // Inner loops first, so their invariants are in this body's top level.
-        let body = hoist_block(k, body, writes);
+        let body = hoist_block(k, body);
+        // What the loop writes may change between iterations: reads of it stay inside.
+        let mut written = Vec::new();
+        stores_in(k, &body, &mut written);
         let mut inside: std::collections::HashSet<Val> = defined_in(k, &body);
         inside.insert(index);
         let mut kept = Vec::with_capacity(body.0.len());
         for bid in body.0 {
             let candidate = &k.insts[bid as usize];
             let movable = !has_effect(k, &candidate.op)
-                && !matches!(&candidate.op, Op::Load { buf, .. } if writes.contains(buf))
+                && !reads_any(k, &candidate.op, &written)
                 && !matches!(candidate.op, Op::For { .. } | Op::If { .. })
                 && uses_of(k, &candidate.op)
                     .iter()
@@ -294,6 +295,39 @@ fn hoist_block(k: &mut Kernel, b: Block, writes: &[Buf]) -> Block {
         out.push(id);
     }
     Block(out)
+}
+
+/// The buffers stored to anywhere in a block.
+fn stores_in(k: &Kernel, b: &Block, out: &mut Vec<Buf>) {
+    for &id in &b.0 {
+        match &k.insts[id as usize].op {
+            Op::Store { buf, .. } => out.push(*buf),
+            Op::For { body, .. } | Op::Reduce { body, .. } => stores_in(k, body, out),
+            Op::If {
+                then, otherwise, ..
+            } => {
+                stores_in(k, then, out);
+                stores_in(k, otherwise, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether an instruction (its nested blocks included) loads from one of `bufs`.
+fn reads_any(k: &Kernel, op: &Op, bufs: &[Buf]) -> bool {
+    let block = |b: &Block| {
+        b.0.iter()
+            .any(|&i| reads_any(k, &k.insts[i as usize].op, bufs))
+    };
+    match op {
+        Op::Load { buf, .. } => bufs.contains(buf),
+        Op::For { body, .. } | Op::Reduce { body, .. } => block(body),
+        Op::If {
+            then, otherwise, ..
+        } => block(then) || block(otherwise),
+        _ => false,
+    }
 }
 
 /// Values defined anywhere in a block (nested blocks and loop indices included).

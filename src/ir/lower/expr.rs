@@ -7,7 +7,7 @@ use super::{Binding, Env, Lower};
 use crate::check::builtins::Builtin;
 use crate::check::model::{Reduction, TExpr, TKind, Var};
 use crate::check::types::Value;
-use crate::ir::{Cmp, FBin, FUn, IBin, MathFn, RedOp, Ty, Val};
+use crate::ir::{Buf, Cmp, FBin, FUn, IBin, MathFn, RedOp, Ty, Val};
 use crate::syntax::ast::{BinOp, UnOp};
 use std::rc::Rc;
 
@@ -114,6 +114,12 @@ impl<'m> Lower<'m> {
             Var::Local(l) => match env.locals.get(&l).cloned() {
                 Some(Binding::Scalar(v)) => v,
                 Some(Binding::Array(expr, inner)) => self.elem(&expr, idx, &inner),
+                Some(Binding::Stored { offset, dims }) => {
+                    let flat = self.flat_index(&dims, idx);
+                    let at = self.b.iadd(offset, flat);
+                    let len = self.buf_len(Buf::Out);
+                    self.b.load(Buf::Out, at, len, true)
+                }
                 None => self.unsupported(e.span, "this local value"),
             },
             _ => match self.load_var(v, idx) {

@@ -63,7 +63,9 @@ pub mod size_index {
     pub const CHANNELS: usize = 4;
     pub const DIFFUSION: usize = 5;
     pub const OUTPUTS: usize = 6;
-    pub const COUNT: usize = 7;
+    /// Scratch space the effect kernels (`jump_*`, `event*_effect`) need in `out`.
+    pub const SCRATCH: usize = 7;
+    pub const COUNT: usize = 8;
 }
 
 /// Compile a checked model. Constructs the kernels cannot express yet are diagnostics.
@@ -221,6 +223,7 @@ fn sizes(l: &mut Lower) {
         channel_count(l),
         diffusion_count(l),
         output_count(l),
+        effect_scratch(l),
     ];
     for (k, v) in vals.into_iter().enumerate() {
         let at = l.b.i(k as i64);
@@ -809,11 +812,62 @@ fn binomial(l: &mut Lower, n: Val, nu: u32) -> Val {
     l.b.select(enough, c, zero)
 }
 
+/// The largest scratch space any jump or event effect needs.
+fn effect_scratch(l: &mut Lower) -> Val {
+    let m = l.m;
+    let mut most = l.b.i(0);
+    let bodies = m.jumps.iter().map(|j| &j.actions);
+    for acts in bodies.chain(m.events.iter().map(|e| &e.actions)) {
+        let n = scratch_len(l, acts);
+        most = l.b.ibin(IBin::Max, most, n);
+    }
+    most
+}
+
+/// Scratch space (at the start of `out`) that a list of actions needs: array `let`s are
+/// stored there, and an assignment whose new value reads its own target is computed there
+/// in full before any element is overwritten.
+fn scratch_len(l: &mut Lower, acts: &[Action]) -> Val {
+    let mut n = l.b.i(0);
+    for a in acts {
+        let Some(dims) = scratch_dims(l, a) else {
+            continue;
+        };
+        let c = type_len(l, &dims);
+        n = l.b.iadd(n, c);
+    }
+    n
+}
+
+/// The shape an action keeps in scratch space, if it needs any.
+fn scratch_dims(l: &Lower, a: &Action) -> Option<Vec<Dim>> {
+    match a {
+        Action::Let { value, .. } if !value.ty.is_scalar() => Some(value.ty.dims.clone()),
+        Action::Assign {
+            target,
+            indices,
+            value,
+            ..
+        } => {
+            let mut read = BTreeSet::new();
+            vars_of(value, l.m, l.prog, &mut read);
+            for i in indices {
+                vars_of(i, l.m, l.prog, &mut read);
+            }
+            let dims = l.m_var_type(*target).dims;
+            let rest = dims[indices.len().min(dims.len())..].to_vec();
+            (read.contains(target) && !rest.is_empty()).then_some(rest)
+        }
+        _ => None,
+    }
+}
+
 /// Decode a channel number (`aux[0]`) into the jump's loop variables and run its actions.
 fn jump_effect(l: &mut Lower, k: usize) {
     let m = l.m;
     let j = &m.jumps[k];
     l.effects = true;
+    l.out_len = Some(scratch_len(l, &j.actions));
     let zero = l.b.i(0);
     let one = l.b.i(1);
     let aux = l.b.load(Buf::Aux, zero, one, true);
@@ -835,16 +889,33 @@ fn jump_effect(l: &mut Lower, k: usize) {
     actions(l, &j.actions, env);
 }
 
+/// Run a jump's or event's actions in order. Each sees the state as the previous ones left
+/// it; an array assignment computes all its new elements from the old state first.
 fn actions(l: &mut Lower, acts: &[Action], mut env: Env) {
+    // Next free position of the scratch space in `out` (see `scratch_len`).
+    let mut scratch = l.b.i(0);
     for a in acts {
+        let stored = scratch_dims(l, a).map(|dims| {
+            let dims: Vec<Val> = dims.iter().map(|d| l.dim_of(d)).collect();
+            let n = dims.iter().fold(l.b.i(1), |n, &d| l.b.imul(n, d));
+            let start = scratch;
+            scratch = l.b.iadd(scratch, n);
+            (start, dims)
+        });
         match a {
             Action::Draw { local, dist } => {
                 let v = sample_element(l, dist, &[], &env);
                 env = env.with(*local, Binding::Scalar(v));
             }
             Action::Let { local, value } => {
-                let v = l.scalar(value, &env);
-                env = env.with(*local, Binding::Scalar(v));
+                let binding = match stored {
+                    Some((offset, dims)) => {
+                        store_scratch(l, offset, &dims, value, &env);
+                        Binding::Stored { offset, dims }
+                    }
+                    None => Binding::Scalar(l.scalar(value, &env)),
+                };
+                env = env.with(*local, binding);
             }
             Action::Assign {
                 target,
@@ -852,32 +923,59 @@ fn actions(l: &mut Lower, acts: &[Action], mut env: Env) {
                 value,
                 ..
             } => {
-                let idx: Vec<Val> = indices
-                    .iter()
-                    .map(|i| {
-                        let v = l.scalar(i, &env);
-                        let v = l.as_int(v);
-                        let one = l.b.i(1);
-                        l.b.ibin(IBin::Sub, v, one)
-                    })
-                    .collect();
+                let idx: Vec<Val> = indices.iter().map(|i| zero_based(l, i, &env)).collect();
                 let var = *target;
                 let Some((buf, slot)) = l.layout.find(var) else {
                     continue;
                 };
                 let all_dims = l.slot_dims(buf, slot);
                 let rest_dims = all_dims[idx.len().min(all_dims.len())..].to_vec();
-                // Element by element: an element's new value is computed before it is stored.
-                let env2 = env.clone();
-                each_element(l, &rest_dims, &mut |l, rest| {
-                    let v = l.elem(value, rest, &env2);
+                let store = |l: &mut Lower, rest: &[Val], v: Val| {
                     let mut full = idx.clone();
                     full.extend_from_slice(rest);
                     l.store_var(var, &full, v);
-                });
+                };
+                match stored {
+                    // The new value reads the target: compute it all, then copy it over.
+                    Some((offset, dims)) => {
+                        store_scratch(l, offset, &dims, value, &env);
+                        let len = l.buf_len(Buf::Out);
+                        each_element(l, &dims, &mut |l, rest| {
+                            let flat = l.flat_index(&dims, rest);
+                            let at = l.b.iadd(offset, flat);
+                            let v = l.b.load(Buf::Out, at, len, true);
+                            store(l, rest, v);
+                        });
+                    }
+                    None => {
+                        let env = env.clone();
+                        each_element(l, &rest_dims, &mut |l, rest| {
+                            let v = l.elem(value, rest, &env);
+                            store(l, rest, v);
+                        });
+                    }
+                }
             }
         }
     }
+}
+
+/// Every element of `value` into `out` from `offset`, row-major.
+fn store_scratch(l: &mut Lower, offset: Val, dims: &[Val], value: &TExpr, env: &Env) {
+    each_element(l, dims, &mut |l, idx| {
+        let v = l.elem(value, idx, env);
+        let flat = l.flat_index(dims, idx);
+        let at = l.b.iadd(offset, flat);
+        l.store_out(at, v);
+    });
+}
+
+/// A 1-based index expression as a 0-based integer.
+fn zero_based(l: &mut Lower, i: &TExpr, env: &Env) -> Val {
+    let v = l.scalar(i, env);
+    let v = l.as_int(v);
+    let one = l.b.i(1);
+    l.b.ibin(IBin::Sub, v, one)
 }
 
 fn event_trigger(l: &mut Lower, k: usize) {
@@ -898,6 +996,7 @@ fn event_trigger(l: &mut Lower, k: usize) {
 fn event_effect(l: &mut Lower, k: usize) {
     let m = l.m;
     l.effects = true;
+    l.out_len = Some(scratch_len(l, &m.events[k].actions));
     actions(l, &m.events[k].actions, Env::default());
 }
 

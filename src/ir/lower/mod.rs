@@ -26,6 +26,12 @@ pub(crate) enum Binding {
     Scalar(Val),
     /// An array-valued argument or `let`: its elements are computed where used.
     Array(Rc<TExpr>, Rc<Env>),
+    /// An array `let` of a jump or event, computed once into `out` (the effect's scratch
+    /// space) from `offset`, row-major with these dimensions.
+    Stored {
+        offset: Val,
+        dims: Vec<Val>,
+    },
 }
 
 /// Locals in scope. Function bodies get an environment of their own (their locals are
