@@ -362,3 +362,28 @@ fn array_assignments_read_the_state_before_them() {
         [0.0, 200.0, 3.0]
     );
 }
+
+/// `grad` through a user function: the function's loop variable `j` (after its parameter)
+/// and the caller's `i` (after `a`) are both local number 1 in their own scopes; inlining
+/// must keep them apart.
+#[test]
+fn grad_through_a_function_keeps_loop_variables_apart() {
+    let c = compile_source(
+        "test.sde",
+        "fn f(y: real) = sum(j in 1..2) y * j
+         model S {
+           param th: real = 1.5
+           noise W
+           state x: real = 0
+           dx = th dt + dW
+           output let g = grad(sum(a in 1..1, i in 1..3) f(i * th), th)
+           output let h = sum(a in 1..1, i in 1..3) f(i * th)
+         }",
+        &Options::default(),
+    );
+    assert!(!c.has_errors());
+    let m = &c.lowered[0];
+    // h = Σᵢ Σⱼ i·th·j = 18·th, so g = 18.
+    let out = call(m, "outputs", &mut [0.0], &mut [1.5], &[], 2);
+    assert_eq!(out, [18.0, 27.0]);
+}

@@ -322,58 +322,81 @@ impl D<'_> {
 }
 
 /// A user function's body with its parameters (and `let`s) replaced by expressions.
+/// The function's own loop variables are renumbered above every local of the arguments:
+/// both are numbered from 0, and an argument placed inside the function's `sum(j in …)`
+/// must not be captured by `j`.
 fn inline(f: &crate::check::model::Function, args: &[TExpr]) -> TExpr {
-    let mut subst: HashMap<usize, TExpr> = HashMap::new();
+    let shift = args.iter().filter_map(max_local).max().map_or(0, |m| m + 1);
+    let mut sub = Substitution {
+        map: HashMap::new(),
+        shift,
+    };
     for (&p, a) in f.params.iter().zip(args) {
-        subst.insert(p, a.clone());
+        sub.map.insert(p, a.clone());
     }
     for (local, value) in &f.lets {
-        let v = substitute(value, &subst);
-        subst.insert(*local, v);
+        let v = sub.apply(value);
+        sub.map.insert(*local, v);
     }
-    substitute(&f.body, &subst)
+    sub.apply(&f.body)
 }
 
-fn substitute(e: &TExpr, subst: &HashMap<usize, TExpr>) -> TExpr {
-    let s = |x: &TExpr| Box::new(substitute(x, subst));
-    let kind = match &e.kind {
-        TKind::Var(Var::Local(l)) => {
-            if let Some(r) = subst.get(l) {
-                return r.clone();
-            }
-            e.kind.clone()
-        }
-        TKind::Unary(op, a) => TKind::Unary(*op, s(a)),
-        TKind::Binary(op, a, b) => TKind::Binary(*op, s(a), s(b)),
-        TKind::Call(f, args) => {
-            TKind::Call(*f, args.iter().map(|a| substitute(a, subst)).collect())
-        }
-        TKind::CallFn(f, args) => {
-            TKind::CallFn(*f, args.iter().map(|a| substitute(a, subst)).collect())
-        }
-        TKind::Index(b, idx) => {
-            TKind::Index(s(b), idx.iter().map(|a| substitute(a, subst)).collect())
-        }
-        TKind::Array(items) => TKind::Array(items.iter().map(|a| substitute(a, subst)).collect()),
-        TKind::If(c, a, b) => TKind::If(s(c), s(a), s(b)),
-        TKind::Reduce { op, binders, body } => TKind::Reduce {
-            op: *op,
-            binders: binders
-                .iter()
-                .map(|b| crate::check::model::Binder {
-                    local: b.local,
-                    lo: substitute(&b.lo, subst),
-                    hi: substitute(&b.hi, subst),
-                })
-                .collect(),
-            body: s(body),
-        },
-        TKind::Grad(f, v) => TKind::Grad(s(f), *v),
-        other => other.clone(),
+/// The largest local number an expression mentions (uses and loop variables).
+fn max_local(e: &TExpr) -> Option<usize> {
+    let own = match &e.kind {
+        TKind::Var(Var::Local(l)) => Some(*l),
+        TKind::Reduce { binders, .. } => binders.iter().map(|b| b.local).max(),
+        _ => None,
     };
-    TExpr {
-        kind,
-        ty: e.ty.clone(),
-        span: e.span,
+    e.children()
+        .into_iter()
+        .filter_map(max_local)
+        .chain(own)
+        .max()
+}
+
+/// Locals replaced by expressions; every other local (a loop variable of the function)
+/// moved up by `shift`.
+struct Substitution {
+    map: HashMap<usize, TExpr>,
+    shift: usize,
+}
+
+impl Substitution {
+    fn apply(&self, e: &TExpr) -> TExpr {
+        let s = |x: &TExpr| Box::new(self.apply(x));
+        let all = |xs: &[TExpr]| xs.iter().map(|a| self.apply(a)).collect::<Vec<_>>();
+        let kind = match &e.kind {
+            TKind::Var(Var::Local(l)) => match self.map.get(l) {
+                Some(r) => return r.clone(),
+                None => TKind::Var(Var::Local(l + self.shift)),
+            },
+            TKind::Unary(op, a) => TKind::Unary(*op, s(a)),
+            TKind::Binary(op, a, b) => TKind::Binary(*op, s(a), s(b)),
+            TKind::Call(f, args) => TKind::Call(*f, all(args)),
+            TKind::CallFn(f, args) => TKind::CallFn(*f, all(args)),
+            TKind::Index(b, idx) => TKind::Index(s(b), all(idx)),
+            TKind::Array(items) => TKind::Array(all(items)),
+            TKind::If(c, a, b) => TKind::If(s(c), s(a), s(b)),
+            TKind::Reduce { op, binders, body } => TKind::Reduce {
+                op: *op,
+                binders: binders
+                    .iter()
+                    .map(|b| crate::check::model::Binder {
+                        local: b.local + self.shift,
+                        lo: self.apply(&b.lo),
+                        hi: self.apply(&b.hi),
+                    })
+                    .collect(),
+                body: s(body),
+            },
+            TKind::Grad(f, v) => TKind::Grad(s(f), *v),
+            other => other.clone(),
+        };
+        TExpr {
+            kind,
+            ty: e.ty.clone(),
+            span: e.span,
+        }
     }
 }
