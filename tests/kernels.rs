@@ -387,3 +387,22 @@ fn grad_through_a_function_keeps_loop_variables_apart() {
     let out = call(m, "outputs", &mut [0.0], &mut [1.5], &[], 2);
     assert_eq!(out, [18.0, 27.0]);
 }
+
+/// Initial values are computed in dependency order, species and states together, whatever
+/// the order of declaration.
+#[test]
+fn initial_values_follow_their_dependencies() {
+    let m = lower(
+        "model S {
+           species A = B + 1
+           species B = 5
+           state s: real = A * 2
+           param k = 1.0
+           reactions { A -> B @ k }
+           ds = -s dt
+         }",
+    );
+    // x = [A, B, s]
+    let x0 = call(&m, "init", &mut [0.0; 3], &mut [1.0], &[], 3);
+    assert_eq!(x0, [6.0, 5.0, 12.0]);
+}

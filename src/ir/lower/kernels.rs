@@ -435,41 +435,48 @@ fn init(l: &mut Lower) {
     let m = l.m;
     let len = l.buf_len(Buf::X);
     l.out_len = Some(len);
-    // States may start from other states' initial values: those read `out`.
-    let n_states = m.states.len();
+    // Species and states may start from others' initial values (those read `out`): nodes
+    // 0..S are the species, then the states.
+    let n_species = m.species.len();
+    let node = |v: Var| match v {
+        Var::Species(j) => Some(j),
+        Var::State(j) => Some(n_species + j),
+        _ => None,
+    };
     let deps = |i: usize| {
         let mut vs = BTreeSet::new();
-        match &m.states[i].init {
-            StateInit::Value(v) => vars_of(v, m, l.prog, &mut vs),
-            StateInit::Random(d) => {
+        match i.checked_sub(n_species).map(|j| &m.states[j].init) {
+            None => vars_of(&m.species[i].init, m, l.prog, &mut vs),
+            Some(StateInit::Value(v)) => vars_of(v, m, l.prog, &mut vs),
+            Some(StateInit::Random(d)) => {
                 for a in &d.args {
                     vars_of(a, m, l.prog, &mut vs);
                 }
             }
-            StateInit::UniformSpin => {}
+            Some(StateInit::UniformSpin) => {}
         }
-        vs.into_iter()
-            .filter_map(|v| match v {
-                Var::State(j) => Some(j),
-                _ => None,
-            })
-            .collect()
+        vs.into_iter().filter_map(node).collect()
     };
-    let Ok(order) = topological(n_states, deps) else {
-        l.unsupported(
-            m.span,
-            "initial values that depend on each other in a cycle",
-        );
-        return;
+    let order = match topological(n_species + m.states.len(), deps) {
+        Ok(order) => order,
+        Err(i) => {
+            let span = match i.checked_sub(n_species) {
+                None => m.species[i].span,
+                Some(j) => m.states[j].span,
+            };
+            l.unsupported(span, "initial values that depend on each other in a cycle");
+            return;
+        }
     };
     l.read_state_from_out = true;
-    for (i, s) in m.species.iter().enumerate() {
-        let v = l.scalar(&s.init, &Env::default());
-        l.store_var(Var::Species(i), &[], v);
-    }
     for i in order {
-        let s = &m.states[i];
-        let var = Var::State(i);
+        let Some(j) = i.checked_sub(n_species) else {
+            let v = l.scalar(&m.species[i].init, &Env::default());
+            l.store_var(Var::Species(i), &[], v);
+            continue;
+        };
+        let s = &m.states[j];
+        let var = Var::State(j);
         let dims = l.slot_dims_of(var);
         match &s.init {
             StateInit::Value(v) => write_elements(l, var, &dims, v, &Env::default()),

@@ -33,6 +33,8 @@ pub struct Layout {
     pub obs: Vec<Slot>,
     /// Each variable's buffer and slot (lowering asks for every use).
     places: HashMap<Var, (Buf, usize)>,
+    /// How many slots of each buffer are scalars.
+    scalars: HashMap<Buf, usize>,
 }
 
 impl Layout {
@@ -90,18 +92,28 @@ impl Layout {
                     .map(move |(i, s)| (s.var, (buf, i)))
             })
             .collect();
+        let scalars = [(Buf::X, &x), (Buf::P, &p), (Buf::D, &d), (Buf::Aux, &obs)]
+            .into_iter()
+            .map(|(buf, slots)| (buf, slots.iter().filter(|s| s.ty.is_scalar()).count()))
+            .collect();
         Layout {
             x,
             p,
             d,
             obs,
             places,
+            scalars,
         }
     }
 
     /// The buffer and position of a variable.
     pub fn find(&self, v: Var) -> Option<(Buf, usize)> {
         self.places.get(&v).copied()
+    }
+
+    /// How many slots of a buffer are scalars (they come first, at constant offsets).
+    pub fn scalar_slots(&self, buf: Buf) -> usize {
+        self.scalars.get(&buf).copied().unwrap_or(0)
     }
 
     pub fn slots(&self, buf: Buf) -> &[Slot] {

@@ -241,12 +241,7 @@ impl<'m> Lower<'m> {
         // Scalars occupy a prefix of constant length; checking against it (not the whole
         // buffer) keeps sizes read from data scalars from depending on themselves.
         let len = if from != Buf::Out && self.layout.slots(buf)[slot].ty.is_scalar() {
-            let n = self
-                .layout
-                .slots(buf)
-                .iter()
-                .filter(|s| s.ty.is_scalar())
-                .count() as i64;
+            let n = self.layout.scalar_slots(buf) as i64;
             self.b.hoist(|b| b.i(n))
         } else {
             self.buf_len(from)
