@@ -761,7 +761,7 @@ impl Rev<'_> {
         let mut needed: Vec<Val> = operands(&inst.op);
         // A reduction's body may use outer values too.
         if let Op::Reduce { body, .. } = &inst.op {
-            collect_uses(self.k, body, &mut needed);
+            block_uses(self.k, body, &mut needed);
         }
         for v in needed {
             self.recompute(b, v, enclosing, local, remat, order)?;
@@ -806,28 +806,6 @@ struct Seed {
     value: Val,
     adj: Val,
     result: Val,
-}
-
-/// Every value used (as an operand) anywhere inside a block.
-fn collect_uses(k: &Kernel, b: &Block, out: &mut Vec<Val>) {
-    for &id in &b.0 {
-        let inst = k.inst(id);
-        out.extend(operands(&inst.op));
-        match &inst.op {
-            Op::For { body, .. } => collect_uses(k, body, out),
-            Op::Reduce { body, value, .. } => {
-                out.push(*value);
-                collect_uses(k, body, out);
-            }
-            Op::If {
-                then, otherwise, ..
-            } => {
-                collect_uses(k, then, out);
-                collect_uses(k, otherwise, out);
-            }
-            _ => {}
-        }
-    }
 }
 
 fn add_adj(b: &mut Builder, adj: &mut HashMap<Val, Val>, x: Val, d: Val) {

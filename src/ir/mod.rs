@@ -416,6 +416,29 @@ pub fn operands_mut(op: &mut Op, mut f: impl FnMut(&mut Val)) {
     }
 }
 
+/// Every value used anywhere inside a block: operands, those of nested blocks, and the
+/// values reductions yield.
+pub fn block_uses(k: &Kernel, b: &Block, out: &mut Vec<Val>) {
+    for &id in &b.0 {
+        let inst = k.inst(id);
+        out.extend(operands(&inst.op));
+        match &inst.op {
+            Op::For { body, .. } => block_uses(k, body, out),
+            Op::Reduce { body, value, .. } => {
+                out.push(*value);
+                block_uses(k, body, out);
+            }
+            Op::If {
+                then, otherwise, ..
+            } => {
+                block_uses(k, then, out);
+                block_uses(k, otherwise, out);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Operands of an op (not the values its nested blocks define).
 pub fn operands(op: &Op) -> Vec<Val> {
     match op {

@@ -364,31 +364,10 @@ fn uses_of(k: &Kernel, op: &Op) -> Vec<Val> {
         if let Op::Reduce { value, .. } = op {
             inner.push(*value);
         }
-        collect_operands(k, body, &mut inner);
+        block_uses(k, body, &mut inner);
         uses.extend(inner.into_iter().filter(|v| !local.contains(v)));
     }
     uses
-}
-
-fn collect_operands(k: &Kernel, b: &Block, out: &mut Vec<Val>) {
-    for &id in &b.0 {
-        let inst = &k.insts[id as usize];
-        out.extend(operands(&inst.op));
-        match &inst.op {
-            Op::For { body, .. } => collect_operands(k, body, out),
-            Op::Reduce { body, value, .. } => {
-                out.push(*value);
-                collect_operands(k, body, out);
-            }
-            Op::If {
-                then, otherwise, ..
-            } => {
-                collect_operands(k, then, out);
-                collect_operands(k, otherwise, out);
-            }
-            _ => {}
-        }
-    }
 }
 
 /// Drop pure instructions whose values nothing uses, in one backward pass: an instruction

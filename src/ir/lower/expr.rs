@@ -43,10 +43,7 @@ impl<'m> Lower<'m> {
             TKind::Index(base, indices) => {
                 let mut full = Vec::with_capacity(indices.len() + idx.len());
                 for i in indices {
-                    let v = self.scalar(i, env);
-                    let v = self.as_int(v);
-                    let one = self.b.i(1);
-                    full.push(self.b.ibin(IBin::Sub, v, one));
+                    full.push(self.zero_based(i, env));
                 }
                 full.extend_from_slice(idx);
                 self.elem(base, &full, env)
@@ -64,6 +61,14 @@ impl<'m> Lower<'m> {
             TKind::Differential(_) | TKind::Error => self.unsupported(e.span, "this expression"),
         };
         self.coerce(v, want)
+    }
+
+    /// A 1-based index expression as a 0-based integer.
+    pub fn zero_based(&mut self, i: &TExpr, env: &Env) -> Val {
+        let v = self.scalar(i, env);
+        let v = self.as_int(v);
+        let one = self.b.i(1);
+        self.b.ibin(IBin::Sub, v, one)
     }
 
     /// Convert between the IR's number types.
@@ -297,7 +302,7 @@ impl<'m> Lower<'m> {
     /// The dimensions of an array expression.
     pub fn expr_dims(&mut self, e: &TExpr) -> Vec<Val> {
         let dims = e.ty.dims.clone();
-        dims.iter().map(|d| self.dim_of(d)).collect()
+        dims.iter().map(|d| self.dim(d)).collect()
     }
 
     fn builtin(&mut self, f: Builtin, args: &[TExpr], idx: &[Val], env: &Env, e: &TExpr) -> Val {
@@ -570,10 +575,5 @@ impl<'m> Lower<'m> {
             Ok(d) => self.elem(&d, idx, env),
             Err((span, what)) => self.unsupported(span, &what),
         }
-    }
-
-    /// A size of the checker's kind, as an i64 value (hoisted).
-    pub fn dim_of(&mut self, d: &crate::check::types::Dim) -> Val {
-        self.dim(d)
     }
 }

@@ -235,7 +235,13 @@ fn sizes(l: &mut Lower) {
 fn binder_extents(l: &mut Lower, binders: &[Binder]) -> Vec<(Val, Val)> {
     binders
         .iter()
-        .map(|b| {
+        .enumerate()
+        .map(|(k, b)| {
+            if let Some(end) = dependent_end(binders, k) {
+                l.unsupported(end.span, DEPENDENT_RANGE);
+                let zero = l.b.i(0);
+                return (zero, zero);
+            }
             let lo = l.hoisted_scalar(&b.lo);
             let lo = l.as_int(lo);
             let hi = l.hoisted_scalar(&b.hi);
@@ -245,6 +251,24 @@ fn binder_extents(l: &mut Lower, binders: &[Binder]) -> Vec<(Val, Val)> {
             (lo, l.b.iadd(span, one))
         })
         .collect()
+}
+
+/// Channels and diffusion entries are numbered over a rectangle of index values.
+const DEPENDENT_RANGE: &str = "an index range that depends on another index";
+
+/// An end of binder `k`'s range that uses an earlier binder's index, if any.
+fn dependent_end(binders: &[Binder], k: usize) -> Option<&TExpr> {
+    let outer: Vec<usize> = binders[..k].iter().map(|o| o.local).collect();
+    let b = &binders[k];
+    [&b.lo, &b.hi]
+        .into_iter()
+        .find(|e| mentions_local(e, &outer))
+}
+
+/// Whether an expression uses one of these locals.
+fn mentions_local(e: &TExpr, locals: &[usize]) -> bool {
+    matches!(e.kind, TKind::Var(Var::Local(l)) if locals.contains(&l))
+        || e.children().into_iter().any(|c| mentions_local(c, locals))
 }
 
 /// Product of `hi − lo + 1` over binders (0 for empty ranges).
@@ -286,7 +310,7 @@ fn channel_count(l: &mut Lower) -> Val {
 fn type_len(l: &mut Lower, dims: &[Dim]) -> Val {
     let mut n = l.b.i(1);
     for d in dims {
-        let v = l.dim_of(d);
+        let v = l.dim(d);
         n = l.b.imul(n, v);
     }
     n
@@ -580,7 +604,7 @@ fn drift(l: &mut Lower) {
     for e in &m.equations {
         let var = Var::State(e.state);
         let dims = lhs_dims(m, e);
-        let dim_vals: Vec<Val> = dims.iter().map(|d| l.dim_of(d)).collect();
+        let dim_vals: Vec<Val> = dims.iter().map(|d| l.dim(d)).collect();
         l.binder_for(&e.binders, &Env::default(), &mut |l, env| {
             let base = lhs_indices(l, e, env);
             each_element(l, &dim_vals, &mut |l, rest| {
@@ -622,15 +646,7 @@ fn covers_all(m: &Model, e: &Equation) -> bool {
 
 /// The 0-based indices of an equation's left side, in the loop's environment.
 fn lhs_indices(l: &mut Lower, e: &Equation, env: &Env) -> Vec<Val> {
-    e.indices
-        .iter()
-        .map(|i| {
-            let v = l.scalar(i, env);
-            let v = l.as_int(v);
-            let one = l.b.i(1);
-            l.b.ibin(IBin::Sub, v, one)
-        })
-        .collect()
+    e.indices.iter().map(|i| l.zero_based(i, env)).collect()
 }
 
 /// `out` at the position of element `idx` of a state (out has `x`'s layout).
@@ -674,11 +690,11 @@ fn diffusion(l: &mut Lower, pattern: bool) {
     for e in &m.equations {
         let var = Var::State(e.state);
         let dims = lhs_dims(m, e);
-        let dim_vals: Vec<Val> = dims.iter().map(|d| l.dim_of(d)).collect();
+        let dim_vals: Vec<Val> = dims.iter().map(|d| l.dim(d)).collect();
         let per_loop = type_len(l, &dims);
         for t in &e.diffusion {
             let noise_ty = m.noises[t.noise].ty.clone();
-            let noise_dims: Vec<Val> = noise_ty.dims.iter().map(|d| l.dim_of(d)).collect();
+            let noise_dims: Vec<Val> = noise_ty.dims.iter().map(|d| l.dim(d)).collect();
             let n_off = noise_offsets[t.noise];
             let start = entry;
             // Entries of this term: loops over binders (row-major), then left-side elements.
@@ -686,16 +702,7 @@ fn diffusion(l: &mut Lower, pattern: bool) {
             l.binder_for(&e.binders, &Env::default(), &mut |l, env| {
                 let iter = iteration_position(l, &e.binders, &extents, env);
                 let base = lhs_indices(l, e, env);
-                let noise_idx: Vec<Val> = t
-                    .index
-                    .iter()
-                    .map(|i| {
-                        let v = l.scalar(i, env);
-                        let v = l.as_int(v);
-                        let one = l.b.i(1);
-                        l.b.ibin(IBin::Sub, v, one)
-                    })
-                    .collect();
+                let noise_idx: Vec<Val> = t.index.iter().map(|i| l.zero_based(i, env)).collect();
                 let first = l.b.imul(iter, per_loop);
                 let first = l.b.iadd(start, first);
                 each_element(l, &dim_vals, &mut |l, rest| {
@@ -880,6 +887,10 @@ fn jump_effect(l: &mut Lower, k: usize) {
     let aux = l.b.load(Buf::Aux, zero, one, true);
     let mut channel = l.as_int(aux);
     let mut env = Env::default();
+    if let Some(end) = (0..j.binders.len()).find_map(|k| dependent_end(&j.binders, k)) {
+        l.unsupported(end.span, DEPENDENT_RANGE);
+        return;
+    }
     // Row-major: the last binder varies fastest.
     for b in j.binders.iter().rev() {
         let lo = l.scalar(&b.lo, &env);
@@ -903,7 +914,7 @@ fn actions(l: &mut Lower, acts: &[Action], mut env: Env) {
     let mut scratch = l.b.i(0);
     for a in acts {
         let stored = scratch_dims(l, a).map(|dims| {
-            let dims: Vec<Val> = dims.iter().map(|d| l.dim_of(d)).collect();
+            let dims: Vec<Val> = dims.iter().map(|d| l.dim(d)).collect();
             let n = dims.iter().fold(l.b.i(1), |n, &d| l.b.imul(n, d));
             let start = scratch;
             scratch = l.b.iadd(scratch, n);
@@ -930,7 +941,7 @@ fn actions(l: &mut Lower, acts: &[Action], mut env: Env) {
                 value,
                 ..
             } => {
-                let idx: Vec<Val> = indices.iter().map(|i| zero_based(l, i, &env)).collect();
+                let idx: Vec<Val> = indices.iter().map(|i| l.zero_based(i, &env)).collect();
                 let var = *target;
                 let Some((buf, slot)) = l.layout.find(var) else {
                     continue;
@@ -977,14 +988,6 @@ fn store_scratch(l: &mut Lower, offset: Val, dims: &[Val], value: &TExpr, env: &
     });
 }
 
-/// A 1-based index expression as a 0-based integer.
-fn zero_based(l: &mut Lower, i: &TExpr, env: &Env) -> Val {
-    let v = l.scalar(i, env);
-    let v = l.as_int(v);
-    let one = l.b.i(1);
-    l.b.ibin(IBin::Sub, v, one)
-}
-
 fn event_trigger(l: &mut Lower, k: usize) {
     let m = l.m;
     let one = l.b.i(1);
@@ -1016,7 +1019,7 @@ fn outputs(l: &mut Lower) {
         if let_.role != LetRole::Output {
             continue;
         }
-        let dims: Vec<Val> = let_.ty.dims.iter().map(|d| l.dim_of(d)).collect();
+        let dims: Vec<Val> = let_.ty.dims.iter().map(|d| l.dim(d)).collect();
         let value = TExpr {
             kind: TKind::Var(Var::Let(i)),
             ty: let_.ty.clone(),
@@ -1056,7 +1059,7 @@ fn log_density(l: &mut Lower, observe: bool) {
                     ty: p.ty.clone(),
                     span: p.span,
                 };
-                let v = tilde_density(l, &target, d, &[], &Env::default());
+                let v = tilde_density(l, &target, d, &Env::default());
                 add(l, v);
             }
         }
@@ -1088,7 +1091,7 @@ fn log_density(l: &mut Lower, observe: bool) {
                     span: dist.span,
                 }
             };
-            tilde_density(l, &target, &dist, &[], env)
+            tilde_density(l, &target, &dist, env)
         });
         add(l, v);
     }
@@ -1121,7 +1124,7 @@ fn log_density(l: &mut Lower, observe: bool) {
 }
 
 /// Σ over the elements of `target` of log p(element | args).
-fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, _idx: &[Val], env: &Env) -> Val {
+fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val {
     match d.dist {
         DistKind::MultiNormal => l.unsupported(d.span, "the `MultiNormal` density"),
         DistKind::Dirichlet => {

@@ -114,7 +114,7 @@ impl<'m> Lower<'m> {
     }
 
     /// Size of one dimension (i64), computed at kernel entry.
-    fn dim(&mut self, d: &Dim) -> Val {
+    pub fn dim(&mut self, d: &Dim) -> Val {
         match d {
             Dim::Fixed(n) => {
                 let n = *n as i64;
