@@ -7,7 +7,7 @@ pub struct Builder {
     pub k: Kernel,
     blocks: Vec<Vec<u32>>,
     /// Integer constants by value, to recognise constant indices.
-    int_consts: std::collections::HashMap<Val, i64>,
+    int_consts: rustc_hash::FxHashMap<Val, i64>,
 }
 
 impl Builder {
@@ -15,7 +15,7 @@ impl Builder {
         Builder {
             k: Kernel::new(name),
             blocks: vec![Vec::new()],
-            int_consts: std::collections::HashMap::new(),
+            int_consts: rustc_hash::FxHashMap::default(),
         }
     }
 

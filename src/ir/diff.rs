@@ -19,7 +19,7 @@
 
 use super::build::Builder;
 use super::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Why a kernel could not be differentiated.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,9 +127,9 @@ pub fn jvp_into(b: &mut Builder, k: &Kernel, wrt: Buf) -> R<()> {
     let mut f = Fwd {
         c: Copier {
             k,
-            map: HashMap::new(),
+            map: HashMap::default(),
         },
-        tan: HashMap::new(),
+        tan: HashMap::default(),
         wrt,
     };
     f.block(b, &k.body)
@@ -468,7 +468,7 @@ pub fn vjp_into(b: &mut Builder, k: &Kernel, wrt: Buf) -> R<()> {
     // Forward: the primal's straight-line values (loops of stores are not needed).
     let mut c = Copier {
         k,
-        map: HashMap::new(),
+        map: HashMap::default(),
     };
     c.copy_block(b, &k.body)?;
     let defs = k
@@ -483,8 +483,8 @@ pub fn vjp_into(b: &mut Builder, k: &Kernel, wrt: Buf) -> R<()> {
         defs,
         outer: std::rc::Rc::new(c.map),
     };
-    let mut adj = HashMap::new();
-    rev.sweep(b, &k.body.0, &mut adj, &HashMap::new())
+    let mut adj = HashMap::default();
+    rev.sweep(b, &k.body.0, &mut adj, &HashMap::default())
 }
 
 struct Rev<'k> {
@@ -678,16 +678,16 @@ impl Rev<'_> {
         let i = b.open_loop();
         // Integer and boolean values from outside are used as they are; floating-point ones
         // are recomputed inside so that their adjoints can flow back to the inputs.
-        let mut local: HashMap<Val, Val> = HashMap::new();
+        let mut local: HashMap<Val, Val> = HashMap::default();
         local.insert(index, i);
         let mut order: Vec<u32> = Vec::new();
-        let mut remat: HashMap<Val, Val> = HashMap::new();
+        let mut remat: HashMap<Val, Val> = HashMap::default();
         for &id in &body.0 {
             self.recompute_operands(b, id, enclosing, &mut local, &mut remat, &mut order)?;
             order.push(id);
             self.copy_into(b, id, enclosing, &mut local)?;
         }
-        let mut adj: HashMap<Val, Val> = HashMap::new();
+        let mut adj: HashMap<Val, Val> = HashMap::default();
         if let Some(s) = seed {
             // The yielded value may be defined before the loop (`sum(i in 1..n) mu`): it is
             // recomputed inside like any outer operand, so its adjoint reaches the inputs.

@@ -5,7 +5,7 @@
 
 use super::eval::{call, compare, fbin, fun, ibin};
 use super::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 pub fn optimize(k: &mut Kernel) {
     hoist_invariants(k);
@@ -110,24 +110,72 @@ fn identity(op: &Op, consts: &HashMap<Val, C>, int_adds: &HashMap<Val, (Val, i64
 }
 
 /// A key for common-subexpression elimination (`None` for instructions that must stay).
-fn cse_key(op: &Op, writes: &[Buf]) -> Option<String> {
-    match op {
+/// What makes two pure instructions compute the same value (floats compared by bits).
+#[derive(PartialEq, Eq, Hash)]
+enum CseKey {
+    F(u64),
+    I(i64),
+    B(bool),
+    Time,
+    Load(Buf, Val, Val, bool),
+    FUn(FUn, Val),
+    FBin(FBin, Val, Val),
+    Call(MathFn, Vec<Val>),
+    IBin(IBin, Val, Val),
+    INeg(Val),
+    FCmp(Cmp, Val, Val),
+    ICmp(Cmp, Val, Val),
+    And(Val, Val),
+    Or(Val, Val),
+    Not(Val),
+    Select(Val, Val, Val),
+    IToF(Val),
+    FToI(Val),
+    BToF(Val),
+}
+
+/// The key of an instruction that may be merged with an earlier identical one (none for
+/// effects, loops, draws and loads of buffers the kernel writes).
+fn cse_key(op: &Op, writes: &[Buf]) -> Option<CseKey> {
+    Some(match op {
         Op::Store { .. } | Op::For { .. } | Op::Reduce { .. } | Op::If { .. } | Op::Sample(..) => {
-            None
+            return None;
         }
-        Op::Load { buf, .. } if writes.contains(buf) => None,
-        Op::ConstF(x) => Some(format!("f{:x}", x.to_bits())),
-        _ => Some(format!("{op:?}")),
-    }
+        Op::Load { buf, .. } if writes.contains(buf) => return None,
+        Op::Load {
+            buf,
+            index,
+            len,
+            checked,
+        } => CseKey::Load(*buf, *index, *len, *checked),
+        Op::ConstF(x) => CseKey::F(x.to_bits()),
+        Op::ConstI(x) => CseKey::I(*x),
+        Op::ConstB(x) => CseKey::B(*x),
+        Op::Time => CseKey::Time,
+        Op::FUn(u, a) => CseKey::FUn(*u, *a),
+        Op::FBin(o, a, b) => CseKey::FBin(*o, *a, *b),
+        Op::Call(f, args) => CseKey::Call(*f, args.clone()),
+        Op::IBin(o, a, b) => CseKey::IBin(*o, *a, *b),
+        Op::INeg(a) => CseKey::INeg(*a),
+        Op::FCmp(c, a, b) => CseKey::FCmp(*c, *a, *b),
+        Op::ICmp(c, a, b) => CseKey::ICmp(*c, *a, *b),
+        Op::And(a, b) => CseKey::And(*a, *b),
+        Op::Or(a, b) => CseKey::Or(*a, *b),
+        Op::Not(a) => CseKey::Not(*a),
+        Op::Select(c, a, b) => CseKey::Select(*c, *a, *b),
+        Op::IToF(a) => CseKey::IToF(*a),
+        Op::FToI(a) => CseKey::FToI(*a),
+        Op::BToF(a) => CseKey::BToF(*a),
+    })
 }
 
 fn fold_and_cse(k: &mut Kernel) {
     let writes = k.writes();
-    let mut map: HashMap<Val, Val> = HashMap::new();
-    let mut consts: HashMap<Val, C> = HashMap::new();
+    let mut map: HashMap<Val, Val> = HashMap::default();
+    let mut consts: HashMap<Val, C> = HashMap::default();
     let body = std::mem::take(&mut k.body);
-    let mut scopes: Vec<HashMap<String, Val>> = vec![HashMap::new()];
-    let mut int_adds = HashMap::new();
+    let mut scopes: Vec<HashMap<CseKey, Val>> = vec![HashMap::default()];
+    let mut int_adds = HashMap::default();
     let mut st = State {
         writes: &writes,
         map: &mut map,
@@ -144,7 +192,7 @@ struct State<'a> {
     writes: &'a [Buf],
     map: &'a mut HashMap<Val, Val>,
     consts: &'a mut HashMap<Val, C>,
-    scopes: &'a mut Vec<HashMap<String, Val>>,
+    scopes: &'a mut Vec<HashMap<CseKey, Val>>,
     int_adds: &'a mut HashMap<Val, (Val, i64)>,
 }
 
@@ -156,7 +204,7 @@ fn walk(k: &mut Kernel, block: Block, st: &mut State) -> Block {
         // Nested blocks are walked in a scope of their own.
         match &mut inst.op {
             Op::For { body, .. } | Op::Reduce { body, .. } => {
-                st.scopes.push(HashMap::new());
+                st.scopes.push(HashMap::default());
                 let b = std::mem::take(body);
                 *body = walk(k, b, st);
                 st.scopes.pop();
@@ -164,11 +212,11 @@ fn walk(k: &mut Kernel, block: Block, st: &mut State) -> Block {
             Op::If {
                 then, otherwise, ..
             } => {
-                st.scopes.push(HashMap::new());
+                st.scopes.push(HashMap::default());
                 let t = std::mem::take(then);
                 *then = walk(k, t, st);
                 st.scopes.pop();
-                st.scopes.push(HashMap::new());
+                st.scopes.push(HashMap::default());
                 let o = std::mem::take(otherwise);
                 *otherwise = walk(k, o, st);
                 st.scopes.pop();
@@ -262,7 +310,7 @@ fn hoist_block(k: &mut Kernel, b: Block) -> Block {
         // What the loop writes may change between iterations: reads of it stay inside.
         let mut written = Vec::new();
         stores_in(k, &body, &mut written);
-        let mut inside: std::collections::HashSet<Val> = defined_in(k, &body);
+        let mut inside: rustc_hash::FxHashSet<Val> = defined_in(k, &body);
         inside.insert(index);
         let mut kept = Vec::with_capacity(body.0.len());
         for bid in body.0 {
@@ -331,8 +379,8 @@ fn reads_any(k: &Kernel, op: &Op, bufs: &[Buf]) -> bool {
 }
 
 /// Values defined anywhere in a block (nested blocks and loop indices included).
-fn defined_in(k: &Kernel, b: &Block) -> std::collections::HashSet<Val> {
-    let mut set = std::collections::HashSet::new();
+fn defined_in(k: &Kernel, b: &Block) -> rustc_hash::FxHashSet<Val> {
+    let mut set = rustc_hash::FxHashSet::default();
     for &id in &b.0 {
         let inst = &k.insts[id as usize];
         set.extend(inst.result);
@@ -429,7 +477,7 @@ fn block_has_effect(k: &Kernel, b: &Block) -> bool {
 
 /// Integer ranges of values, for proving indices in range.
 fn prove_bounds(k: &mut Kernel) {
-    let mut ranges: HashMap<Val, (i64, i64)> = HashMap::new();
+    let mut ranges: HashMap<Val, (i64, i64)> = HashMap::default();
     let body = k.body.clone();
     prove_block(k, &body, &mut ranges);
 }
@@ -523,7 +571,7 @@ fn prove_block(k: &mut Kernel, b: &Block, ranges: &mut HashMap<Val, (i64, i64)>)
 fn compact(k: &mut Kernel) {
     let mut new_insts = Vec::new();
     let mut new_types = Vec::new();
-    let mut map: HashMap<Val, Val> = HashMap::new();
+    let mut map: HashMap<Val, Val> = HashMap::default();
     let body = k.body.clone();
     k.body = compact_block(k, &body, &mut new_insts, &mut new_types, &mut map);
     k.insts = new_insts;

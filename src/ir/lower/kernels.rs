@@ -7,7 +7,7 @@ use crate::check::model::*;
 use crate::check::types::Dim;
 use crate::diag::Diagnostic;
 use crate::ir::{Buf, Cmp, IBin, Kernel, MathFn, RedOp, SampleDist, Val};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A model compiled to kernels.
 #[derive(Clone, Debug)]
@@ -1222,15 +1222,25 @@ fn dependency_graph(m: &Model, prog: &Program) -> (Vec<Vec<usize>>, Vec<bool>) {
         writes.push(wr);
         time.push(uses_time(&j.rate, m));
     }
+    // Group g depends on group f when g reads something f writes: look readers up by variable.
+    let mut readers: BTreeMap<Var, Vec<usize>> = BTreeMap::new();
+    for (g, rd) in reads.iter().enumerate() {
+        for v in rd {
+            readers.entry(*v).or_default().push(g);
+        }
+    }
     let deps = writes
         .iter()
         .map(|w| {
-            reads
+            let mut d: Vec<usize> = w
                 .iter()
-                .enumerate()
-                .filter(|(_, r)| r.iter().any(|v| w.contains(v)))
-                .map(|(i, _)| i)
-                .collect()
+                .filter_map(|v| readers.get(v))
+                .flatten()
+                .copied()
+                .collect();
+            d.sort_unstable();
+            d.dedup();
+            d
         })
         .collect();
     (deps, time)

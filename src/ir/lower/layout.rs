@@ -8,7 +8,7 @@
 use crate::check::model::{Model, Var};
 use crate::check::types::{Dim, Type};
 use crate::ir::Buf;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// One variable's place in a buffer.
 #[derive(Clone, Debug)]

@@ -17,7 +17,7 @@ use crate::check::model::{Model, Program, TExpr, Var};
 use crate::check::types::{Dim, Scalar};
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 /// What a local (loop variable, function parameter, body `let`) stands for.
@@ -80,11 +80,11 @@ impl<'m> Lower<'m> {
             prog,
             layout,
             b: Builder::new(name),
-            offsets: HashMap::new(),
-            lens: HashMap::new(),
-            dims: HashMap::new(),
-            buf_lens: HashMap::new(),
-            lets: HashMap::new(),
+            offsets: HashMap::default(),
+            lens: HashMap::default(),
+            dims: HashMap::default(),
+            buf_lens: HashMap::default(),
+            lets: HashMap::default(),
             effects: false,
             errors: Vec::new(),
             out_len: None,

@@ -8,7 +8,7 @@ use crate::check::model::{Model, Program, Reduction, TExpr, TKind, Var};
 use crate::check::types::{Scalar, Type};
 use crate::source::Span;
 use crate::syntax::ast::{BinOp, UnOp};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 type Fail = (Span, String);
 
@@ -328,7 +328,7 @@ impl D<'_> {
 fn inline(f: &crate::check::model::Function, args: &[TExpr]) -> TExpr {
     let shift = args.iter().filter_map(max_local).max().map_or(0, |m| m + 1);
     let mut sub = Substitution {
-        map: HashMap::new(),
+        map: HashMap::default(),
         shift,
     };
     for (&p, a) in f.params.iter().zip(args) {
