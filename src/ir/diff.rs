@@ -39,27 +39,40 @@ fn unmapped(x: Val) -> DiffError {
     ))
 }
 
-fn lookup(map: &HashMap<Val, Val>, x: Val) -> R<Val> {
-    map.get(&x).copied().ok_or_else(|| unmapped(x))
-}
-
-/// Copies primal instructions into a builder, renaming values.
-struct Copier<'k> {
+/// Copies primal instructions into a builder, renaming values: its own copies first, then
+/// those of the enclosing scopes (innermost first).
+struct Copier<'k, 'm> {
     k: &'k Kernel,
     map: HashMap<Val, Val>,
+    scopes: Vec<&'m HashMap<Val, Val>>,
 }
 
-impl<'k> Copier<'k> {
+impl<'k> Copier<'k, '_> {
+    fn new(k: &'k Kernel) -> Self {
+        Copier {
+            k,
+            map: HashMap::default(),
+            scopes: Vec::new(),
+        }
+    }
+
+    fn get(&self, x: Val) -> Option<Val> {
+        self.map
+            .get(&x)
+            .or_else(|| self.scopes.iter().find_map(|m| m.get(&x)))
+            .copied()
+    }
+
     /// The copy of primal value `x`; every value is copied before it is used.
     fn v(&self, x: Val) -> R<Val> {
-        lookup(&self.map, x)
+        self.get(x).ok_or_else(|| unmapped(x))
     }
 
     fn renamed(&self, op: &Op) -> R<Op> {
         let mut op = op.clone();
         let mut missing = None;
-        operands_mut(&mut op, |x| match self.map.get(x) {
-            Some(&n) => *x = n,
+        operands_mut(&mut op, |x| match self.get(*x) {
+            Some(n) => *x = n,
             None => missing = Some(*x),
         });
         match missing {
@@ -125,10 +138,7 @@ impl<'k> Copier<'k> {
 /// Emit the forward-mode derivative of `k` with respect to `wrt` into `b`.
 pub fn jvp_into(b: &mut Builder, k: &Kernel, wrt: Buf) -> R<()> {
     let mut f = Fwd {
-        c: Copier {
-            k,
-            map: HashMap::default(),
-        },
+        c: Copier::new(k),
         tan: HashMap::default(),
         wrt,
     };
@@ -136,7 +146,7 @@ pub fn jvp_into(b: &mut Builder, k: &Kernel, wrt: Buf) -> R<()> {
 }
 
 struct Fwd<'k> {
-    c: Copier<'k>,
+    c: Copier<'k, 'k>,
     /// Tangent of each primal value (absent: zero).
     tan: HashMap<Val, Val>,
     wrt: Buf,
@@ -466,10 +476,7 @@ fn call_partials(b: &mut Builder, f: MathFn, xs: &[Val], r: Val) -> R<Vec<Val>> 
 /// `wᵀ J` to `out` (which the caller zeroes), with `w` read from `aux`.
 pub fn vjp_into(b: &mut Builder, k: &Kernel, wrt: Buf) -> R<()> {
     // Forward: the primal's straight-line values (loops of stores are not needed).
-    let mut c = Copier {
-        k,
-        map: HashMap::default(),
-    };
+    let mut c = Copier::new(k);
     c.copy_block(b, &k.body)?;
     let defs = k
         .insts
@@ -730,17 +737,18 @@ impl Rev<'_> {
         if matches!(inst.op, Op::For { .. } | Op::Store { buf: Buf::Out, .. }) {
             return Ok(());
         }
-        let mut map: HashMap<Val, Val> = (*self.outer).clone();
-        map.extend(enclosing.iter().map(|(k, v)| (*k, *v)));
-        map.extend(local.iter().map(|(k, v)| (*k, *v)));
-        let mut c = Copier { k: self.k, map };
+        let outer = self.outer.clone();
+        let mut c = Copier::new(self.k);
+        c.scopes = vec![&*local, enclosing, &outer];
         match &inst.op {
             Op::Reduce { .. } => c.copy_reduce(b, inst)?,
             Op::Store { .. } | Op::If { .. } => return err("a kernel with effects"),
             _ => c.copy_simple(b, inst)?,
         }
-        if let Some(r) = inst.result {
-            local.insert(r, c.v(r)?);
+        let copied = inst.result.map(|r| c.v(r).map(|n| (r, n))).transpose()?;
+        drop(c);
+        if let Some((r, n)) = copied {
+            local.insert(r, n);
         }
         // Values defined inside a copied reduction's body stay local to it.
         Ok(())
