@@ -1,7 +1,8 @@
-//! `ito check` speed on a generated 5,000-line model (2,000 reactions). Run with
-//! `cargo bench --bench check_large`; prints the median of 21 runs of the whole front end
-//! (parse, check, typed model) and of parsing alone, and writes the model to
-//! `target/large_network.sde` for timing the CLI (`hyperfine 'target/release/ito check
+//! `ito check` speed on generated large models. Run with `cargo bench --bench check_large`;
+//! prints the median of 21 runs of the whole of `ito check` in-process (parse, check, typed
+//! model, lowering to optimised kernels) for a 5,000-line reaction network (and of parsing
+//! it alone), a 2,000-equation SDE and a 2,000-group hierarchical model. Writes the network
+//! to `target/large_network.sde` for timing the CLI (`hyperfine 'target/release/ito check
 //! target/large_network.sde'`).
 
 #[path = "../tests/common/large_model.rs"]
@@ -42,4 +43,26 @@ fn main() {
         median(total).as_secs_f64() * 1e3,
         median(parse).as_secs_f64() * 1e3
     );
+    for (what, text) in [
+        ("2000-equation SDE", large_model::wide_sde(2000)),
+        (
+            "2000-group hierarchical model",
+            large_model::many_priors(2000),
+        ),
+    ] {
+        let times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let c = compile_source("large.sde", &text, &Options::default());
+                let elapsed = t.elapsed();
+                assert!(!c.has_errors() && !c.lowered.is_empty(), "{what} compiles");
+                elapsed
+            })
+            .collect();
+        println!(
+            "check {what} ({} lines): median {:.1} ms over {runs} runs",
+            text.lines().count(),
+            median(times).as_secs_f64() * 1e3
+        );
+    }
 }

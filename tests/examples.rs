@@ -134,3 +134,29 @@ fn generated_large_network_checks_cleanly() {
     );
     assert_eq!(c.program.models[0].reactions.len(), 2000);
 }
+
+/// The benchmark's other generated models check without a diagnostic and compile to the
+/// kernels their kind needs.
+#[test]
+fn generated_wide_models_check_cleanly() {
+    for (text, kernels) in [
+        (
+            large_model::wide_sde(300),
+            &["drift", "diffusion", "drift_jvp"][..],
+        ),
+        (
+            large_model::many_priors(300),
+            &["log_density", "log_density_grad_p"][..],
+        ),
+    ] {
+        let c = ito::frontend::compile_source("large.sde", &text, &Options::default());
+        assert!(
+            c.diagnostics.is_empty(),
+            "{}",
+            render_all(&c.diagnostics, &c.sources, false)
+        );
+        for k in kernels {
+            assert!(c.lowered[0].kernel(k).is_some(), "{k}");
+        }
+    }
+}

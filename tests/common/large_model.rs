@@ -55,3 +55,28 @@ pub fn large_network() -> String {
     out += "}\n";
     out
 }
+
+/// `n` independent Ornstein–Uhlenbeck equations, each with its own noise: a wide SDE whose
+/// diffusion is diagonal (the lowering once grew quadratically with the number of noises).
+pub fn wide_sde(n: usize) -> String {
+    let mut out = format!("// Generated: {n} independent OU processes.\nmodel WideSde {{\n");
+    out += "  /// Mean reversion rate.\n  param theta: real<lower=0> = 1.0\n";
+    for i in 1..=n {
+        out += &format!("  noise W{i}\n  state x{i} = {}.0\n", i % 7);
+        out += &format!("  dx{i} = -theta * x{i} dt + 0.1 dW{i}\n");
+    }
+    out + "}\n"
+}
+
+/// A hierarchical model with `n` scalar parameters, each with its own prior and likelihood:
+/// a long log density with a long reverse-mode gradient.
+pub fn many_priors(n: usize) -> String {
+    let mut out = format!("// Generated: {n} groups, one parameter each.\nmodel ManyPriors {{\n");
+    out += "  /// Shared scale.\n  param tau: real<lower=0> ~ HalfNormal(1)\n";
+    for i in 1..=n {
+        out += &format!("  /// Group {i}'s effect.\n  param eta{i} ~ Normal(0, tau)\n");
+        out += &format!("  /// Group {i}'s measurement.\n  data y{i}: real\n");
+        out += &format!("  y{i} ~ Normal(eta{i}, 1)\n");
+    }
+    out + "}\n"
+}
