@@ -6,7 +6,7 @@
 //! * `min`/`max` are `select`s on the evaluator's comparison (Cranelift's `fmin`/`fmax`
 //!   propagate NaN, the kernels' ignore it);
 //! * `round` calls `rt::ito_round` (Cranelift's `nearest` rounds half to even);
-//! * conversions between f64, i64 and bool follow the evaluator's `V::f`/`V::i`/`V::b`
+//! * conversions between f64, i64 and bool follow the evaluator's `Scalar::f`/`i`/`b`
 //!   (a float used as an integer truncates and saturates, NaN giving 0; a float used as a
 //!   condition is `x != 0`, so NaN is true);
 //! * checked loads and stores branch on `0 <= index < len`; unchecked ones (proven in range
@@ -16,7 +16,7 @@
 //! enclosing block dominates its uses. Loops become a header block whose parameters are the
 //! induction variable (and the accumulator, for reductions).
 
-use super::JitError;
+use super::{JitError, buf_slot};
 use crate::ir::{Block as IrBlock, Buf, Cmp, FBin, FUn, IBin, Kernel, MathFn, Op, RedOp, Ty, Val};
 use cranelift::codegen::ir::{
     BlockArg, FuncRef, Function, InstructionData, MemFlagsData, Opcode, Signature, ValueDef,
@@ -181,16 +181,6 @@ fn join(a: Ty, b: Ty) -> Ty {
     }
 }
 
-fn buf_slot(b: Buf) -> usize {
-    match b {
-        Buf::X => 0,
-        Buf::P => 1,
-        Buf::D => 2,
-        Buf::Aux => 3,
-        Buf::Out => 4,
-    }
-}
-
 impl Translator<'_, '_> {
     fn malformed(&self, message: String) -> JitError {
         JitError::Malformed {
@@ -207,7 +197,7 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// An in-scope value converted to `want` as the evaluator converts (`V::f`, `V::i`, `V::b`).
+    /// An in-scope value converted to `want` as the evaluator converts (`Scalar::f`, `i`, `b`).
     fn get(&mut self, v: Val, want: Ty) -> Result<Value, JitError> {
         let Some(Some((x, have))) = self.vals.get(v.0 as usize).copied() else {
             return Err(self.malformed(format!("v{} is used where it is not defined", v.0)));

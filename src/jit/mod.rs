@@ -1,7 +1,9 @@
 //! The native back end: kernels compiled to machine code with Cranelift.
 //!
 //! Every kernel becomes one function with the kernel calling convention (see `ir`), which
-//! [`Jit::get`] hands out as a [`KernelFn`]. The code reproduces the reference evaluator
+//! [`Jit::get`] hands out as a [`KernelFn`] and [`Jit::call`] runs on slices after checking
+//! their lengths ([`Jit::kernel`] gives a [`KernelHandle`] for [`Jit::call_handle`], which
+//! skips the name lookup). The code reproduces the reference evaluator
 //! (`ir::eval`) bit for bit: the same operations in the same order, the same conversions,
 //! and the same runtime functions (`rt::ito_*`, registered as symbols) for math, rounding
 //! and random draws. `tests/jit_differential.rs` holds the two back ends to that.
@@ -17,7 +19,7 @@ mod module;
 #[cfg(test)]
 mod tests;
 
-pub use module::Jit;
+pub use module::{Jit, KernelHandle};
 
 use crate::ir::{Buf, Kernel};
 use cranelift::codegen::ir::{ExtFuncData, ExternalName, FuncRef, Function, UserFuncName};
@@ -54,6 +56,8 @@ pub enum JitError {
     DuplicateKernel(String),
     /// No compiled kernel has this name.
     UnknownKernel(String),
+    /// The handle was made by another [`Jit`].
+    ForeignHandle,
     /// A buffer is shorter than the kernel may access.
     BufferTooShort {
         kernel: String,
@@ -78,6 +82,7 @@ impl fmt::Display for JitError {
             }
             JitError::DuplicateKernel(k) => write!(f, "two kernels are named `{k}`"),
             JitError::UnknownKernel(k) => write!(f, "no kernel named `{k}` was compiled"),
+            JitError::ForeignHandle => write!(f, "the kernel handle belongs to another `Jit`"),
             JitError::BufferTooShort {
                 kernel,
                 buf,
@@ -97,6 +102,18 @@ impl fmt::Display for JitError {
 }
 
 impl std::error::Error for JitError {}
+
+/// Where a buffer's base pointer or required length sits in per-buffer arrays (the order of
+/// `Buf::ALL`).
+pub(crate) fn buf_slot(b: Buf) -> usize {
+    match b {
+        Buf::X => 0,
+        Buf::P => 1,
+        Buf::D => 2,
+        Buf::Aux => 3,
+        Buf::Out => 4,
+    }
+}
 
 /// The host's ISA, optimising for speed.
 fn host_isa() -> Result<OwnedTargetIsa, JitError> {
