@@ -9,6 +9,10 @@
 //! * conversions between f64, i64 and bool follow the evaluator's `Scalar::f`/`i`/`b`
 //!   (a float used as an integer truncates and saturates, NaN giving 0; a float used as a
 //!   condition is `x != 0`, so NaN is true);
+//! * where the evaluator's result would depend on the representation of an operand chosen at
+//!   run time, the IR must be well typed and ill-typed IR is a [`JitError::Malformed`]: a
+//!   `select`'s two sides share one type (the builder widens them), `btof` takes a bool, a
+//!   math call has exactly its function's arguments;
 //! * checked loads and stores branch on `0 <= index < len`; unchecked ones (proven in range
 //!   by `ir::opt`) are plain, trusted memory accesses.
 //!
@@ -172,15 +176,6 @@ fn float_cc(c: Cmp) -> FloatCC {
     }
 }
 
-/// The wider of two representations (a `select` between an integer and a float is a float).
-fn join(a: Ty, b: Ty) -> Ty {
-    match (a, b) {
-        (Ty::F64, _) | (_, Ty::F64) => Ty::F64,
-        (Ty::I64, _) | (_, Ty::I64) => Ty::I64,
-        _ => Ty::Bool,
-    }
-}
-
 impl Translator<'_, '_> {
     fn malformed(&self, message: String) -> JitError {
         JitError::Malformed {
@@ -207,7 +202,7 @@ impl Translator<'_, '_> {
 
     fn convert(&mut self, x: Value, have: Ty, want: Ty) -> Value {
         match (have, want) {
-            (a, b) if a == b => x,
+            (Ty::F64, Ty::F64) | (Ty::I64, Ty::I64) | (Ty::Bool, Ty::Bool) => x,
             (Ty::I64, Ty::F64) => self.b.ins().fcvt_from_sint(types::F64, x),
             (Ty::Bool, Ty::F64) => {
                 let one = self.b.ins().f64const(1.0);
@@ -223,7 +218,6 @@ impl Translator<'_, '_> {
                 let zero = self.b.ins().f64const(0.0);
                 self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
             }
-            _ => x,
         }
     }
 
@@ -430,7 +424,7 @@ impl Translator<'_, '_> {
                 (x, Ty::F64)
             }
             Op::Call(f, args) => {
-                if args.len() < f.arity() {
+                if args.len() != f.arity() {
                     return Err(self.malformed(format!(
                         "{} takes {} arguments, given {}",
                         f.name(),
@@ -438,7 +432,7 @@ impl Translator<'_, '_> {
                         args.len()
                     )));
                 }
-                let args = args[..f.arity()]
+                let args = args
                     .iter()
                     .map(|&a| self.get(a, Ty::F64))
                     .collect::<Result<Vec<_>, _>>()?;
@@ -487,9 +481,15 @@ impl Translator<'_, '_> {
                 (self.b.ins().icmp_imm_s(IntCC::Equal, a, 0), Ty::Bool)
             }
             Op::Select(c, a, b) => {
-                // The evaluator keeps whichever side it picks as is; both sides in the wider
-                // representation give the same numbers downstream.
-                let ty = join(self.rep(*a)?, self.rep(*b)?);
+                // The evaluator keeps whichever side it picks as is, so both must have the
+                // representation the result has.
+                let ty = self.rep(*a)?;
+                if self.rep(*b)? != ty {
+                    return Err(self.malformed(format!(
+                        "select of v{} and v{}, which have different types",
+                        a.0, b.0
+                    )));
+                }
                 let c = self.get(*c, Ty::Bool)?;
                 let a = self.get(*a, ty)?;
                 let b = self.get(*b, ty)?;
@@ -504,7 +504,12 @@ impl Translator<'_, '_> {
                 let f = self.b.ins().floor(a);
                 (self.b.ins().fcvt_to_sint_sat(types::I64, f), Ty::I64)
             }
-            Op::BToF(a) => (self.get(*a, Ty::F64)?, Ty::F64),
+            Op::BToF(a) => {
+                if self.rep(*a)? != Ty::Bool {
+                    return Err(self.malformed(format!("btof of v{}, which is not a bool", a.0)));
+                }
+                (self.get(*a, Ty::F64)?, Ty::F64)
+            }
             Op::For {
                 index,
                 lo,

@@ -4,7 +4,7 @@
 use super::*;
 use crate::ir::build::Builder;
 use crate::ir::eval::{self, Args};
-use crate::ir::{Cmp, FBin, FUn, IBin, Kernel, RedOp, SampleDist, Val};
+use crate::ir::{Cmp, FBin, FUn, IBin, Kernel, MathFn, Op, RedOp, SampleDist, Ty, Val};
 
 /// Equal bits, or both NaN.
 fn same(a: f64, b: f64) -> bool {
@@ -577,6 +577,43 @@ fn lengths_read_from_a_buffer_the_kernel_changes_are_refused() {
     );
     assert!(matches!(err, Err(JitError::Unverifiable { .. })), "{err:?}");
     assert_eq!(x, [0.0, 1.0]);
+}
+
+#[test]
+fn ill_typed_ir_is_refused() {
+    // Instructions the builder never makes, whose result the evaluator would compute from
+    // the representation it finds at run time.
+    type Make = fn(&mut Builder) -> Option<Val>;
+    let cases: [(&str, Make); 4] = [
+        ("btof of a float", |b| {
+            let x = b.f(2.5);
+            b.push(Op::BToF(x), Some(Ty::F64))
+        }),
+        ("select of an integer and a float", |b| {
+            let (c, i, x) = (b.b(true), b.i(1 << 60), b.f(2.5));
+            b.push(Op::Select(c, i, x), Some(Ty::F64))
+        }),
+        ("pow of one argument", |b| {
+            let x = b.f(2.5);
+            b.push(Op::Call(MathFn::Pow, vec![x]), Some(Ty::F64))
+        }),
+        ("exp of two arguments", |b| {
+            let x = b.f(2.5);
+            b.push(Op::Call(MathFn::Exp, vec![x, x]), Some(Ty::F64))
+        }),
+    ];
+    for (what, make) in cases {
+        let mut b = Builder::new("bad");
+        let v = make(&mut b).expect("a value");
+        store_all(&mut b, &[v]);
+        let k = b.finish();
+        let err = Jit::compile(std::slice::from_ref(&k)).err();
+        assert!(
+            matches!(err, Some(JitError::Malformed { .. })),
+            "{what}: {err:?}"
+        );
+        assert!(clif_text(&k).is_err(), "{what}");
+    }
 }
 
 #[test]
