@@ -224,6 +224,47 @@ mod tests {
     }
 
     #[test]
+    fn math_fn_calls_the_function_it_names() {
+        use crate::ir::MathFn;
+        let (x, y): (f64, f64) = (0.7, 1.3);
+        for f in MathFn::ALL {
+            let want = match f.name() {
+                "exp" => x.exp(),
+                "log" => x.ln(),
+                "log1p" => x.ln_1p(),
+                "expm1" => x.exp_m1(),
+                "log2" => x.log2(),
+                "log10" => x.log10(),
+                "cbrt" => x.cbrt(),
+                "sin" => x.sin(),
+                "cos" => x.cos(),
+                "tan" => x.tan(),
+                "asin" => x.asin(),
+                "acos" => x.acos(),
+                "atan" => x.atan(),
+                "sinh" => x.sinh(),
+                "cosh" => x.cosh(),
+                "tanh" => x.tanh(),
+                "erf" => libm::erf(x),
+                "erfc" => libm::erfc(x),
+                "lgamma" => libm::lgamma(x),
+                "tgamma" => libm::tgamma(x),
+                "digamma" => digamma(x),
+                "pow" => x.powf(y),
+                "atan2" => x.atan2(y),
+                "hypot" => x.hypot(y),
+                other => panic!("no expected value for `{other}`"),
+            };
+            let (got, arity) = match math_fn(f) {
+                MathPtr::One(g) => (g(x), 1),
+                MathPtr::Two(g) => (g(x, y), 2),
+            };
+            assert_eq!(got.to_bits(), want.to_bits(), "{}", f.name());
+            assert_eq!(f.arity(), arity, "{}", f.name());
+        }
+    }
+
+    #[test]
     fn invalid_arguments_give_nan_not_panic() {
         let mut r = rng_from_seed(1);
         use crate::ir::SampleDist::*;
