@@ -175,11 +175,12 @@ fn check(
 
 /// The Cranelift IR of every kernel of every model (one CLIF text; models are `;` comments).
 fn clif(models: &[ito::ir::lower::LoweredModel]) -> Result<String, ito::jit::JitError> {
+    let printer = ito::jit::ClifPrinter::host()?;
     let mut out = String::new();
     for m in models {
         out.push_str(&format!("; model {}\n\n", m.name));
         for k in &m.kernels {
-            out.push_str(&ito::jit::clif_text(k)?);
+            out.push_str(&printer.print(k)?);
             out.push('\n');
         }
     }

@@ -63,6 +63,20 @@ fn emit_typed_and_ast_go_to_stdout() {
 }
 
 #[test]
+fn emit_clif_prints_every_kernel_of_every_model() {
+    let o = ito(&["check", "examples/ou.sde", "--emit", "clif"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("; model OU\n"), "{out}");
+    for kernel in ["sizes", "drift", "diffusion", "outputs", "drift_jvp"] {
+        assert!(
+            out.contains(&format!("function %{kernel}(")),
+            "{kernel}:\n{out}"
+        );
+    }
+}
+
+#[test]
 fn errors_exit_one_and_json_lists_them() {
     let path = scratch(
         "errors.sde",

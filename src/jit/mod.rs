@@ -157,25 +157,38 @@ fn pointer_of(func: &Function) -> Type {
         .map_or(types::I64, |p| p.value_type)
 }
 
-/// The Cranelift IR of one kernel as text (for `ito check --emit clif`), as the translator
-/// produces it (before Cranelift's own optimisation), checked by the verifier.
-pub fn clif_text(kernel: &Kernel) -> Result<String, JitError> {
-    let isa = host_isa()?;
-    let ptr = isa.pointer_type();
-    let sig = codegen::kernel_signature(isa.default_call_conv(), ptr);
-    let mut func = Function::with_name_signature(UserFuncName::testcase(&kernel.name), sig);
-    let mut fctx = FunctionBuilderContext::new();
-    codegen::translate(
-        kernel,
-        &mut func,
-        &mut fctx,
-        &mut NamedCallees,
-        ptr,
-        isa.frontend_config(),
-    )?;
-    cranelift::codegen::verify_function(&func, isa.flags()).map_err(|e| JitError::Codegen {
-        kernel: kernel.name.clone(),
-        message: cranelift::codegen::print_errors::pretty_verifier_error(&func, None, e),
-    })?;
-    Ok(func.display().to_string())
+/// Prints kernels as Cranelift IR (for `ito check --emit clif`) for the host, whose ISA it
+/// sets up once.
+pub struct ClifPrinter {
+    isa: OwnedTargetIsa,
+}
+
+impl ClifPrinter {
+    pub fn host() -> Result<ClifPrinter, JitError> {
+        Ok(ClifPrinter { isa: host_isa()? })
+    }
+
+    /// The Cranelift IR of one kernel as text, as the translator produces it (before
+    /// Cranelift's own optimisation), checked by the verifier.
+    pub fn print(&self, kernel: &Kernel) -> Result<String, JitError> {
+        let ptr = self.isa.pointer_type();
+        let sig = codegen::kernel_signature(self.isa.default_call_conv(), ptr);
+        let mut func = Function::with_name_signature(UserFuncName::testcase(&kernel.name), sig);
+        let mut fctx = FunctionBuilderContext::new();
+        codegen::translate(
+            kernel,
+            &mut func,
+            &mut fctx,
+            &mut NamedCallees,
+            ptr,
+            self.isa.frontend_config(),
+        )?;
+        cranelift::codegen::verify_function(&func, self.isa.flags()).map_err(|e| {
+            JitError::Codegen {
+                kernel: kernel.name.clone(),
+                message: cranelift::codegen::print_errors::pretty_verifier_error(&func, None, e),
+            }
+        })?;
+        Ok(func.display().to_string())
+    }
 }

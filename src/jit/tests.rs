@@ -54,6 +54,10 @@ fn both(k: &Kernel, x: &[f64], p: &[f64], d: &[f64], out: &[f64]) -> Run {
     runs.pop().expect("two runs")
 }
 
+fn clif_text(k: &Kernel) -> Result<String, JitError> {
+    ClifPrinter::host()?.print(k)
+}
+
 /// Store `vals` to `out[0..]` (unchecked, as f64).
 fn store_all(b: &mut Builder, vals: &[Val]) {
     let n = b.i(vals.len() as i64);
