@@ -96,6 +96,44 @@ fn errors_exit_one_and_json_lists_them() {
 }
 
 #[test]
+fn emit_with_json_format_keeps_stdout_one_json_object() {
+    let o = ito(&[
+        "check",
+        "examples/ou.sde",
+        "--emit",
+        "ir",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(json["emit"], "ir", "{json:#}");
+    let text = json["output"].as_str().expect("the IR as a string");
+    assert!(text.contains("kernel drift {"), "{text}");
+    assert_eq!(json["error"], serde_json::Value::Null);
+    assert_eq!(json["diagnostics"], serde_json::json!([]));
+
+    // With errors, nothing is emitted and the diagnostics say why.
+    let path = scratch(
+        "emit_errors.sde",
+        b"model M {\n  state x = 0\n  dx = -y dt\n}\n",
+    );
+    let o = ito(&[
+        "check",
+        path.to_str().unwrap(),
+        "--emit",
+        "clif",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(json["emit"], "clif");
+    assert_eq!(json["output"], serde_json::Value::Null);
+    assert_eq!(json["diagnostics"][0]["code"], "E0101", "{json:#}");
+}
+
+#[test]
 fn several_models_are_selected_with_model_flag() {
     let path = scratch(
         "two.sde",
