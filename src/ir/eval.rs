@@ -122,12 +122,23 @@ pub fn compare<T: PartialOrd>(c: Cmp, x: T, y: T) -> bool {
     }
 }
 
-/// A math function of the runtime, on as many arguments as it takes.
+/// A math function of the runtime, on as many arguments as it takes (NaN for missing ones).
 pub fn call(f: MathFn, args: &[f64]) -> f64 {
+    let arg = |i: usize| args.get(i).copied().unwrap_or(f64::NAN);
     match rt::math_fn(f) {
-        MathPtr::One(f) => f(args[0]),
-        MathPtr::Two(f) => f(args[0], args[1]),
+        MathPtr::One(f) => f(arg(0)),
+        MathPtr::Two(f) => f(arg(0), arg(1)),
     }
+}
+
+/// The first `N` arguments as f64 (NaN for missing ones), without allocating: math calls take
+/// at most 2, draws at most 3.
+fn floats<const N: usize>(args: &[Val], vals: &[Scalar]) -> [f64; N] {
+    let mut x = [f64::NAN; N];
+    for (slot, &v) in x.iter_mut().zip(args) {
+        *slot = vals[v.0 as usize].f();
+    }
+    x
 }
 
 /// `min` as kernels define it: a NaN operand is ignored.
@@ -222,10 +233,7 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [Scalar], a: &mut Args) {
         }
         Op::FUn(op, x) => Scalar::F(fun(*op, g(*x, vals).f())),
         Op::FBin(op, x, y) => Scalar::F(fbin(*op, g(*x, vals).f(), g(*y, vals).f())),
-        Op::Call(f, args) => {
-            let x: Vec<f64> = args.iter().map(|&v| g(v, vals).f()).collect();
-            Scalar::F(call(*f, &x))
-        }
+        Op::Call(f, args) => Scalar::F(call(*f, &floats::<2>(args, vals))),
         Op::IBin(op, x, y) => Scalar::I(ibin(*op, g(*x, vals).i(), g(*y, vals).i())),
         Op::INeg(x) => Scalar::I(g(*x, vals).i().wrapping_neg()),
         Op::FCmp(c, x, y) => Scalar::B(compare(*c, g(*x, vals).f(), g(*y, vals).f())),
@@ -301,7 +309,7 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [Scalar], a: &mut Args) {
             return;
         }
         Op::Sample(d, args) => {
-            let x: Vec<f64> = args.iter().map(|&v| g(v, vals).f()).collect();
+            let x = floats::<3>(args, vals);
             Scalar::F(rt::sample(a.rng.as_deref_mut(), *d, &x))
         }
     };
@@ -324,6 +332,13 @@ mod tests {
         assert_eq!(irem(-7, 3), 2);
         assert_eq!(irem(7, -3), 1);
         assert_eq!(irem(7, 0), 0);
+    }
+
+    #[test]
+    fn missing_call_arguments_are_nan_not_a_panic() {
+        assert!(call(MathFn::Pow, &[2.0]).is_nan());
+        assert!(call(MathFn::Exp, &[]).is_nan());
+        assert_eq!(call(MathFn::Hypot, &[3.0, 4.0, 99.0]), 5.0);
     }
 
     #[test]
