@@ -3,7 +3,7 @@
 //! results agree bit for bit. Nothing here panics or allocates: invalid distribution
 //! parameters give NaN.
 
-use rand::SeedableRng;
+use rand::{Rng as _, SeedableRng};
 use rand_distr::{Distribution, Exp};
 
 /// The random stream a kernel draws from (one per trajectory, chain or particle).
@@ -185,8 +185,9 @@ fn draw(rng: &mut Rng, dist: crate::ir::SampleDist, a: f64, b: f64, c: f64) -> O
             }
         }
         Bernoulli => f64::from(u8::from(rand_distr::Bernoulli::new(a).ok()?.sample(rng))),
+        // Bernoulli(0.5) without building it: the same draw (a 64-bit word below 2^63).
         Spin => {
-            if rand_distr::Bernoulli::new(0.5).ok()?.sample(rng) {
+            if rng.next_u64() < 1 << 63 {
                 1.0
             } else {
                 -1.0
@@ -262,6 +263,21 @@ mod tests {
             assert_eq!(got.to_bits(), want.to_bits(), "{}", f.name());
             assert_eq!(f.arity(), arity, "{}", f.name());
         }
+    }
+
+    #[test]
+    fn spins_are_fair_coin_flips_from_the_same_stream() {
+        use rand_distr::Bernoulli;
+        let (mut a, mut b) = (rng_from_seed(3), rng_from_seed(3));
+        let coin = Bernoulli::new(0.5).expect("a valid probability");
+        let mut ups = 0;
+        for _ in 0..1000 {
+            let s = sample(Some(&mut a), crate::ir::SampleDist::Spin, &[]);
+            let want = if coin.sample(&mut b) { 1.0 } else { -1.0 };
+            assert_eq!(s, want);
+            ups += usize::from(s > 0.0);
+        }
+        assert!((400..600).contains(&ups), "{ups}");
     }
 
     #[test]
