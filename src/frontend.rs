@@ -1,5 +1,6 @@
-//! The front end as one call: read a file and its imports, parse, check, and return the typed
-//! program with every diagnostic. This is what the CLI and the REPL use.
+//! The front end as one call: read a file and its imports, parse, check, lower the models to
+//! kernels when nothing failed, and return the typed program and kernels with every
+//! diagnostic. This is what the CLI and the REPL use.
 
 use crate::check::{self, model::Program};
 use crate::diag::{self, Code, Diagnostic};
