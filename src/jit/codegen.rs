@@ -176,6 +176,28 @@ fn float_cc(c: Cmp) -> FloatCC {
     }
 }
 
+/// A divisor for `sdiv`/`srem` and the cases the evaluator handles apart.
+struct Divisor {
+    /// The divisor, or 1 when it is 0 or −1.
+    safe: Value,
+    zero: Value,
+    minus_one: Value,
+    /// `zero | minus_one`.
+    special: Value,
+}
+
+/// How a load or store is guarded.
+enum Guard {
+    /// Proven in range by `ir::opt`: a trusted access.
+    Proven,
+    /// Checked, and in range (index and length are constants).
+    InRange,
+    /// Checked, and out of range (index and length are constants): no access.
+    OutOfRange,
+    /// Checked at run time: access only where this flag holds.
+    Test(Value),
+}
+
 impl Translator<'_, '_> {
     fn malformed(&self, message: String) -> JitError {
         JitError::Malformed {
@@ -247,14 +269,21 @@ impl Translator<'_, '_> {
 
     /// Translate a block; the values it defines go out of scope at its end.
     fn block(&mut self, blk: &IrBlock) -> Result<(), JitError> {
+        self.block_then(blk, |_| Ok(()))
+    }
+
+    /// Translate a block, then run `then` while the values it defines are still in scope.
+    fn block_then<T>(
+        &mut self,
+        blk: &IrBlock,
+        then: impl FnOnce(&mut Self) -> Result<T, JitError>,
+    ) -> Result<T, JitError> {
         let mut scope = Vec::new();
-        let mut result = Ok(());
-        for &i in &blk.0 {
-            result = self.inst(i, &mut scope);
-            if result.is_err() {
-                break;
-            }
-        }
+        let result = blk
+            .0
+            .iter()
+            .try_for_each(|&i| self.inst(i, &mut scope))
+            .and_then(|()| then(self));
         for v in scope {
             self.vals[v.0 as usize] = None;
         }
@@ -326,42 +355,50 @@ impl Translator<'_, '_> {
         self.b.ins().select(take_a, a, b)
     }
 
+    /// The divisor `d` made safe for `sdiv`/`srem` (1 where the evaluator special-cases it:
+    /// 0 and −1, which could trap), with the two special cases as flags.
+    fn safe_divisor(&mut self, d: Value) -> Divisor {
+        let one = self.b.ins().iconst(types::I64, 1);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, d, 0);
+        let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, d, -1);
+        let special = self.b.ins().bor(zero, minus_one);
+        let safe = self.b.ins().select(special, one, d);
+        Divisor {
+            safe,
+            zero,
+            minus_one,
+            special,
+        }
+    }
+
     /// Floor division as `eval::idiv`: 0 for divisor 0, `wrapping_neg` for −1.
     fn idiv(&mut self, a: Value, d: Value) -> Value {
-        let zero = self.b.ins().iconst(types::I64, 0);
-        let one = self.b.ins().iconst(types::I64, 1);
-        let d_zero = self.b.ins().icmp_imm_s(IntCC::Equal, d, 0);
-        let d_minus1 = self.b.ins().icmp_imm_s(IntCC::Equal, d, -1);
-        let special = self.b.ins().bor(d_zero, d_minus1);
-        let safe = self.b.ins().select(special, one, d);
-        let q = self.b.ins().sdiv(a, safe);
-        let r = self.b.ins().srem(a, safe);
+        let d = self.safe_divisor(d);
+        let q = self.b.ins().sdiv(a, d.safe);
+        let r = self.b.ins().srem(a, d.safe);
         // q − 1 when the remainder is nonzero and the signs differ.
         let r_nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
-        let signs = self.b.ins().bxor(a, safe);
+        let signs = self.b.ins().bxor(a, d.safe);
         let differ = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, signs, 0);
         let adjust = self.b.ins().band(r_nonzero, differ);
         let adjust = self.b.ins().uextend(types::I64, adjust);
         let q = self.b.ins().isub(q, adjust);
         let neg = self.b.ins().ineg(a);
-        let q = self.b.ins().select(d_minus1, neg, q);
-        self.b.ins().select(d_zero, zero, q)
+        let q = self.b.ins().select(d.minus_one, neg, q);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().select(d.zero, zero, q)
     }
 
     /// Euclidean remainder as `eval::irem`: 0 for divisor 0 or −1.
     fn irem(&mut self, a: Value, d: Value) -> Value {
-        let zero = self.b.ins().iconst(types::I64, 0);
-        let one = self.b.ins().iconst(types::I64, 1);
-        let d_zero = self.b.ins().icmp_imm_s(IntCC::Equal, d, 0);
-        let d_minus1 = self.b.ins().icmp_imm_s(IntCC::Equal, d, -1);
-        let special = self.b.ins().bor(d_zero, d_minus1);
-        let safe = self.b.ins().select(special, one, d);
-        let r = self.b.ins().srem(a, safe);
+        let d = self.safe_divisor(d);
+        let r = self.b.ins().srem(a, d.safe);
         let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
-        let abs = self.b.ins().iabs(safe);
+        let abs = self.b.ins().iabs(d.safe);
         let lifted = self.b.ins().iadd(r, abs);
         let r = self.b.ins().select(negative, lifted, r);
-        self.b.ins().select(special, zero, r)
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().select(d.special, zero, r)
     }
 
     fn inst(&mut self, i: u32, scope: &mut Vec<Val>) -> Result<(), JitError> {
@@ -544,15 +581,7 @@ impl Translator<'_, '_> {
                 let (op, value) = (*op, *value);
                 let acc = self.counted_loop(*index, lo, hi, &[init], |s, acc| {
                     // The body's values are visible until the accumulator is updated.
-                    let mut scope = Vec::new();
-                    let mut result = Ok(());
-                    for &i in &body.0 {
-                        result = s.inst(i, &mut scope);
-                        if result.is_err() {
-                            break;
-                        }
-                    }
-                    let next = result.and_then(|()| {
+                    let next = s.block_then(body, |s| {
                         let x = s.get(value, Ty::F64)?;
                         let acc = acc[0];
                         Ok(match op {
@@ -561,11 +590,8 @@ impl Translator<'_, '_> {
                             RedOp::Min => s.fminmax(false, acc, x),
                             RedOp::Max => s.fminmax(true, acc, x),
                         })
-                    });
-                    for v in scope {
-                        s.vals[v.0 as usize] = None;
-                    }
-                    Ok(vec![next?])
+                    })?;
+                    Ok(vec![next])
                 })?;
                 (acc[0], Ty::F64)
             }
@@ -610,71 +636,69 @@ impl Translator<'_, '_> {
         }
     }
 
-    fn load(&mut self, buf: Buf, index: Value, len: Value, checked: bool) -> Value {
+    /// How an access at `index` with length `len` is guarded (constant indices and lengths
+    /// are decided here).
+    fn guard(&mut self, index: Value, len: Value, checked: bool) -> Guard {
         if !checked {
-            let (addr, off) = self.address(buf, index);
-            return self
-                .b
-                .ins()
-                .load(types::F64, MemFlagsData::trusted(), addr, off);
+            return Guard::Proven;
         }
-        // Constant index and length: the check is decided here.
         match self.known_in_range(index, len) {
-            Some(true) => {
-                let (addr, off) = self.address(buf, index);
-                return self
-                    .b
-                    .ins()
-                    .load(types::F64, MemFlagsData::new(), addr, off);
-            }
-            Some(false) => return self.b.ins().f64const(f64::NAN),
-            None => {}
+            Some(true) => Guard::InRange,
+            Some(false) => Guard::OutOfRange,
+            None => Guard::Test(self.in_range(index, len)),
         }
-        let ok = self.in_range(index, len);
-        let load_b = self.b.create_block();
-        let merge = self.b.create_block();
-        let result = self.b.append_block_param(merge, types::F64);
-        let nan = self.b.ins().f64const(f64::NAN);
-        self.b
-            .ins()
-            .brif(ok, load_b, &[], merge, &[BlockArg::Value(nan)]);
-        self.b.switch_to_block(load_b);
-        let (addr, off) = self.address(buf, index);
-        let x = self
-            .b
-            .ins()
-            .load(types::F64, MemFlagsData::new(), addr, off);
-        self.b.ins().jump(merge, &[BlockArg::Value(x)]);
-        self.b.switch_to_block(merge);
-        result
     }
 
-    fn store(&mut self, buf: Buf, index: Value, len: Value, value: Value, checked: bool) {
-        if !checked {
-            let (addr, off) = self.address(buf, index);
-            self.b
-                .ins()
-                .store(MemFlagsData::trusted(), value, addr, off);
-            return;
-        }
-        match self.known_in_range(index, len) {
-            Some(true) => {
-                let (addr, off) = self.address(buf, index);
-                self.b.ins().store(MemFlagsData::new(), value, addr, off);
-                return;
+    /// `buf[index]`; NaN out of range.
+    fn load(&mut self, buf: Buf, index: Value, len: Value, checked: bool) -> Value {
+        let flags = match self.guard(index, len, checked) {
+            Guard::Proven => MemFlagsData::trusted(),
+            Guard::InRange => MemFlagsData::new(),
+            Guard::OutOfRange => return self.b.ins().f64const(f64::NAN),
+            Guard::Test(ok) => {
+                let load_b = self.b.create_block();
+                let merge = self.b.create_block();
+                let result = self.b.append_block_param(merge, types::F64);
+                let nan = self.b.ins().f64const(f64::NAN);
+                self.b
+                    .ins()
+                    .brif(ok, load_b, &[], merge, &[BlockArg::Value(nan)]);
+                self.b.switch_to_block(load_b);
+                let x = self.load_at(buf, index, MemFlagsData::new());
+                self.b.ins().jump(merge, &[BlockArg::Value(x)]);
+                self.b.switch_to_block(merge);
+                return result;
             }
-            Some(false) => return,
-            None => {}
+        };
+        self.load_at(buf, index, flags)
+    }
+
+    /// `buf[index] = value`; skipped out of range.
+    fn store(&mut self, buf: Buf, index: Value, len: Value, value: Value, checked: bool) {
+        match self.guard(index, len, checked) {
+            Guard::Proven => self.store_at(buf, index, value, MemFlagsData::trusted()),
+            Guard::InRange => self.store_at(buf, index, value, MemFlagsData::new()),
+            Guard::OutOfRange => {}
+            Guard::Test(ok) => {
+                let store_b = self.b.create_block();
+                let merge = self.b.create_block();
+                self.b.ins().brif(ok, store_b, &[], merge, &[]);
+                self.b.switch_to_block(store_b);
+                self.store_at(buf, index, value, MemFlagsData::new());
+                self.b.ins().jump(merge, &[]);
+                self.b.switch_to_block(merge);
+            }
         }
-        let ok = self.in_range(index, len);
-        let store_b = self.b.create_block();
-        let merge = self.b.create_block();
-        self.b.ins().brif(ok, store_b, &[], merge, &[]);
-        self.b.switch_to_block(store_b);
+    }
+
+    fn load_at(&mut self, buf: Buf, index: Value, flags: MemFlagsData) -> Value {
         let (addr, off) = self.address(buf, index);
-        self.b.ins().store(MemFlagsData::new(), value, addr, off);
-        self.b.ins().jump(merge, &[]);
-        self.b.switch_to_block(merge);
+        self.b.ins().load(types::F64, flags, addr, off)
+    }
+
+    fn store_at(&mut self, buf: Buf, index: Value, value: Value, flags: MemFlagsData) {
+        let (addr, off) = self.address(buf, index);
+        self.b.ins().store(flags, value, addr, off);
     }
 
     /// `for index in lo..hi` carrying `carried` f64 values: `body` gets their current
