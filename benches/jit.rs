@@ -4,9 +4,12 @@
 //!   compilation of every kernel) for two examples, median of 21 runs (target: < 20 ms);
 //! * one OU drift evaluation through the JIT's function pointer against a hand-written Rust
 //!   function doing the same arithmetic, both called through a pointer, 10⁸ calls, median of
-//!   5 runs (target: the JIT within 2× of Rust).
+//!   5 runs (target: the JIT within 2× of Rust);
+//! * the same kernel through the safe, length-checked entry points (`Jit::call_handle` and
+//!   `Jit::call` by name), 10⁸ calls, median of 5 runs.
 
 use ito::frontend::{Options, compile_source};
+use ito::ir::eval::Args;
 use ito::jit::{Jit, KernelFn};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -96,6 +99,33 @@ fn per_call(f: KernelFn) -> f64 {
     median(runs).as_secs_f64() * 1e9 / CALLS as f64
 }
 
+/// Nanoseconds per call of `call` on the OU drift's buffers (median of 5 runs of `CALLS`).
+fn per_safe_call(call: impl Fn(&mut Args)) -> f64 {
+    let mut x = [2.0];
+    let mut p = [1.0, 0.5, 0.7];
+    let mut out = [0.0];
+    let runs: Vec<Duration> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for i in 0..CALLS {
+                let mut args = Args {
+                    t: black_box(i as f64),
+                    x: black_box(&mut x),
+                    p: black_box(&mut p),
+                    d: &[],
+                    aux: &[],
+                    rng: None,
+                    out: black_box(&mut out),
+                };
+                call(&mut args);
+            }
+            t.elapsed()
+        })
+        .collect();
+    black_box(out);
+    median(runs).as_secs_f64() * 1e9 / CALLS as f64
+}
+
 fn ou_drift() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ou.sde");
     let text = std::fs::read_to_string(path).expect("examples/ou.sde");
@@ -134,6 +164,13 @@ fn ou_drift() {
         "OU drift, 10^8 calls through a pointer: JIT {native:.2} ns/call, Rust {rust:.2} ns/call, \
          ratio {:.2} (median of 5)",
         native / rust
+    );
+    let handle = jit.kernel("drift").expect("a drift kernel");
+    let by_handle = per_safe_call(|a| jit.call_handle(handle, a).expect("buffers fit"));
+    let by_name = per_safe_call(|a| jit.call("drift", a).expect("buffers fit"));
+    println!(
+        "OU drift, 10^8 safe calls: by handle {by_handle:.2} ns/call, by name {by_name:.2} \
+         ns/call (raw pointer {native:.2}; median of 5)"
     );
 }
 

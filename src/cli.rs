@@ -95,76 +95,14 @@ fn check(
     color: ColorChoice,
 ) -> ExitCode {
     let compilation = frontend::compile_file(file, &Options { model });
-    let mut stdout = std::io::stdout().lock();
     let failed = compilation.has_errors();
-    // The back end could not produce what `--emit` asked for.
-    let mut emit_failed = false;
-    if !failed {
-        let text = match emit {
-            Some(Emit::Ast) => compilation
-                .ast
-                .as_ref()
-                .map(|a| ito::syntax::print::print_file(a, &compilation.sources)),
-            Some(Emit::Typed) => compilation
-                .ast
-                .as_ref()
-                .map(|a| ito::check::print::program_summary(&compilation.program, a.file)),
-            Some(Emit::Ir) => Some(
-                compilation
-                    .lowered
-                    .iter()
-                    .map(ito::ir::print::print_model)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-            Some(Emit::Clif) => match clif(&compilation.lowered) {
-                Ok(text) => Some(text),
-                Err(e) => {
-                    let _ = writeln!(std::io::stderr(), "error: {e}");
-                    emit_failed = true;
-                    None
-                }
-            },
-            None => None,
-        };
-        if let Some(text) = text {
-            let _ = stdout.write_all(text.as_bytes());
-        }
-    }
+    // What `--emit` asked for (only for a file without errors), or why the back end could not
+    // produce it.
+    let emitted = emit.filter(|_| !failed).map(|e| emit_text(e, &compilation));
+    let emit_failed = matches!(emitted, Some(Err(_)));
     match format {
-        Format::Json => {
-            let json = diag::to_json(&compilation.diagnostics, &compilation.sources);
-            let _ = writeln!(
-                stdout,
-                "{}",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            );
-        }
-        Format::Human => {
-            let color = match color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => std::io::stderr().is_terminal(),
-            };
-            let text = diag::render_all(&compilation.diagnostics, &compilation.sources, color);
-            let _ = std::io::stderr().write_all(text.as_bytes());
-            if !failed && emit.is_none() {
-                let models = &compilation.program.models;
-                let summary: Vec<String> = models
-                    .iter()
-                    .map(|m| format!("{} ({})", m.name, m.kind))
-                    .collect();
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "ok: {}",
-                    if summary.is_empty() {
-                        "no models".to_string()
-                    } else {
-                        summary.join(", ")
-                    }
-                );
-            }
-        }
+        Format::Json => print_json(emit, emitted, &compilation),
+        Format::Human => print_human(emit, emitted, &compilation, color),
     }
     if failed || emit_failed {
         ExitCode::FAILURE
@@ -173,13 +111,105 @@ fn check(
     }
 }
 
+/// The text of an intermediate form (the file checked without errors).
+fn emit_text(emit: Emit, c: &frontend::Compilation) -> Result<String, String> {
+    Ok(match emit {
+        Emit::Ast => c
+            .ast
+            .as_ref()
+            .map(|a| ito::syntax::print::print_file(a, &c.sources))
+            .unwrap_or_default(),
+        Emit::Typed => c
+            .ast
+            .as_ref()
+            .map(|a| ito::check::print::program_summary(&c.program, a.file))
+            .unwrap_or_default(),
+        Emit::Ir => c
+            .lowered
+            .iter()
+            .map(ito::ir::print::print_model)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Emit::Clif => clif(&c.lowered).map_err(|e| e.to_string())?,
+    })
+}
+
+/// `--format json`: standard output holds one JSON value. The diagnostics alone are an
+/// array; with `--emit`, an object holding the emitted text and the diagnostics.
+fn print_json(
+    emit: Option<Emit>,
+    emitted: Option<Result<String, String>>,
+    c: &frontend::Compilation,
+) {
+    let diagnostics = diag::to_json(&c.diagnostics, &c.sources);
+    let json = match emit {
+        None => diagnostics,
+        Some(e) => {
+            let (output, error) = match emitted {
+                Some(Ok(text)) => (Some(text), None),
+                Some(Err(e)) => (None, Some(e)),
+                None => (None, None),
+            };
+            serde_json::json!({
+                "emit": e.to_possible_value().map(|v| v.get_name().to_string()),
+                "output": output,
+                "error": error,
+                "diagnostics": diagnostics,
+            })
+        }
+    };
+    let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// Human output: emitted text on standard output, diagnostics and the summary on standard
+/// error.
+fn print_human(
+    emit: Option<Emit>,
+    emitted: Option<Result<String, String>>,
+    c: &frontend::Compilation,
+    color: ColorChoice,
+) {
+    let mut stderr = std::io::stderr().lock();
+    match emitted {
+        Some(Ok(text)) => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+        Some(Err(e)) => {
+            let _ = writeln!(stderr, "error: {e}");
+        }
+        None => {}
+    }
+    let color = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stderr.is_terminal(),
+    };
+    let _ = stderr.write_all(diag::render_all(&c.diagnostics, &c.sources, color).as_bytes());
+    if !c.has_errors() && emit.is_none() {
+        let summary: Vec<String> = c
+            .program
+            .models
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.kind))
+            .collect();
+        let summary = if summary.is_empty() {
+            "no models".to_string()
+        } else {
+            summary.join(", ")
+        };
+        let _ = writeln!(stderr, "ok: {summary}");
+    }
+}
+
 /// The Cranelift IR of every kernel of every model (one CLIF text; models are `;` comments).
 fn clif(models: &[ito::ir::lower::LoweredModel]) -> Result<String, ito::jit::JitError> {
+    let printer = ito::jit::ClifPrinter::host()?;
     let mut out = String::new();
     for m in models {
         out.push_str(&format!("; model {}\n\n", m.name));
         for k in &m.kernels {
-            out.push_str(&ito::jit::clif_text(k)?);
+            out.push_str(&printer.print(k)?);
             out.push('\n');
         }
     }

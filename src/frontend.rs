@@ -1,10 +1,12 @@
-//! The front end as one call: read a file and its imports, parse, check, and return the typed
-//! program with every diagnostic. This is what the CLI and the REPL use.
+//! The front end as one call: read a file and its imports, parse, check, lower the models to
+//! kernels when nothing failed, and return the typed program and kernels with every
+//! diagnostic. This is what the CLI and the REPL use.
 
 use crate::check::{self, model::Program};
 use crate::diag::{self, Code, Diagnostic};
 use crate::source::{FileId, ReadError, SourceFile, SourceMap, read_source};
 use crate::syntax::{self, ast};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Stack for the front end's thread: parsing and checking recurse over nesting that the
@@ -162,24 +164,11 @@ fn compile(name: String, path: Option<PathBuf>, text: String, options: &Options)
     let (program, check_diags) =
         check::check_program(&main, &files, &edges, &failed, options.model.as_deref());
     diagnostics.extend(check_diags);
-    let mut c = finish(sources, Some(main), program, diagnostics, syntax_errors);
-    if !c.has_errors() {
-        lower_all(&mut c);
-    }
-    c
+    finish(sources, Some(main), program, diagnostics, syntax_errors)
 }
 
-/// Compile every checked model to kernels; what cannot be compiled is a diagnostic.
-fn lower_all(c: &mut Compilation) {
-    for m in &c.program.models {
-        match crate::ir::lower::lower_model(m, &c.program) {
-            Ok(l) => c.lowered.push(l),
-            Err(mut d) => c.diagnostics.append(&mut d),
-        }
-    }
-    diag::sort(&mut c.diagnostics);
-}
-
+/// The compilation: the warnings worth keeping, the models lowered to kernels if nothing
+/// failed, and the diagnostics in source order.
 fn finish(
     sources: SourceMap,
     ast: Option<ast::File>,
@@ -194,14 +183,28 @@ fn finish(
     } else if diag::has_errors(&diagnostics) {
         diagnostics.retain(|d| d.is_error() || !d.code.is_usage_warning());
     }
-    diag::sort(&mut diagnostics);
-    diagnostics.dedup();
-    Compilation {
+    let mut c = Compilation {
         sources,
         ast,
         program,
         lowered: Vec::new(),
         diagnostics,
+    };
+    if !c.has_errors() {
+        lower_all(&mut c);
+    }
+    diag::sort(&mut c.diagnostics);
+    c.diagnostics.dedup();
+    c
+}
+
+/// Compile every checked model to kernels; what cannot be compiled is a diagnostic.
+fn lower_all(c: &mut Compilation) {
+    for m in &c.program.models {
+        match crate::ir::lower::lower_model(m, &c.program) {
+            Ok(l) => c.lowered.push(l),
+            Err(mut d) => c.diagnostics.append(&mut d),
+        }
     }
 }
 
@@ -211,7 +214,7 @@ struct Loader {
     /// Imported files (not the main file), in load order.
     files: Vec<ast::File>,
     /// Loaded files by key (canonical path, or `std/<name>`).
-    by_key: Vec<(String, FileId)>,
+    by_key: HashMap<String, FileId>,
     /// (importing file, index of the import in it, imported file)
     edges: Vec<(FileId, usize, FileId)>,
     /// (importing file, index of the import) for imports that could not be loaded.
@@ -254,54 +257,30 @@ impl Loader {
         sources: &mut SourceMap,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<FileId> {
-        let (key, name, path, text) = if let Some(src) = crate::stdlib::module(&import.path) {
-            (
-                import.path.clone(),
-                import.path.clone(),
-                None,
-                src.to_string(),
-            )
-        } else if import.path.starts_with("std/") {
-            let known: Vec<&str> = crate::stdlib::modules().map(|(p, _)| p).collect();
-            let help = check::suggest::did_you_mean(&import.path, known.iter().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| format!("the standard modules are: {}", known.join(", ")));
+        let origin = locate(import, importer, diags)?;
+        let key = match &origin {
+            Origin::Std(_) => import.path.clone(),
+            Origin::File { canon, .. } => canon.display().to_string(),
+        };
+        if matches!(origin, Origin::File { .. }) && self.stack.contains(&key) {
             diags.push(
                 Diagnostic::new(
-                    Code::ImportNotFound,
+                    Code::ImportCycle,
                     import.path_span,
-                    format!("no standard module `{}`", import.path),
-                    "not in the standard library",
+                    format!("`{}` imports a file that imports it back", import.path),
+                    "this import closes a cycle",
                 )
-                .with_help(help),
+                .with_help("move the shared functions into a third file both import"),
             );
             return None;
-        } else {
-            let base = importer
-                .and_then(Path::parent)
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            let path = base.join(&import.path);
-            let canon = canonical(&path);
-            let key = canon.display().to_string();
-            if !self.stack.contains(&key)
-                && let Some(&(_, id)) = self.by_key.iter().find(|(k, _)| *k == key)
-            {
-                return Some(id);
-            }
-            if self.stack.contains(&key) {
-                diags.push(
-                    Diagnostic::new(
-                        Code::ImportCycle,
-                        import.path_span,
-                        format!("`{}` imports a file that imports it back", import.path),
-                        "this import closes a cycle",
-                    )
-                    .with_help("move the shared functions into a third file both import"),
-                );
-                return None;
-            }
-            match read_source(&path) {
-                Ok(text) => (key, path.display().to_string(), Some(canon), text),
+        }
+        if let Some(&id) = self.by_key.get(&key) {
+            return Some(id);
+        }
+        let (name, path, text) = match origin {
+            Origin::Std(text) => (import.path.clone(), None, text.to_string()),
+            Origin::File { path, canon } => match read_source(&path) {
+                Ok(text) => (path.display().to_string(), Some(canon), text),
                 Err(e) => {
                     let d = read_error(&path.display().to_string(), &e);
                     diags.push(Diagnostic {
@@ -314,19 +293,58 @@ impl Loader {
                     });
                     return None;
                 }
-            }
+            },
         };
-        if let Some(&(_, id)) = self.by_key.iter().find(|(k, _)| *k == key) {
-            return Some(id);
-        }
         let id: FileId = sources.add(SourceFile::new(name, path.clone(), text));
-        self.by_key.push((key.clone(), id));
+        self.by_key.insert(key.clone(), id);
         let (parsed, d) = syntax::parse(id, &sources.get(id).text);
         diags.extend(d);
         self.load_imports(&parsed, path.as_deref(), sources, diags, key);
         self.files.push(parsed);
         Some(id)
     }
+}
+
+/// Where an import's text comes from.
+enum Origin {
+    /// An embedded stdlib module.
+    Std(&'static str),
+    /// A file: its path relative to the importer's directory, and its canonical form.
+    File { path: PathBuf, canon: PathBuf },
+}
+
+/// Where `import` (in the file at `importer`) points; `None` for an unknown stdlib module
+/// (reported).
+fn locate(
+    import: &ast::Import,
+    importer: Option<&Path>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Origin> {
+    if let Some(text) = crate::stdlib::module(&import.path) {
+        return Some(Origin::Std(text));
+    }
+    if import.path.starts_with("std/") {
+        let known: Vec<&str> = crate::stdlib::modules().map(|(p, _)| p).collect();
+        let help = check::suggest::did_you_mean(&import.path, known.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| format!("the standard modules are: {}", known.join(", ")));
+        diags.push(
+            Diagnostic::new(
+                Code::ImportNotFound,
+                import.path_span,
+                format!("no standard module `{}`", import.path),
+                "not in the standard library",
+            )
+            .with_help(help),
+        );
+        return None;
+    }
+    let base = importer
+        .and_then(Path::parent)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let path = base.join(&import.path);
+    let canon = canonical(&path);
+    Some(Origin::File { path, canon })
 }
 
 fn canonical(p: &Path) -> PathBuf {

@@ -1,7 +1,11 @@
 //! ito: a declarative language and toolchain for stochastic models.
 //!
 //! The pipeline: text → [`syntax`] (pest grammar, AST with spans) → [`check`] (names, types,
-//! shapes, model kind) → typed [`check::model::Program`]. [`frontend`] runs it as one call.
+//! shapes, model kind) → typed [`check::model::Program`] → [`ir`] (each model lowered to
+//! kernels, optimised and differentiated; [`ir::eval`] is the reference evaluator) →
+//! [`jit`] (the kernels compiled to native code with Cranelift, calling the runtime in
+//! [`rt`]: math functions and random draws). [`frontend`] runs it up to the kernels as one
+//! call; [`diag`] holds the diagnostics every stage reports.
 
 pub mod check;
 pub mod diag;

@@ -3,7 +3,7 @@
 //! results agree bit for bit. Nothing here panics or allocates: invalid distribution
 //! parameters give NaN.
 
-use rand::SeedableRng;
+use rand::{Rng as _, SeedableRng};
 use rand_distr::{Distribution, Exp};
 
 /// The random stream a kernel draws from (one per trajectory, chain or particle).
@@ -185,8 +185,9 @@ fn draw(rng: &mut Rng, dist: crate::ir::SampleDist, a: f64, b: f64, c: f64) -> O
             }
         }
         Bernoulli => f64::from(u8::from(rand_distr::Bernoulli::new(a).ok()?.sample(rng))),
+        // Bernoulli(0.5) without building it: the same draw (a 64-bit word below 2^63).
         Spin => {
-            if rand_distr::Bernoulli::new(0.5).ok()?.sample(rng) {
+            if rng.next_u64() < 1 << 63 {
                 1.0
             } else {
                 -1.0
@@ -221,6 +222,62 @@ mod tests {
         assert!((digamma(10.0) - 2.251_752_589_066_721).abs() < 1e-13);
         assert!((digamma(-0.5) - 0.036_489_973_978_576_52).abs() < 1e-12);
         assert!(digamma(0.0).is_nan() && digamma(-2.0).is_nan());
+    }
+
+    #[test]
+    fn math_fn_calls_the_function_it_names() {
+        use crate::ir::MathFn;
+        let (x, y): (f64, f64) = (0.7, 1.3);
+        for f in MathFn::ALL {
+            let want = match f.name() {
+                "exp" => x.exp(),
+                "log" => x.ln(),
+                "log1p" => x.ln_1p(),
+                "expm1" => x.exp_m1(),
+                "log2" => x.log2(),
+                "log10" => x.log10(),
+                "cbrt" => x.cbrt(),
+                "sin" => x.sin(),
+                "cos" => x.cos(),
+                "tan" => x.tan(),
+                "asin" => x.asin(),
+                "acos" => x.acos(),
+                "atan" => x.atan(),
+                "sinh" => x.sinh(),
+                "cosh" => x.cosh(),
+                "tanh" => x.tanh(),
+                "erf" => libm::erf(x),
+                "erfc" => libm::erfc(x),
+                "lgamma" => libm::lgamma(x),
+                "tgamma" => libm::tgamma(x),
+                "digamma" => digamma(x),
+                "pow" => x.powf(y),
+                "atan2" => x.atan2(y),
+                "hypot" => x.hypot(y),
+                other => panic!("no expected value for `{other}`"),
+            };
+            let (got, arity) = match math_fn(f) {
+                MathPtr::One(g) => (g(x), 1),
+                MathPtr::Two(g) => (g(x, y), 2),
+            };
+            assert_eq!(got.to_bits(), want.to_bits(), "{}", f.name());
+            assert_eq!(f.arity(), arity, "{}", f.name());
+        }
+    }
+
+    #[test]
+    fn spins_are_fair_coin_flips_from_the_same_stream() {
+        use rand_distr::Bernoulli;
+        let (mut a, mut b) = (rng_from_seed(3), rng_from_seed(3));
+        let coin = Bernoulli::new(0.5).expect("a valid probability");
+        let mut ups = 0;
+        for _ in 0..1000 {
+            let s = sample(Some(&mut a), crate::ir::SampleDist::Spin, &[]);
+            let want = if coin.sample(&mut b) { 1.0 } else { -1.0 };
+            assert_eq!(s, want);
+            ups += usize::from(s > 0.0);
+        }
+        assert!((400..600).contains(&ups), "{ups}");
     }
 
     #[test]

@@ -63,6 +63,20 @@ fn emit_typed_and_ast_go_to_stdout() {
 }
 
 #[test]
+fn emit_clif_prints_every_kernel_of_every_model() {
+    let o = ito(&["check", "examples/ou.sde", "--emit", "clif"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("; model OU\n"), "{out}");
+    for kernel in ["sizes", "drift", "diffusion", "outputs", "drift_jvp"] {
+        assert!(
+            out.contains(&format!("function %{kernel}(")),
+            "{kernel}:\n{out}"
+        );
+    }
+}
+
+#[test]
 fn errors_exit_one_and_json_lists_them() {
     let path = scratch(
         "errors.sde",
@@ -79,6 +93,44 @@ fn errors_exit_one_and_json_lists_them() {
     assert_eq!(unknown["primary"]["line"], 4);
     assert_eq!(unknown["primary"]["column"], 16);
     assert_eq!(unknown["help"], "did you mean `sigma`?");
+}
+
+#[test]
+fn emit_with_json_format_keeps_stdout_one_json_object() {
+    let o = ito(&[
+        "check",
+        "examples/ou.sde",
+        "--emit",
+        "ir",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(json["emit"], "ir", "{json:#}");
+    let text = json["output"].as_str().expect("the IR as a string");
+    assert!(text.contains("kernel drift {"), "{text}");
+    assert_eq!(json["error"], serde_json::Value::Null);
+    assert_eq!(json["diagnostics"], serde_json::json!([]));
+
+    // With errors, nothing is emitted and the diagnostics say why.
+    let path = scratch(
+        "emit_errors.sde",
+        b"model M {\n  state x = 0\n  dx = -y dt\n}\n",
+    );
+    let o = ito(&[
+        "check",
+        path.to_str().unwrap(),
+        "--emit",
+        "clif",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(json["emit"], "clif");
+    assert_eq!(json["output"], serde_json::Value::Null);
+    assert_eq!(json["diagnostics"][0]["code"], "E0101", "{json:#}");
 }
 
 #[test]

@@ -17,44 +17,57 @@ pub struct Args<'a> {
     pub out: &'a mut [f64],
 }
 
+/// A value as the evaluator holds it, in the representation its instruction gives it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum V {
+pub enum Scalar {
     F(f64),
     I(i64),
     B(bool),
 }
 
-impl V {
-    fn f(self) -> f64 {
+impl Scalar {
+    /// As an f64 (a bool is 0 or 1).
+    pub fn f(self) -> f64 {
         match self {
-            V::F(x) => x,
-            V::I(i) => i as f64,
-            V::B(b) => f64::from(u8::from(b)),
+            Scalar::F(x) => x,
+            Scalar::I(i) => i as f64,
+            Scalar::B(b) => f64::from(u8::from(b)),
         }
     }
-    fn i(self) -> i64 {
+    /// As an i64: a float truncates (`as i64`: saturating, NaN gives 0).
+    pub fn i(self) -> i64 {
         match self {
-            V::I(i) => i,
-            V::F(x) => x as i64,
-            V::B(b) => i64::from(b),
+            Scalar::I(i) => i,
+            Scalar::F(x) => x as i64,
+            Scalar::B(b) => i64::from(b),
         }
     }
-    fn b(self) -> bool {
+    /// As a condition: nonzero is true (so NaN is true).
+    pub fn b(self) -> bool {
         match self {
-            V::B(b) => b,
-            V::I(i) => i != 0,
-            V::F(x) => x != 0.0,
+            Scalar::B(b) => b,
+            Scalar::I(i) => i != 0,
+            Scalar::F(x) => x != 0.0,
         }
     }
 }
 
 /// Run `k` on `args`.
 pub fn run(k: &Kernel, args: &mut Args) {
-    let mut vals = vec![V::I(0); k.types.len()];
-    block(k, &k.body, &mut vals, args);
+    run_reusing(k, args, &mut Vec::new());
 }
 
-fn block(k: &Kernel, b: &Block, vals: &mut [V], a: &mut Args) {
+/// Run `k` on `args` holding its values in `vals`, which is grown to the kernel's value count
+/// if shorter and never shrunk (so a caller running kernels repeatedly allocates once).
+/// Afterwards `vals[v]` is the last value `v` took.
+pub fn run_reusing(k: &Kernel, args: &mut Args, vals: &mut Vec<Scalar>) {
+    if vals.len() < k.types.len() {
+        vals.resize(k.types.len(), Scalar::I(0));
+    }
+    block(k, &k.body, vals, args);
+}
+
+fn block(k: &Kernel, b: &Block, vals: &mut [Scalar], a: &mut Args) {
     for &i in &b.0 {
         inst(k, k.inst(i), vals, a);
     }
@@ -109,12 +122,23 @@ pub fn compare<T: PartialOrd>(c: Cmp, x: T, y: T) -> bool {
     }
 }
 
-/// A math function of the runtime, on as many arguments as it takes.
+/// A math function of the runtime, on as many arguments as it takes (NaN for missing ones).
 pub fn call(f: MathFn, args: &[f64]) -> f64 {
+    let arg = |i: usize| args.get(i).copied().unwrap_or(f64::NAN);
     match rt::math_fn(f) {
-        MathPtr::One(f) => f(args[0]),
-        MathPtr::Two(f) => f(args[0], args[1]),
+        MathPtr::One(f) => f(arg(0)),
+        MathPtr::Two(f) => f(arg(0), arg(1)),
     }
+}
+
+/// The first `N` arguments as f64 (NaN for missing ones), without allocating: math calls take
+/// at most 2, draws at most 3.
+fn floats<const N: usize>(args: &[Val], vals: &[Scalar]) -> [f64; N] {
+    let mut x = [f64::NAN; N];
+    for (slot, &v) in x.iter_mut().zip(args) {
+        *slot = vals[v.0 as usize].f();
+    }
+    x
 }
 
 /// `min` as kernels define it: a NaN operand is ignored.
@@ -166,20 +190,20 @@ fn buf<'b>(a: &'b Args, b: Buf) -> &'b [f64] {
     }
 }
 
-fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
-    let g = |v: Val, vals: &[V]| vals[v.0 as usize];
+fn inst(k: &Kernel, i: &Inst, vals: &mut [Scalar], a: &mut Args) {
+    let g = |v: Val, vals: &[Scalar]| vals[v.0 as usize];
     let value = match &i.op {
-        Op::ConstF(x) => V::F(*x),
-        Op::ConstI(x) => V::I(*x),
-        Op::ConstB(x) => V::B(*x),
-        Op::Time => V::F(a.t),
+        Op::ConstF(x) => Scalar::F(*x),
+        Op::ConstI(x) => Scalar::I(*x),
+        Op::ConstB(x) => Scalar::B(*x),
+        Op::Time => Scalar::F(a.t),
         Op::Load {
             buf: b, index, len, ..
         } => {
             let (idx, len) = (g(*index, vals).i(), g(*len, vals).i());
             let data = buf(a, *b);
             let ok = idx >= 0 && idx < len;
-            V::F(if ok {
+            Scalar::F(if ok {
                 data.get(idx as usize).copied().unwrap_or(f64::NAN)
             } else {
                 f64::NAN
@@ -207,19 +231,16 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
             }
             return;
         }
-        Op::FUn(op, x) => V::F(fun(*op, g(*x, vals).f())),
-        Op::FBin(op, x, y) => V::F(fbin(*op, g(*x, vals).f(), g(*y, vals).f())),
-        Op::Call(f, args) => {
-            let x: Vec<f64> = args.iter().map(|&v| g(v, vals).f()).collect();
-            V::F(call(*f, &x))
-        }
-        Op::IBin(op, x, y) => V::I(ibin(*op, g(*x, vals).i(), g(*y, vals).i())),
-        Op::INeg(x) => V::I(g(*x, vals).i().wrapping_neg()),
-        Op::FCmp(c, x, y) => V::B(compare(*c, g(*x, vals).f(), g(*y, vals).f())),
-        Op::ICmp(c, x, y) => V::B(compare(*c, g(*x, vals).i(), g(*y, vals).i())),
-        Op::And(x, y) => V::B(g(*x, vals).b() && g(*y, vals).b()),
-        Op::Or(x, y) => V::B(g(*x, vals).b() || g(*y, vals).b()),
-        Op::Not(x) => V::B(!g(*x, vals).b()),
+        Op::FUn(op, x) => Scalar::F(fun(*op, g(*x, vals).f())),
+        Op::FBin(op, x, y) => Scalar::F(fbin(*op, g(*x, vals).f(), g(*y, vals).f())),
+        Op::Call(f, args) => Scalar::F(call(*f, &floats::<2>(args, vals))),
+        Op::IBin(op, x, y) => Scalar::I(ibin(*op, g(*x, vals).i(), g(*y, vals).i())),
+        Op::INeg(x) => Scalar::I(g(*x, vals).i().wrapping_neg()),
+        Op::FCmp(c, x, y) => Scalar::B(compare(*c, g(*x, vals).f(), g(*y, vals).f())),
+        Op::ICmp(c, x, y) => Scalar::B(compare(*c, g(*x, vals).i(), g(*y, vals).i())),
+        Op::And(x, y) => Scalar::B(g(*x, vals).b() && g(*y, vals).b()),
+        Op::Or(x, y) => Scalar::B(g(*x, vals).b() || g(*y, vals).b()),
+        Op::Not(x) => Scalar::B(!g(*x, vals).b()),
         Op::Select(c, x, y) => {
             if g(*c, vals).b() {
                 g(*x, vals)
@@ -227,9 +248,9 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
                 g(*y, vals)
             }
         }
-        Op::IToF(x) => V::F(g(*x, vals).i() as f64),
-        Op::FToI(x) => V::I(g(*x, vals).f().floor() as i64),
-        Op::BToF(x) => V::F(f64::from(u8::from(g(*x, vals).b()))),
+        Op::IToF(x) => Scalar::F(g(*x, vals).i() as f64),
+        Op::FToI(x) => Scalar::I(g(*x, vals).f().floor() as i64),
+        Op::BToF(x) => Scalar::F(f64::from(u8::from(g(*x, vals).b()))),
         Op::For {
             index,
             lo,
@@ -239,7 +260,7 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
             let (lo, hi) = (g(*lo, vals).i(), g(*hi, vals).i());
             let mut j = lo;
             while j < hi {
-                vals[index.0 as usize] = V::I(j);
+                vals[index.0 as usize] = Scalar::I(j);
                 block(k, body, vals, a);
                 j += 1;
             }
@@ -262,7 +283,7 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
             };
             let mut j = lo;
             while j < hi {
-                vals[index.0 as usize] = V::I(j);
+                vals[index.0 as usize] = Scalar::I(j);
                 block(k, body, vals, a);
                 let x = g(*value, vals).f();
                 acc = match op {
@@ -273,7 +294,7 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
                 };
                 j += 1;
             }
-            V::F(acc)
+            Scalar::F(acc)
         }
         Op::If {
             cond,
@@ -288,8 +309,8 @@ fn inst(k: &Kernel, i: &Inst, vals: &mut [V], a: &mut Args) {
             return;
         }
         Op::Sample(d, args) => {
-            let x: Vec<f64> = args.iter().map(|&v| g(v, vals).f()).collect();
-            V::F(rt::sample(a.rng.as_deref_mut(), *d, &x))
+            let x = floats::<3>(args, vals);
+            Scalar::F(rt::sample(a.rng.as_deref_mut(), *d, &x))
         }
     };
     if let Some(r) = i.result {
@@ -311,6 +332,13 @@ mod tests {
         assert_eq!(irem(-7, 3), 2);
         assert_eq!(irem(7, -3), 1);
         assert_eq!(irem(7, 0), 0);
+    }
+
+    #[test]
+    fn missing_call_arguments_are_nan_not_a_panic() {
+        assert!(call(MathFn::Pow, &[2.0]).is_nan());
+        assert!(call(MathFn::Exp, &[]).is_nan());
+        assert_eq!(call(MathFn::Hypot, &[3.0, 4.0, 99.0]), 5.0);
     }
 
     #[test]

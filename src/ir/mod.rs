@@ -139,10 +139,12 @@ pub enum MathFn {
 }
 
 impl MathFn {
+    /// How many arguments it takes: those of the runtime function it calls
+    /// (`rt::math_fn`), so the JIT's call signature and the address it calls always agree.
     pub fn arity(self) -> usize {
-        match self {
-            MathFn::Pow | MathFn::Atan2 | MathFn::Hypot => 2,
-            _ => 1,
+        match crate::rt::math_fn(self) {
+            crate::rt::MathPtr::One(_) => 1,
+            crate::rt::MathPtr::Two(_) => 2,
         }
     }
 

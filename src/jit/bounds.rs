@@ -1,151 +1,289 @@
-//! What `Jit::call` checks before running native code: that every buffer is at least as long
-//! as the lengths the kernel's loads and stores are checked (or were proven) against.
+//! What the safe call checks before running native code: that every buffer is at least as
+//! long as the lengths the kernel's loads and stores are checked (or were proven) against.
 //!
-//! Those lengths are IR values computed at kernel entry (constants, or sizes read from the
-//! data). For each kernel we cut out the top-level instructions they depend on into a small
-//! kernel that stores them to `out`; `call` runs it with the reference evaluator (which
-//! never reads outside the slices it is given) and compares the results with the actual
-//! buffer lengths. Unchecked accesses were proven in `0..len` by `ir::opt`; checked ones are
-//! tested against `len` at run time: with `len` within the buffer, neither leaves it.
+//! Unchecked accesses were proven in `0..len` by `ir::opt`; checked ones are tested against
+//! `len` at run time: with every `len` within its buffer, neither leaves it.
+//!
+//! The lengths are IR values. Constant ones (the usual case) are folded when the kernel is
+//! compiled into one required length per buffer. The others (sizes read from the data) are
+//! computed at kernel entry: the top-level instructions they depend on are cut out into a
+//! small kernel whose values are numbered from 0, which the check runs with the reference
+//! evaluator (it never reads outside the slices it is given) in a per-thread scratch list,
+//! so a call allocates nothing.
 
-use crate::ir::{Block, Buf, Inst, Kernel, Op, Ty, Val, operands};
+use super::buf_slot;
+use crate::ir::eval::{self, Args, Scalar};
+use crate::ir::{Block, Buf, Inst, Kernel, Op, Val, operands, operands_mut};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
-/// The lengths one kernel's accesses rely on, as a program of their own.
+/// The lengths one kernel's accesses rely on.
 #[derive(Clone, Debug)]
-pub(crate) enum LenCheck {
-    /// Run `kernel` (its `out` has one slot per entry of `bufs`); `out[j]` must not exceed the
-    /// length of `bufs[j]`.
-    Eval { kernel: Kernel, bufs: Vec<Buf> },
-    /// The lengths cannot be computed ahead of the kernel (they depend on values it changes
-    /// or computes inside loops).
-    Unknown(String),
+pub(crate) struct LenCheck {
+    /// The largest constant length each buffer is accessed with (`Buf::ALL` order; 0: none,
+    /// or only lengths of 0 or less, which need nothing).
+    fixed: [u64; Buf::ALL.len()],
+    /// The lengths computed from the inputs, if any.
+    computed: Option<Computed>,
+}
+
+/// Lengths computed at kernel entry, as a program of their own.
+#[derive(Clone, Debug)]
+struct Computed {
+    /// The top-level instructions the lengths depend on, with values numbered from 0.
+    kernel: Kernel,
+    /// Each buffer with a value of `kernel` it must be at least as long as.
+    lens: Vec<(Buf, Val)>,
+}
+
+/// A buffer shorter than a length the kernel relies on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Shortfall {
+    pub buf: Buf,
+    pub needed: i64,
+    pub len: usize,
+}
+
+thread_local! {
+    /// The evaluator's value slots for computed lengths, reused from call to call.
+    static SCRATCH: RefCell<Vec<Scalar>> = const { RefCell::new(Vec::new()) };
 }
 
 impl LenCheck {
-    pub fn of(k: &Kernel) -> LenCheck {
-        // Where each value is defined: (instruction, at top level?).
-        let mut def: HashMap<Val, (u32, bool)> = HashMap::new();
-        fn walk(k: &Kernel, b: &Block, top: bool, def: &mut HashMap<Val, (u32, bool)>) {
-            for &i in &b.0 {
-                let inst = k.inst(i);
-                if let Some(r) = inst.result {
-                    def.insert(r, (i, top));
-                }
-                match &inst.op {
-                    Op::For { body, .. } | Op::Reduce { body, .. } => walk(k, body, false, def),
-                    Op::If {
-                        then, otherwise, ..
-                    } => {
-                        walk(k, then, false, def);
-                        walk(k, otherwise, false, def);
-                    }
-                    _ => {}
-                }
-            }
-        }
-        walk(k, &k.body, true, &mut def);
-
-        // Every (buffer, length) pair an access uses.
-        let mut pairs: Vec<(Buf, Val)> = Vec::new();
-        for inst in &k.insts {
-            match inst.op {
-                Op::Load { buf, len, .. } => pairs.push((buf, len)),
-                // Stores to inputs are skipped by both back ends.
-                Op::Store { buf, len, .. } if matches!(buf, Buf::X | Buf::P | Buf::Out) => {
-                    pairs.push((buf, len))
-                }
-                _ => {}
-            }
-        }
-        pairs.sort();
-        pairs.dedup();
-
-        // The instructions those lengths depend on.
-        let written = k.writes();
-        let mut needed: HashSet<u32> = HashSet::new();
-        let mut stack: Vec<Val> = pairs.iter().map(|p| p.1).collect();
-        while let Some(v) = stack.pop() {
-            let Some(&(i, top)) = def.get(&v) else {
-                return LenCheck::Unknown(format!("a length (v{}) is a loop index", v.0));
+    /// The check for `k`, or why its lengths cannot be computed ahead of it (they depend on
+    /// values it changes, draws, or computes inside loops).
+    pub fn of(k: &Kernel) -> Result<LenCheck, String> {
+        let def = definitions(k);
+        let mut fixed = [0; Buf::ALL.len()];
+        let mut lens = Vec::new();
+        for (buf, len) in accesses(k) {
+            let Some(&(i, _)) = def.get(&len) else {
+                return Err(format!("a length (v{}) is a loop index", len.0));
             };
-            if !needed.insert(i) {
-                continue;
-            }
-            let op = &k.inst(i).op;
-            if !top {
-                return LenCheck::Unknown(format!("a length (v{}) is computed in a loop", v.0));
-            }
-            match op {
-                Op::Store { .. } | Op::For { .. } | Op::Reduce { .. } | Op::If { .. } => {
-                    return LenCheck::Unknown(format!("a length (v{}) is not a plain value", v.0));
+            match k.inst(i).op {
+                Op::ConstI(c) => {
+                    let slot = &mut fixed[buf_slot(buf)];
+                    *slot = (*slot).max(u64::try_from(c).unwrap_or(0));
                 }
-                Op::Sample(..) => {
-                    return LenCheck::Unknown(format!("a length (v{}) is random", v.0));
-                }
-                Op::Load { buf, .. } if written.contains(buf) => {
-                    return LenCheck::Unknown(format!(
-                        "a length (v{}) is read from `{}`, which the kernel changes",
-                        v.0,
-                        buf.name()
-                    ));
-                }
-                _ => {}
+                _ => lens.push((buf, len)),
             }
-            stack.extend(operands(op));
         }
+        let computed = if lens.is_empty() {
+            None
+        } else {
+            let needed = dependencies(k, &def, &lens)?;
+            Some(Computed::slice(k, &needed, &lens)?)
+        };
+        Ok(LenCheck { fixed, computed })
+    }
 
-        // The slice, in the kernel's order, then one store per pair.
-        let mut slice = Kernel::new(format!("{}$lengths", k.name));
-        slice.types = k.types.clone();
-        let mut body = Vec::new();
-        for &i in &k.body.0 {
-            if needed.contains(&i) {
-                body.push(push(&mut slice, k.inst(i).clone()));
-            }
+    /// The first buffer of `args` shorter than a length the kernel relies on.
+    #[inline]
+    pub fn shortfall(&self, args: &mut Args) -> Option<Shortfall> {
+        let lens = lengths(args);
+        let fixed_fit = self
+            .fixed
+            .iter()
+            .zip(lens)
+            .fold(true, |fit, (&n, len)| fit & (n <= len as u64));
+        if fixed_fit && self.computed.is_none() {
+            return None;
         }
-        let n = constant(&mut slice, &mut body, pairs.len() as i64);
-        let mut bufs = Vec::new();
-        for (j, &(buf, len)) in pairs.iter().enumerate() {
-            let at = constant(&mut slice, &mut body, j as i64);
-            let store = Op::Store {
-                buf: Buf::Out,
-                index: at,
-                len: n,
-                value: len,
-                checked: true,
-            };
-            body.push(push(
-                &mut slice,
-                Inst {
-                    op: store,
-                    result: None,
-                },
-            ));
-            bufs.push(buf);
+        self.shortfall_slow(args)
+    }
+
+    /// `shortfall` when a fixed length does not fit or lengths must be computed.
+    #[inline(never)]
+    fn shortfall_slow(&self, args: &mut Args) -> Option<Shortfall> {
+        let fixed = Buf::ALL.iter().zip(self.fixed);
+        if let Some(s) = fixed.filter_map(|(&buf, n)| short(args, buf, n)).next() {
+            return Some(s);
         }
-        slice.body = Block(body);
-        LenCheck::Eval {
-            kernel: slice,
-            bufs,
-        }
+        let c = self.computed.as_ref()?;
+        SCRATCH
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut vals) => c.shortfall(args, &mut vals),
+                // Not reached (the evaluator calls no kernel), but never a panic.
+                Err(_) => c.shortfall(args, &mut Vec::new()),
+            })
+            // The thread is shutting down.
+            .unwrap_or_else(|_| c.shortfall(args, &mut Vec::new()))
+    }
+
+    /// Whether the check runs the evaluator (some length depends on the inputs), and on how
+    /// many values.
+    #[cfg(test)]
+    pub fn computed_values(&self) -> Option<usize> {
+        self.computed.as_ref().map(|c| c.kernel.types.len())
+    }
+
+    /// The constant length each buffer needs (`Buf::ALL` order).
+    #[cfg(test)]
+    pub fn fixed(&self) -> [u64; Buf::ALL.len()] {
+        self.fixed
     }
 }
 
-fn push(k: &mut Kernel, inst: Inst) -> u32 {
-    k.insts.push(inst);
-    k.insts.len() as u32 - 1
+impl Computed {
+    /// The instructions `needed` (top-level ones of `k`, in its order), renumbered.
+    fn slice(k: &Kernel, needed: &HashSet<u32>, lens: &[(Buf, Val)]) -> Result<Computed, String> {
+        let mut kernel = Kernel::new(format!("{}$lengths", k.name));
+        let mut renamed: HashMap<Val, Val> = HashMap::new();
+        let mut body = Vec::new();
+        for &i in k.body.0.iter().filter(|i| needed.contains(i)) {
+            let Inst { mut op, result } = k.inst(i).clone();
+            let mut missing = None;
+            operands_mut(&mut op, |v| match renamed.get(v) {
+                Some(&r) => *v = r,
+                None => missing = Some(*v),
+            });
+            if let Some(v) = missing {
+                return Err(format!("v{} is used before it is defined", v.0));
+            }
+            let result = match result {
+                Some(v) => {
+                    let ty = k.types.get(v.0 as usize).copied();
+                    let ty = ty.ok_or_else(|| format!("v{} has no type", v.0))?;
+                    let r = Val(kernel.types.len() as u32);
+                    kernel.types.push(ty);
+                    renamed.insert(v, r);
+                    Some(r)
+                }
+                None => None,
+            };
+            kernel.insts.push(Inst { op, result });
+            body.push(kernel.insts.len() as u32 - 1);
+        }
+        kernel.body = Block(body);
+        let lens = lens
+            .iter()
+            .map(|&(buf, v)| renamed.get(&v).map(|&r| (buf, r)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| "a length is not computed at the top level".to_string())?;
+        Ok(Computed { kernel, lens })
+    }
+
+    fn shortfall(&self, args: &mut Args, vals: &mut Vec<Scalar>) -> Option<Shortfall> {
+        let mut inputs = Args {
+            t: args.t,
+            x: args.x,
+            p: args.p,
+            d: args.d,
+            aux: args.aux,
+            rng: None,
+            out: &mut [],
+        };
+        eval::run_reusing(&self.kernel, &mut inputs, vals);
+        self.lens.iter().find_map(|&(buf, v)| {
+            // As the kernel reads a length (`Scalar::i`). Every value of the slice has a slot
+            // after the run; should one not, refuse.
+            let needed = vals.get(v.0 as usize).map_or(i64::MAX, |s| s.i());
+            short(args, buf, u64::try_from(needed).unwrap_or(0))
+        })
+    }
 }
 
-fn constant(k: &mut Kernel, body: &mut Vec<u32>, c: i64) -> Val {
-    k.types.push(Ty::I64);
-    let v = Val(k.types.len() as u32 - 1);
-    body.push(push(
-        k,
-        Inst {
-            op: Op::ConstI(c),
-            result: Some(v),
-        },
-    ));
-    v
+/// Where each value is defined: (instruction, at top level?).
+fn definitions(k: &Kernel) -> HashMap<Val, (u32, bool)> {
+    fn walk(k: &Kernel, b: &Block, top: bool, def: &mut HashMap<Val, (u32, bool)>) {
+        for &i in &b.0 {
+            let inst = k.inst(i);
+            if let Some(r) = inst.result {
+                def.insert(r, (i, top));
+            }
+            match &inst.op {
+                Op::For { body, .. } | Op::Reduce { body, .. } => walk(k, body, false, def),
+                Op::If {
+                    then, otherwise, ..
+                } => {
+                    walk(k, then, false, def);
+                    walk(k, otherwise, false, def);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut def = HashMap::new();
+    walk(k, &k.body, true, &mut def);
+    def
+}
+
+/// Every (buffer, length) pair an access of `k` uses, without repeats.
+fn accesses(k: &Kernel) -> Vec<(Buf, Val)> {
+    let mut pairs: Vec<(Buf, Val)> = Vec::new();
+    for inst in &k.insts {
+        match inst.op {
+            Op::Load { buf, len, .. } => pairs.push((buf, len)),
+            // Stores to inputs are skipped by both back ends.
+            Op::Store { buf, len, .. } if matches!(buf, Buf::X | Buf::P | Buf::Out) => {
+                pairs.push((buf, len))
+            }
+            _ => {}
+        }
+    }
+    pairs.sort();
+    pairs.dedup();
+    pairs
+}
+
+/// The top-level instructions the lengths `lens` depend on, if they can be computed before
+/// the kernel runs.
+fn dependencies(
+    k: &Kernel,
+    def: &HashMap<Val, (u32, bool)>,
+    lens: &[(Buf, Val)],
+) -> Result<HashSet<u32>, String> {
+    let written = k.writes();
+    let mut needed: HashSet<u32> = HashSet::new();
+    let mut stack: Vec<Val> = lens.iter().map(|p| p.1).collect();
+    while let Some(v) = stack.pop() {
+        let Some(&(i, top)) = def.get(&v) else {
+            return Err(format!("a length (v{}) is a loop index", v.0));
+        };
+        if !needed.insert(i) {
+            continue;
+        }
+        if !top {
+            return Err(format!("a length (v{}) is computed in a loop", v.0));
+        }
+        let op = &k.inst(i).op;
+        match op {
+            Op::Store { .. } | Op::For { .. } | Op::Reduce { .. } | Op::If { .. } => {
+                return Err(format!("a length (v{}) is not a plain value", v.0));
+            }
+            Op::Sample(..) => return Err(format!("a length (v{}) is random", v.0)),
+            Op::Load { buf, .. } if written.contains(buf) => {
+                return Err(format!(
+                    "a length (v{}) is read from `{}`, which the kernel changes",
+                    v.0,
+                    buf.name()
+                ));
+            }
+            _ => {}
+        }
+        stack.extend(operands(op));
+    }
+    Ok(needed)
+}
+
+/// The lengths of the buffers of `args` (`Buf::ALL` order).
+#[inline]
+fn lengths(args: &Args) -> [usize; Buf::ALL.len()] {
+    [
+        args.x.len(),
+        args.p.len(),
+        args.d.len(),
+        args.aux.len(),
+        args.out.len(),
+    ]
+}
+
+/// `buf` of `args` if it is shorter than `needed`.
+fn short(args: &Args, buf: Buf, needed: u64) -> Option<Shortfall> {
+    let len = lengths(args)[buf_slot(buf)];
+    (needed > len as u64).then_some(Shortfall {
+        buf,
+        needed: i64::try_from(needed).unwrap_or(i64::MAX),
+        len,
+    })
 }

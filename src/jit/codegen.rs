@@ -6,9 +6,13 @@
 //! * `min`/`max` are `select`s on the evaluator's comparison (Cranelift's `fmin`/`fmax`
 //!   propagate NaN, the kernels' ignore it);
 //! * `round` calls `rt::ito_round` (Cranelift's `nearest` rounds half to even);
-//! * conversions between f64, i64 and bool follow the evaluator's `V::f`/`V::i`/`V::b`
+//! * conversions between f64, i64 and bool follow the evaluator's `Scalar::f`/`i`/`b`
 //!   (a float used as an integer truncates and saturates, NaN giving 0; a float used as a
 //!   condition is `x != 0`, so NaN is true);
+//! * where the evaluator's result would depend on the representation of an operand chosen at
+//!   run time, the IR must be well typed and ill-typed IR is a [`JitError::Malformed`]: a
+//!   `select`'s two sides share one type (the builder widens them), `btof` takes a bool, a
+//!   math call has exactly its function's arguments;
 //! * checked loads and stores branch on `0 <= index < len`; unchecked ones (proven in range
 //!   by `ir::opt`) are plain, trusted memory accesses.
 //!
@@ -16,7 +20,7 @@
 //! enclosing block dominates its uses. Loops become a header block whose parameters are the
 //! induction variable (and the accumulator, for reductions).
 
-use super::JitError;
+use super::{JitError, buf_slot};
 use crate::ir::{Block as IrBlock, Buf, Cmp, FBin, FUn, IBin, Kernel, MathFn, Op, RedOp, Ty, Val};
 use cranelift::codegen::ir::{
     BlockArg, FuncRef, Function, InstructionData, MemFlagsData, Opcode, Signature, ValueDef,
@@ -172,23 +176,26 @@ fn float_cc(c: Cmp) -> FloatCC {
     }
 }
 
-/// The wider of two representations (a `select` between an integer and a float is a float).
-fn join(a: Ty, b: Ty) -> Ty {
-    match (a, b) {
-        (Ty::F64, _) | (_, Ty::F64) => Ty::F64,
-        (Ty::I64, _) | (_, Ty::I64) => Ty::I64,
-        _ => Ty::Bool,
-    }
+/// A divisor for `sdiv`/`srem` and the cases the evaluator handles apart.
+struct Divisor {
+    /// The divisor, or 1 when it is 0 or −1.
+    safe: Value,
+    zero: Value,
+    minus_one: Value,
+    /// `zero | minus_one`.
+    special: Value,
 }
 
-fn buf_slot(b: Buf) -> usize {
-    match b {
-        Buf::X => 0,
-        Buf::P => 1,
-        Buf::D => 2,
-        Buf::Aux => 3,
-        Buf::Out => 4,
-    }
+/// How a load or store is guarded.
+enum Guard {
+    /// Proven in range by `ir::opt`: a trusted access.
+    Proven,
+    /// Checked, and in range (index and length are constants).
+    InRange,
+    /// Checked, and out of range (index and length are constants): no access.
+    OutOfRange,
+    /// Checked at run time: access only where this flag holds.
+    Test(Value),
 }
 
 impl Translator<'_, '_> {
@@ -207,7 +214,7 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// An in-scope value converted to `want` as the evaluator converts (`V::f`, `V::i`, `V::b`).
+    /// An in-scope value converted to `want` as the evaluator converts (`Scalar::f`, `i`, `b`).
     fn get(&mut self, v: Val, want: Ty) -> Result<Value, JitError> {
         let Some(Some((x, have))) = self.vals.get(v.0 as usize).copied() else {
             return Err(self.malformed(format!("v{} is used where it is not defined", v.0)));
@@ -217,7 +224,7 @@ impl Translator<'_, '_> {
 
     fn convert(&mut self, x: Value, have: Ty, want: Ty) -> Value {
         match (have, want) {
-            (a, b) if a == b => x,
+            (Ty::F64, Ty::F64) | (Ty::I64, Ty::I64) | (Ty::Bool, Ty::Bool) => x,
             (Ty::I64, Ty::F64) => self.b.ins().fcvt_from_sint(types::F64, x),
             (Ty::Bool, Ty::F64) => {
                 let one = self.b.ins().f64const(1.0);
@@ -233,7 +240,6 @@ impl Translator<'_, '_> {
                 let zero = self.b.ins().f64const(0.0);
                 self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
             }
-            _ => x,
         }
     }
 
@@ -263,14 +269,21 @@ impl Translator<'_, '_> {
 
     /// Translate a block; the values it defines go out of scope at its end.
     fn block(&mut self, blk: &IrBlock) -> Result<(), JitError> {
+        self.block_then(blk, |_| Ok(()))
+    }
+
+    /// Translate a block, then run `then` while the values it defines are still in scope.
+    fn block_then<T>(
+        &mut self,
+        blk: &IrBlock,
+        then: impl FnOnce(&mut Self) -> Result<T, JitError>,
+    ) -> Result<T, JitError> {
         let mut scope = Vec::new();
-        let mut result = Ok(());
-        for &i in &blk.0 {
-            result = self.inst(i, &mut scope);
-            if result.is_err() {
-                break;
-            }
-        }
+        let result = blk
+            .0
+            .iter()
+            .try_for_each(|&i| self.inst(i, &mut scope))
+            .and_then(|()| then(self));
         for v in scope {
             self.vals[v.0 as usize] = None;
         }
@@ -342,42 +355,50 @@ impl Translator<'_, '_> {
         self.b.ins().select(take_a, a, b)
     }
 
+    /// The divisor `d` made safe for `sdiv`/`srem` (1 where the evaluator special-cases it:
+    /// 0 and −1, which could trap), with the two special cases as flags.
+    fn safe_divisor(&mut self, d: Value) -> Divisor {
+        let one = self.b.ins().iconst(types::I64, 1);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, d, 0);
+        let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, d, -1);
+        let special = self.b.ins().bor(zero, minus_one);
+        let safe = self.b.ins().select(special, one, d);
+        Divisor {
+            safe,
+            zero,
+            minus_one,
+            special,
+        }
+    }
+
     /// Floor division as `eval::idiv`: 0 for divisor 0, `wrapping_neg` for −1.
     fn idiv(&mut self, a: Value, d: Value) -> Value {
-        let zero = self.b.ins().iconst(types::I64, 0);
-        let one = self.b.ins().iconst(types::I64, 1);
-        let d_zero = self.b.ins().icmp_imm_s(IntCC::Equal, d, 0);
-        let d_minus1 = self.b.ins().icmp_imm_s(IntCC::Equal, d, -1);
-        let special = self.b.ins().bor(d_zero, d_minus1);
-        let safe = self.b.ins().select(special, one, d);
-        let q = self.b.ins().sdiv(a, safe);
-        let r = self.b.ins().srem(a, safe);
+        let d = self.safe_divisor(d);
+        let q = self.b.ins().sdiv(a, d.safe);
+        let r = self.b.ins().srem(a, d.safe);
         // q − 1 when the remainder is nonzero and the signs differ.
         let r_nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
-        let signs = self.b.ins().bxor(a, safe);
+        let signs = self.b.ins().bxor(a, d.safe);
         let differ = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, signs, 0);
         let adjust = self.b.ins().band(r_nonzero, differ);
         let adjust = self.b.ins().uextend(types::I64, adjust);
         let q = self.b.ins().isub(q, adjust);
         let neg = self.b.ins().ineg(a);
-        let q = self.b.ins().select(d_minus1, neg, q);
-        self.b.ins().select(d_zero, zero, q)
+        let q = self.b.ins().select(d.minus_one, neg, q);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().select(d.zero, zero, q)
     }
 
     /// Euclidean remainder as `eval::irem`: 0 for divisor 0 or −1.
     fn irem(&mut self, a: Value, d: Value) -> Value {
-        let zero = self.b.ins().iconst(types::I64, 0);
-        let one = self.b.ins().iconst(types::I64, 1);
-        let d_zero = self.b.ins().icmp_imm_s(IntCC::Equal, d, 0);
-        let d_minus1 = self.b.ins().icmp_imm_s(IntCC::Equal, d, -1);
-        let special = self.b.ins().bor(d_zero, d_minus1);
-        let safe = self.b.ins().select(special, one, d);
-        let r = self.b.ins().srem(a, safe);
+        let d = self.safe_divisor(d);
+        let r = self.b.ins().srem(a, d.safe);
         let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
-        let abs = self.b.ins().iabs(safe);
+        let abs = self.b.ins().iabs(d.safe);
         let lifted = self.b.ins().iadd(r, abs);
         let r = self.b.ins().select(negative, lifted, r);
-        self.b.ins().select(special, zero, r)
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().select(d.special, zero, r)
     }
 
     fn inst(&mut self, i: u32, scope: &mut Vec<Val>) -> Result<(), JitError> {
@@ -440,7 +461,7 @@ impl Translator<'_, '_> {
                 (x, Ty::F64)
             }
             Op::Call(f, args) => {
-                if args.len() < f.arity() {
+                if args.len() != f.arity() {
                     return Err(self.malformed(format!(
                         "{} takes {} arguments, given {}",
                         f.name(),
@@ -448,7 +469,7 @@ impl Translator<'_, '_> {
                         args.len()
                     )));
                 }
-                let args = args[..f.arity()]
+                let args = args
                     .iter()
                     .map(|&a| self.get(a, Ty::F64))
                     .collect::<Result<Vec<_>, _>>()?;
@@ -497,9 +518,15 @@ impl Translator<'_, '_> {
                 (self.b.ins().icmp_imm_s(IntCC::Equal, a, 0), Ty::Bool)
             }
             Op::Select(c, a, b) => {
-                // The evaluator keeps whichever side it picks as is; both sides in the wider
-                // representation give the same numbers downstream.
-                let ty = join(self.rep(*a)?, self.rep(*b)?);
+                // The evaluator keeps whichever side it picks as is, so both must have the
+                // representation the result has.
+                let ty = self.rep(*a)?;
+                if self.rep(*b)? != ty {
+                    return Err(self.malformed(format!(
+                        "select of v{} and v{}, which have different types",
+                        a.0, b.0
+                    )));
+                }
                 let c = self.get(*c, Ty::Bool)?;
                 let a = self.get(*a, ty)?;
                 let b = self.get(*b, ty)?;
@@ -514,7 +541,12 @@ impl Translator<'_, '_> {
                 let f = self.b.ins().floor(a);
                 (self.b.ins().fcvt_to_sint_sat(types::I64, f), Ty::I64)
             }
-            Op::BToF(a) => (self.get(*a, Ty::F64)?, Ty::F64),
+            Op::BToF(a) => {
+                if self.rep(*a)? != Ty::Bool {
+                    return Err(self.malformed(format!("btof of v{}, which is not a bool", a.0)));
+                }
+                (self.get(*a, Ty::F64)?, Ty::F64)
+            }
             Op::For {
                 index,
                 lo,
@@ -549,15 +581,7 @@ impl Translator<'_, '_> {
                 let (op, value) = (*op, *value);
                 let acc = self.counted_loop(*index, lo, hi, &[init], |s, acc| {
                     // The body's values are visible until the accumulator is updated.
-                    let mut scope = Vec::new();
-                    let mut result = Ok(());
-                    for &i in &body.0 {
-                        result = s.inst(i, &mut scope);
-                        if result.is_err() {
-                            break;
-                        }
-                    }
-                    let next = result.and_then(|()| {
+                    let next = s.block_then(body, |s| {
                         let x = s.get(value, Ty::F64)?;
                         let acc = acc[0];
                         Ok(match op {
@@ -566,11 +590,8 @@ impl Translator<'_, '_> {
                             RedOp::Min => s.fminmax(false, acc, x),
                             RedOp::Max => s.fminmax(true, acc, x),
                         })
-                    });
-                    for v in scope {
-                        s.vals[v.0 as usize] = None;
-                    }
-                    Ok(vec![next?])
+                    })?;
+                    Ok(vec![next])
                 })?;
                 (acc[0], Ty::F64)
             }
@@ -615,71 +636,69 @@ impl Translator<'_, '_> {
         }
     }
 
-    fn load(&mut self, buf: Buf, index: Value, len: Value, checked: bool) -> Value {
+    /// How an access at `index` with length `len` is guarded (constant indices and lengths
+    /// are decided here).
+    fn guard(&mut self, index: Value, len: Value, checked: bool) -> Guard {
         if !checked {
-            let (addr, off) = self.address(buf, index);
-            return self
-                .b
-                .ins()
-                .load(types::F64, MemFlagsData::trusted(), addr, off);
+            return Guard::Proven;
         }
-        // Constant index and length: the check is decided here.
         match self.known_in_range(index, len) {
-            Some(true) => {
-                let (addr, off) = self.address(buf, index);
-                return self
-                    .b
-                    .ins()
-                    .load(types::F64, MemFlagsData::new(), addr, off);
-            }
-            Some(false) => return self.b.ins().f64const(f64::NAN),
-            None => {}
+            Some(true) => Guard::InRange,
+            Some(false) => Guard::OutOfRange,
+            None => Guard::Test(self.in_range(index, len)),
         }
-        let ok = self.in_range(index, len);
-        let load_b = self.b.create_block();
-        let merge = self.b.create_block();
-        let result = self.b.append_block_param(merge, types::F64);
-        let nan = self.b.ins().f64const(f64::NAN);
-        self.b
-            .ins()
-            .brif(ok, load_b, &[], merge, &[BlockArg::Value(nan)]);
-        self.b.switch_to_block(load_b);
-        let (addr, off) = self.address(buf, index);
-        let x = self
-            .b
-            .ins()
-            .load(types::F64, MemFlagsData::new(), addr, off);
-        self.b.ins().jump(merge, &[BlockArg::Value(x)]);
-        self.b.switch_to_block(merge);
-        result
     }
 
-    fn store(&mut self, buf: Buf, index: Value, len: Value, value: Value, checked: bool) {
-        if !checked {
-            let (addr, off) = self.address(buf, index);
-            self.b
-                .ins()
-                .store(MemFlagsData::trusted(), value, addr, off);
-            return;
-        }
-        match self.known_in_range(index, len) {
-            Some(true) => {
-                let (addr, off) = self.address(buf, index);
-                self.b.ins().store(MemFlagsData::new(), value, addr, off);
-                return;
+    /// `buf[index]`; NaN out of range.
+    fn load(&mut self, buf: Buf, index: Value, len: Value, checked: bool) -> Value {
+        let flags = match self.guard(index, len, checked) {
+            Guard::Proven => MemFlagsData::trusted(),
+            Guard::InRange => MemFlagsData::new(),
+            Guard::OutOfRange => return self.b.ins().f64const(f64::NAN),
+            Guard::Test(ok) => {
+                let load_b = self.b.create_block();
+                let merge = self.b.create_block();
+                let result = self.b.append_block_param(merge, types::F64);
+                let nan = self.b.ins().f64const(f64::NAN);
+                self.b
+                    .ins()
+                    .brif(ok, load_b, &[], merge, &[BlockArg::Value(nan)]);
+                self.b.switch_to_block(load_b);
+                let x = self.load_at(buf, index, MemFlagsData::new());
+                self.b.ins().jump(merge, &[BlockArg::Value(x)]);
+                self.b.switch_to_block(merge);
+                return result;
             }
-            Some(false) => return,
-            None => {}
+        };
+        self.load_at(buf, index, flags)
+    }
+
+    /// `buf[index] = value`; skipped out of range.
+    fn store(&mut self, buf: Buf, index: Value, len: Value, value: Value, checked: bool) {
+        match self.guard(index, len, checked) {
+            Guard::Proven => self.store_at(buf, index, value, MemFlagsData::trusted()),
+            Guard::InRange => self.store_at(buf, index, value, MemFlagsData::new()),
+            Guard::OutOfRange => {}
+            Guard::Test(ok) => {
+                let store_b = self.b.create_block();
+                let merge = self.b.create_block();
+                self.b.ins().brif(ok, store_b, &[], merge, &[]);
+                self.b.switch_to_block(store_b);
+                self.store_at(buf, index, value, MemFlagsData::new());
+                self.b.ins().jump(merge, &[]);
+                self.b.switch_to_block(merge);
+            }
         }
-        let ok = self.in_range(index, len);
-        let store_b = self.b.create_block();
-        let merge = self.b.create_block();
-        self.b.ins().brif(ok, store_b, &[], merge, &[]);
-        self.b.switch_to_block(store_b);
+    }
+
+    fn load_at(&mut self, buf: Buf, index: Value, flags: MemFlagsData) -> Value {
         let (addr, off) = self.address(buf, index);
-        self.b.ins().store(MemFlagsData::new(), value, addr, off);
-        self.b.ins().jump(merge, &[]);
-        self.b.switch_to_block(merge);
+        self.b.ins().load(types::F64, flags, addr, off)
+    }
+
+    fn store_at(&mut self, buf: Buf, index: Value, value: Value, flags: MemFlagsData) {
+        let (addr, off) = self.address(buf, index);
+        self.b.ins().store(flags, value, addr, off);
     }
 
     /// `for index in lo..hi` carrying `carried` f64 values: `body` gets their current

@@ -1,7 +1,9 @@
 //! The native back end: kernels compiled to machine code with Cranelift.
 //!
 //! Every kernel becomes one function with the kernel calling convention (see `ir`), which
-//! [`Jit::get`] hands out as a [`KernelFn`]. The code reproduces the reference evaluator
+//! [`Jit::get`] hands out as a [`KernelFn`] and [`Jit::call`] runs on slices after checking
+//! their lengths ([`Jit::kernel`] gives a [`KernelHandle`] for [`Jit::call_handle`], which
+//! skips the name lookup). The code reproduces the reference evaluator
 //! (`ir::eval`) bit for bit: the same operations in the same order, the same conversions,
 //! and the same runtime functions (`rt::ito_*`, registered as symbols) for math, rounding
 //! and random draws. `tests/jit_differential.rs` holds the two back ends to that.
@@ -17,7 +19,7 @@ mod module;
 #[cfg(test)]
 mod tests;
 
-pub use module::Jit;
+pub use module::{Jit, KernelHandle};
 
 use crate::ir::{Buf, Kernel};
 use cranelift::codegen::ir::{ExtFuncData, ExternalName, FuncRef, Function, UserFuncName};
@@ -54,6 +56,8 @@ pub enum JitError {
     DuplicateKernel(String),
     /// No compiled kernel has this name.
     UnknownKernel(String),
+    /// The handle was made by another [`Jit`].
+    ForeignHandle,
     /// A buffer is shorter than the kernel may access.
     BufferTooShort {
         kernel: String,
@@ -78,6 +82,7 @@ impl fmt::Display for JitError {
             }
             JitError::DuplicateKernel(k) => write!(f, "two kernels are named `{k}`"),
             JitError::UnknownKernel(k) => write!(f, "no kernel named `{k}` was compiled"),
+            JitError::ForeignHandle => write!(f, "the kernel handle belongs to another `Jit`"),
             JitError::BufferTooShort {
                 kernel,
                 buf,
@@ -97,6 +102,18 @@ impl fmt::Display for JitError {
 }
 
 impl std::error::Error for JitError {}
+
+/// Where a buffer's base pointer or required length sits in per-buffer arrays (the order of
+/// `Buf::ALL`).
+pub(crate) fn buf_slot(b: Buf) -> usize {
+    match b {
+        Buf::X => 0,
+        Buf::P => 1,
+        Buf::D => 2,
+        Buf::Aux => 3,
+        Buf::Out => 4,
+    }
+}
 
 /// The host's ISA, optimising for speed.
 fn host_isa() -> Result<OwnedTargetIsa, JitError> {
@@ -140,25 +157,38 @@ fn pointer_of(func: &Function) -> Type {
         .map_or(types::I64, |p| p.value_type)
 }
 
-/// The Cranelift IR of one kernel as text (for `ito check --emit clif`), as the translator
-/// produces it (before Cranelift's own optimisation), checked by the verifier.
-pub fn clif_text(kernel: &Kernel) -> Result<String, JitError> {
-    let isa = host_isa()?;
-    let ptr = isa.pointer_type();
-    let sig = codegen::kernel_signature(isa.default_call_conv(), ptr);
-    let mut func = Function::with_name_signature(UserFuncName::testcase(&kernel.name), sig);
-    let mut fctx = FunctionBuilderContext::new();
-    codegen::translate(
-        kernel,
-        &mut func,
-        &mut fctx,
-        &mut NamedCallees,
-        ptr,
-        isa.frontend_config(),
-    )?;
-    cranelift::codegen::verify_function(&func, isa.flags()).map_err(|e| JitError::Codegen {
-        kernel: kernel.name.clone(),
-        message: cranelift::codegen::print_errors::pretty_verifier_error(&func, None, e),
-    })?;
-    Ok(func.display().to_string())
+/// Prints kernels as Cranelift IR (for `ito check --emit clif`) for the host, whose ISA it
+/// sets up once.
+pub struct ClifPrinter {
+    isa: OwnedTargetIsa,
+}
+
+impl ClifPrinter {
+    pub fn host() -> Result<ClifPrinter, JitError> {
+        Ok(ClifPrinter { isa: host_isa()? })
+    }
+
+    /// The Cranelift IR of one kernel as text, as the translator produces it (before
+    /// Cranelift's own optimisation), checked by the verifier.
+    pub fn print(&self, kernel: &Kernel) -> Result<String, JitError> {
+        let ptr = self.isa.pointer_type();
+        let sig = codegen::kernel_signature(self.isa.default_call_conv(), ptr);
+        let mut func = Function::with_name_signature(UserFuncName::testcase(&kernel.name), sig);
+        let mut fctx = FunctionBuilderContext::new();
+        codegen::translate(
+            kernel,
+            &mut func,
+            &mut fctx,
+            &mut NamedCallees,
+            ptr,
+            self.isa.frontend_config(),
+        )?;
+        cranelift::codegen::verify_function(&func, self.isa.flags()).map_err(|e| {
+            JitError::Codegen {
+                kernel: kernel.name.clone(),
+                message: cranelift::codegen::print_errors::pretty_verifier_error(&func, None, e),
+            }
+        })?;
+        Ok(func.display().to_string())
+    }
 }

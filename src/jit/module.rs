@@ -1,35 +1,81 @@
 //! The JIT module: owns the machine code of a set of kernels.
 
-use super::bounds::LenCheck;
+use super::bounds::{LenCheck, Shortfall};
 use super::codegen::{self, Callees, Runtime};
 use super::{JitError, KernelFn, host_isa};
 use crate::ir::Kernel;
-use crate::ir::eval::{self, Args};
+use crate::ir::eval::Args;
 use cranelift::codegen::ir::{FuncRef, Function, UserFuncName};
 use cranelift::prelude::*;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module, ModuleError, default_libcall_names};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Compiled kernels. Their code lives as long as this value.
 pub struct Jit {
-    /// Always `Some` until dropped (taken to free the code).
-    module: Option<JITModule>,
-    kernels: HashMap<String, Compiled>,
+    /// Freed (taken) only in `drop`.
+    module: ManuallyDrop<JITModule>,
+    /// Distinguishes this `Jit`'s handles from another's.
+    id: u64,
+    /// In the order they were given to `compile`.
+    kernels: Vec<Compiled>,
+    by_name: HashMap<String, u32>,
+}
+
+/// A compiled kernel of one [`Jit`], found once by name ([`Jit::kernel`]) and then called
+/// without looking it up ([`Jit::call_handle`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KernelHandle {
+    jit: u64,
+    index: u32,
 }
 
 struct Compiled {
+    name: String,
     code: KernelFn,
-    lengths: LenCheck,
+    /// What `call` checks, or why the lengths cannot be checked.
+    lengths: Result<LenCheck, String>,
 }
+
+impl Compiled {
+    /// Whether the buffers of `args` are long enough for the kernel.
+    #[inline]
+    fn check(&self, args: &mut Args) -> Result<(), JitError> {
+        match &self.lengths {
+            Ok(lengths) => match lengths.shortfall(args) {
+                None => Ok(()),
+                Some(s) => Err(self.too_short(s)),
+            },
+            Err(reason) => Err(JitError::Unverifiable {
+                kernel: self.name.clone(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    #[cold]
+    fn too_short(&self, Shortfall { buf, needed, len }: Shortfall) -> JitError {
+        JitError::BufferTooShort {
+            kernel: self.name.clone(),
+            buf,
+            needed,
+            len,
+        }
+    }
+}
+
+/// Each `Jit` gets its own number.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 impl Drop for Jit {
     fn drop(&mut self) {
-        if let Some(m) = self.module.take() {
-            // SAFETY: the code is only reachable through `self` (pointers from `get` are
-            // documented to live no longer than the `Jit`), and no kernel runs during drop.
-            unsafe { m.free_memory() };
-        }
+        // SAFETY: `module` is not used after this; the code is only reachable through
+        // `self` (pointers from `get` are documented to live no longer than the `Jit`), and no
+        // kernel runs during drop.
+        unsafe { ManuallyDrop::take(&mut self.module).free_memory() };
     }
 }
 
@@ -67,12 +113,12 @@ impl Jit {
             builder.symbol(f.symbol(), f.address());
         }
         let mut jit = Jit {
-            module: Some(JITModule::new(builder)),
-            kernels: HashMap::new(),
+            module: ManuallyDrop::new(JITModule::new(builder)),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            kernels: Vec::with_capacity(kernels.len()),
+            by_name: HashMap::with_capacity(kernels.len()),
         };
-        let Some(module) = jit.module.as_mut() else {
-            return Err(JitError::Host("no module".to_string()));
-        };
+        let module = &mut *jit.module;
         let config = module.target_config();
         let (ptr, call_conv) = (config.pointer_type(), config.default_call_conv);
         let mut imports = HashMap::new();
@@ -86,10 +132,11 @@ impl Jit {
         let mut ctx = module.make_context();
         let mut fctx = FunctionBuilderContext::new();
         let mut ids = Vec::with_capacity(kernels.len());
-        for k in kernels {
-            if ids.iter().any(|(name, _)| *name == k.name) {
-                return Err(JitError::DuplicateKernel(k.name.clone()));
-            }
+        for (index, k) in (0..).zip(kernels) {
+            match jit.by_name.entry(k.name.clone()) {
+                Entry::Occupied(_) => return Err(JitError::DuplicateKernel(k.name.clone())),
+                Entry::Vacant(v) => v.insert(index),
+            };
             let sig = codegen::kernel_signature(call_conv, ptr);
             let id = module
                 .declare_anonymous_function(&sig)
@@ -105,82 +152,68 @@ impl Jit {
                 .define_function(id, &mut ctx)
                 .map_err(|e| codegen_error(&k.name, &ctx.func, e))?;
             module.clear_context(&mut ctx);
-            ids.push((k.name.clone(), id));
+            ids.push(id);
         }
         module
             .finalize_definitions()
             .map_err(|e| JitError::Host(e.to_string()))?;
-        for ((name, id), k) in ids.into_iter().zip(kernels) {
+        for (id, k) in ids.into_iter().zip(kernels) {
             let ptr = module.get_finalized_function(id);
             // SAFETY: the function was built with the kernel signature under the host's
             // default calling convention, which is `extern "C"`.
             let code = unsafe { std::mem::transmute::<*const u8, KernelFn>(ptr) };
-            let lengths = LenCheck::of(k);
-            jit.kernels.insert(name, Compiled { code, lengths });
+            jit.kernels.push(Compiled {
+                name: k.name.clone(),
+                code,
+                lengths: LenCheck::of(k),
+            });
         }
         Ok(jit)
     }
 
-    /// The native code of a kernel. The pointer is valid while `self` is alive.
-    pub fn get(&self, name: &str) -> Option<KernelFn> {
-        self.kernels.get(name).map(|c| c.code)
+    /// The handle of a kernel, for [`Jit::call_handle`].
+    pub fn kernel(&self, name: &str) -> Option<KernelHandle> {
+        self.index(name).map(|index| KernelHandle {
+            jit: self.id,
+            index,
+        })
     }
 
-    /// The names of the compiled kernels (in no particular order).
+    /// The native code of a kernel. The pointer is valid while `self` is alive.
+    pub fn get(&self, name: &str) -> Option<KernelFn> {
+        let index = self.index(name)?;
+        self.kernels.get(index as usize).map(|c| c.code)
+    }
+
+    fn index(&self, name: &str) -> Option<u32> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The names of the compiled kernels (in the order they were given).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.kernels.keys().map(String::as_str)
+        self.kernels.iter().map(|c| c.name.as_str())
     }
 
     /// Run a kernel safely: first check that every buffer is at least as long as the
-    /// lengths the kernel's accesses rely on (computed from `args` as the kernel computes
-    /// them), then call the native code.
+    /// lengths the kernel's accesses rely on, then call the native code. Looks the kernel up
+    /// by name; [`Jit::call_handle`] skips that.
     pub fn call(&self, name: &str, args: &mut Args) -> Result<(), JitError> {
-        let c = self
-            .kernels
-            .get(name)
+        let h = self
+            .kernel(name)
             .ok_or_else(|| JitError::UnknownKernel(name.to_string()))?;
-        match &c.lengths {
-            LenCheck::Unknown(reason) => {
-                return Err(JitError::Unverifiable {
-                    kernel: name.to_string(),
-                    reason: reason.clone(),
-                });
-            }
-            LenCheck::Eval { kernel, bufs } => {
-                let mut needed = vec![0.0; bufs.len()];
-                eval::run(
-                    kernel,
-                    &mut Args {
-                        t: args.t,
-                        x: args.x,
-                        p: args.p,
-                        d: args.d,
-                        aux: args.aux,
-                        rng: None,
-                        out: &mut needed,
-                    },
-                );
-                for (&buf, &n) in bufs.iter().zip(&needed) {
-                    // As the kernel reads the length (`as i64`).
-                    let n = n as i64;
-                    let len = match buf {
-                        crate::ir::Buf::X => args.x.len(),
-                        crate::ir::Buf::P => args.p.len(),
-                        crate::ir::Buf::D => args.d.len(),
-                        crate::ir::Buf::Aux => args.aux.len(),
-                        crate::ir::Buf::Out => args.out.len(),
-                    };
-                    if n > 0 && n as u64 > len as u64 {
-                        return Err(JitError::BufferTooShort {
-                            kernel: name.to_string(),
-                            buf,
-                            needed: n,
-                            len,
-                        });
-                    }
-                }
-            }
-        }
+        self.call_handle(h, args)
+    }
+
+    /// [`Jit::call`] for a kernel found with [`Jit::kernel`]. Allocates nothing: constant
+    /// lengths were worked out at compile time, and lengths read from the inputs are computed
+    /// by the evaluator in a per-thread scratch list.
+    #[inline]
+    pub fn call_handle(&self, h: KernelHandle, args: &mut Args) -> Result<(), JitError> {
+        let c = match self.kernels.get(h.index as usize) {
+            Some(c) if h.jit == self.id => c,
+            _ => return Err(JitError::ForeignHandle),
+        };
+        c.check(args)?;
         let rng = args
             .rng
             .as_deref_mut()
@@ -201,5 +234,12 @@ impl Jit {
             );
         }
         Ok(())
+    }
+
+    /// The lengths check of a kernel (for tests).
+    #[cfg(test)]
+    pub(crate) fn lengths(&self, name: &str) -> Option<&Result<LenCheck, String>> {
+        let index = self.index(name)?;
+        self.kernels.get(index as usize).map(|c| &c.lengths)
     }
 }

@@ -4,7 +4,7 @@
 use super::*;
 use crate::ir::build::Builder;
 use crate::ir::eval::{self, Args};
-use crate::ir::{Cmp, FBin, FUn, IBin, Kernel, RedOp, SampleDist, Val};
+use crate::ir::{Cmp, FBin, FUn, IBin, Kernel, MathFn, Op, RedOp, SampleDist, Ty, Val};
 
 /// Equal bits, or both NaN.
 fn same(a: f64, b: f64) -> bool {
@@ -52,6 +52,10 @@ fn both(k: &Kernel, x: &[f64], p: &[f64], d: &[f64], out: &[f64]) -> Run {
         }
     }
     runs.pop().expect("two runs")
+}
+
+fn clif_text(k: &Kernel) -> Result<String, JitError> {
+    ClifPrinter::host()?.print(k)
 }
 
 /// Store `vals` to `out[0..]` (unchecked, as f64).
@@ -467,6 +471,155 @@ fn errors_are_values() {
     assert!(err.to_string().contains("`d`"), "{err}");
 }
 
+/// `d[0]` read with length 4 and `out[0]` written (checked) with length 4.
+fn constant_lengths() -> Kernel {
+    let mut b = Builder::new("long");
+    let (z, n) = (b.i(0), b.i(4));
+    let x = b.load(Buf::D, z, n, false);
+    b.store(Buf::Out, z, n, x, true);
+    b.finish()
+}
+
+#[test]
+fn constant_lengths_are_checked_without_the_evaluator() {
+    let k = constant_lengths();
+    let jit = Jit::compile(std::slice::from_ref(&k)).expect("compiles");
+    let check = jit.lengths("long").and_then(|l| l.as_ref().ok());
+    let check = check.expect("checkable");
+    assert_eq!(check.fixed(), [0, 0, 4, 0, 4]);
+    assert_eq!(check.computed_values(), None);
+    let run = |d: &[f64], out: &mut [f64]| {
+        jit.call(
+            "long",
+            &mut Args {
+                t: 0.0,
+                x: &mut [],
+                p: &mut [],
+                d,
+                aux: &[],
+                rng: None,
+                out,
+            },
+        )
+    };
+    let mut out = [0.0; 4];
+    assert!(run(&[1.5, 0.0, 0.0, 0.0], &mut out).is_ok());
+    assert_eq!(out[0], 1.5);
+    assert!(matches!(
+        run(&[1.0; 3], &mut out),
+        Err(JitError::BufferTooShort {
+            buf: Buf::D,
+            needed: 4,
+            len: 3,
+            ..
+        })
+    ));
+    assert!(matches!(
+        run(&[1.0; 4], &mut out[..3]),
+        Err(JitError::BufferTooShort {
+            buf: Buf::Out,
+            needed: 4,
+            len: 3,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn handles_call_without_a_lookup_and_only_their_own_jit() {
+    let k = constant_lengths();
+    let jit = Jit::compile(std::slice::from_ref(&k)).expect("compiles");
+    let other = Jit::compile(std::slice::from_ref(&k)).expect("compiles");
+    assert_eq!(jit.kernel("nope"), None);
+    let h = jit.kernel("long").expect("a handle");
+    let (d, mut out) = ([2.5, 0.0, 0.0, 0.0], [0.0; 4]);
+    let mut args = Args {
+        t: 0.0,
+        x: &mut [],
+        p: &mut [],
+        d: &d,
+        aux: &[],
+        rng: None,
+        out: &mut out,
+    };
+    assert!(jit.call_handle(h, &mut args).is_ok());
+    assert_eq!(
+        other.call_handle(h, &mut args),
+        Err(JitError::ForeignHandle)
+    );
+    args.d = &d[..1];
+    assert!(matches!(
+        jit.call_handle(h, &mut args),
+        Err(JitError::BufferTooShort { buf: Buf::D, .. })
+    ));
+    assert_eq!(out[0], 2.5);
+}
+
+#[test]
+fn lengths_read_from_a_buffer_the_kernel_changes_are_refused() {
+    // x[0] = 1 for a length n = x[1] read before the store.
+    let mut b = Builder::new("self");
+    let (z, o, two) = (b.i(0), b.i(1), b.i(2));
+    let nf = b.load(Buf::X, o, two, false);
+    let n = b.ftoi(nf);
+    let one = b.f(1.0);
+    b.store(Buf::X, z, n, one, true);
+    let k = b.finish();
+    let jit = Jit::compile(std::slice::from_ref(&k)).expect("compiles");
+    let mut x = [0.0, 1.0];
+    let err = jit.call(
+        "self",
+        &mut Args {
+            t: 0.0,
+            x: &mut x,
+            p: &mut [],
+            d: &[],
+            aux: &[],
+            rng: None,
+            out: &mut [],
+        },
+    );
+    assert!(matches!(err, Err(JitError::Unverifiable { .. })), "{err:?}");
+    assert_eq!(x, [0.0, 1.0]);
+}
+
+#[test]
+fn ill_typed_ir_is_refused() {
+    // Instructions the builder never makes, whose result the evaluator would compute from
+    // the representation it finds at run time.
+    type Make = fn(&mut Builder) -> Option<Val>;
+    let cases: [(&str, Make); 4] = [
+        ("btof of a float", |b| {
+            let x = b.f(2.5);
+            b.push(Op::BToF(x), Some(Ty::F64))
+        }),
+        ("select of an integer and a float", |b| {
+            let (c, i, x) = (b.b(true), b.i(1 << 60), b.f(2.5));
+            b.push(Op::Select(c, i, x), Some(Ty::F64))
+        }),
+        ("pow of one argument", |b| {
+            let x = b.f(2.5);
+            b.push(Op::Call(MathFn::Pow, vec![x]), Some(Ty::F64))
+        }),
+        ("exp of two arguments", |b| {
+            let x = b.f(2.5);
+            b.push(Op::Call(MathFn::Exp, vec![x, x]), Some(Ty::F64))
+        }),
+    ];
+    for (what, make) in cases {
+        let mut b = Builder::new("bad");
+        let v = make(&mut b).expect("a value");
+        store_all(&mut b, &[v]);
+        let k = b.finish();
+        let err = Jit::compile(std::slice::from_ref(&k)).err();
+        assert!(
+            matches!(err, Some(JitError::Malformed { .. })),
+            "{what}: {err:?}"
+        );
+        assert!(clif_text(&k).is_err(), "{what}");
+    }
+}
+
 #[test]
 fn lengths_read_from_data_are_checked() {
     // out[i] = d[1 + i] for i in 0..J, J = d[0].
@@ -480,8 +633,20 @@ fn lengths_read_from_data_are_checked() {
         let v = b.load(Buf::D, at, dl, true);
         b.store(Buf::Out, i, j, v, true);
     });
+    // Work the length check does not need.
+    let s = b.reduce(RedOp::Sum, z, j, |b, i| {
+        let x = b.itof(i);
+        let y = b.mul(x, x);
+        b.call(crate::ir::MathFn::Exp, vec![y])
+    });
+    let s = b.fun(FUn::Sqrt, s);
+    b.store(Buf::Out, z, j, s, true);
     let k = b.finish();
     let jit = Jit::compile(std::slice::from_ref(&k)).expect("compiles");
+    // The check computes `d[0]` and `1 + J` from the six values they need.
+    let check = jit.lengths("data").and_then(|l| l.as_ref().ok());
+    assert_eq!(check.and_then(|c| c.computed_values()), Some(6));
+    assert!(k.types.len() > 10);
     let run = |d: &[f64], out: &mut [f64]| {
         jit.call(
             "data",
@@ -498,7 +663,19 @@ fn lengths_read_from_data_are_checked() {
     };
     let mut out = [0.0; 3];
     assert!(run(&[3.0, 1.0, 2.0, 3.0], &mut out).is_ok());
-    assert_eq!(out, [1.0, 2.0, 3.0]);
+    let e = |i: f64| (i * i).exp();
+    assert_eq!(out, [(e(0.0) + e(1.0) + e(2.0)).sqrt(), 2.0, 3.0]);
+    assert!(matches!(
+        run(&[3.0, 1.0, 2.0, 3.0], &mut out[..2]),
+        Err(JitError::BufferTooShort {
+            buf: Buf::Out,
+            needed: 3,
+            len: 2,
+            ..
+        })
+    ));
+    let mut short = [0.0; 2];
+    assert!(run(&[2.0, 1.0, 2.0], &mut short).is_ok());
     assert!(run(&[4.0, 1.0, 2.0, 3.0], &mut out).is_err());
     assert!(run(&[1e300, 1.0], &mut out).is_err());
     // `d[0]` itself is read unchecked.
