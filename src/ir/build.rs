@@ -124,25 +124,6 @@ impl Builder {
         .expect("a reduction value")
     }
 
-    /// Open the branches of an `If`: `open_branch` twice, then `close_if`.
-    pub fn open_branch(&mut self) {
-        self.blocks.push(Vec::new());
-    }
-
-    pub fn close_branch(&mut self) -> Block {
-        Block(self.blocks.pop().expect("branch"))
-    }
-
-    pub fn push_if(&mut self, cond: Val, then: Block, otherwise: Block) {
-        self.push(
-            Op::If {
-                cond,
-                then,
-                otherwise,
-            },
-            None,
-        );
-    }
     pub fn b(&mut self, x: bool) -> Val {
         self.value(Op::ConstB(x), Ty::Bool)
     }
