@@ -328,7 +328,7 @@ impl<'f, 'a> Checker<'f, 'a> {
             d.resolved = Lazy::InProgress;
         }
         self.resolving.push(v);
-        let ty = self.resolve_decl_type(v);
+        let ty = self.in_decl_context(|c| c.resolve_decl_type(v));
         self.resolving.pop();
         if let Some(d) = self.decl_mut(v) {
             // A cycle found while resolving has already stored the error type.
@@ -384,11 +384,22 @@ impl<'f, 'a> Checker<'f, 'a> {
             return Some(t.clone());
         }
         let e = d.value?;
-        let typed = self.expr(e);
+        let typed = self.in_decl_context(|c| c.expr(e));
         if let Some(d) = self.decl_mut(v) {
             d.typed_value = Some(typed.clone());
         }
         Some(typed)
+    }
+
+    /// Run `f` in a declaration's own context: no locals in scope and no differentials,
+    /// whichever loop, body or equation first needed the declaration.
+    pub fn in_decl_context<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let scope = std::mem::take(&mut self.scope);
+        let differentials = std::mem::replace(&mut self.differentials, false);
+        let out = f(self);
+        self.scope = scope;
+        self.differentials = differentials;
+        out
     }
 
     /// Run `f` with extra locals in scope, removing them afterwards.

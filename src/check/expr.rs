@@ -285,7 +285,7 @@ impl Checker<'_, '_> {
         }
         let ann = self.decls.noises[i].ty.expect("annotated noise");
         self.reject_bounds(ann, "a noise");
-        let t = self.type_expr(ann);
+        let t = self.in_decl_context(|c| c.type_expr(ann));
         let t = if !t.is_error() && t.scalar != Scalar::Real {
             self.error(Diagnostic::new(
                 Code::TypeMismatch,
