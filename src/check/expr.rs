@@ -376,6 +376,11 @@ impl Checker<'_, '_> {
         } else {
             op
         };
+        self.binary_op(op, a, b, span)
+    }
+
+    /// `a op b` for typed operands: the result type, with operand types and shapes checked.
+    pub fn binary_op(&mut self, op: BinOp, a: TExpr, b: TExpr, span: Span) -> TExpr {
         if a.ty.is_error() || b.ty.is_error() {
             return texpr(
                 TKind::Binary(op, Box::new(a), Box::new(b)),
