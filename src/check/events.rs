@@ -129,6 +129,20 @@ impl Checker<'_, '_> {
         actions
     }
 
+    /// `t = …`, `pi = …`: time and constants are not model values to change.
+    fn cannot_assign_reserved(&mut self, id: &ast::Ident) {
+        let why = super::checker::reserved(&id.name).unwrap_or_default();
+        self.error(
+            Diagnostic::new(
+                Code::BadAssignment,
+                id.span,
+                format!("cannot assign to `{}`", id.name),
+                why,
+            )
+            .with_help("jumps and events change states and species (events also parameters)"),
+        );
+    }
+
     fn assignment(
         &mut self,
         target: &ast::LValue,
@@ -180,6 +194,10 @@ impl Checker<'_, '_> {
                     )
                     .with_help(help),
                 );
+                None
+            }
+            (None, None) if super::checker::reserved(name).is_some() => {
+                self.cannot_assign_reserved(&target.name);
                 None
             }
             (None, _) => {
