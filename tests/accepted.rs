@@ -31,3 +31,23 @@ fn compound_assignments_keep_spins_and_fill_arrays() {
     );
     assert_eq!(m.jumps.len(), 2);
 }
+
+/// A `let` with a constant value is a fixed size, so `real[n]` and `real[3]` are one shape.
+#[test]
+fn constant_let_is_a_fixed_size() {
+    let m = clean_model(
+        "model M {
+           let n = 3
+           let m: int = n + 1
+           state x: real[n] = 0
+           state y: real[3] = 1
+           state z: real[m] = 0
+           dx = -y dt
+           dy = -x dt
+           dz = -z dt
+         }",
+    );
+    let types: Vec<String> = m.states.iter().map(|s| s.ty.to_string()).collect();
+    assert_eq!(types, ["real[3]", "real[3]", "real[4]"]);
+    assert!(m.states.iter().all(|s| s.ty.fixed_len().is_some()));
+}

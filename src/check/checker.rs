@@ -134,6 +134,10 @@ pub(crate) struct Checker<'f, 'a> {
     pub reported_noises: HashSet<String>,
     /// Declarations whose types are being resolved, outermost first (to name a cycle).
     pub resolving: Vec<Var>,
+    /// `let`s whose compile-time value is being worked out (a cycle has none).
+    pub evaluating_lets: HashSet<usize>,
+    /// Compile-time values of `let`s that have one.
+    pub let_values: HashMap<usize, Value>,
 }
 
 impl<'f, 'a> Checker<'f, 'a> {
@@ -157,6 +161,8 @@ impl<'f, 'a> Checker<'f, 'a> {
             file,
             reported_noises: HashSet::new(),
             resolving: Vec::new(),
+            evaluating_lets: HashSet::new(),
+            let_values: HashMap::new(),
         }
     }
 

@@ -6,11 +6,21 @@ use super::model::{TExpr, TKind, Var};
 use super::print::expr_string;
 use super::types::{Dim, Scalar, Type, Value};
 use crate::diag::{Code, Diagnostic};
+use crate::source::Span;
 use crate::syntax::ast::{self, BinOp, UnOp};
 use std::collections::HashSet;
 
 /// Largest number of elements an array type may have (2^32: 32 GiB of reals).
 pub const MAX_ELEMENTS: u64 = 1 << 32;
+
+/// What keeps a size or range bound from being known before the model runs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Blocker {
+    /// A parameter, state, species or observation.
+    Var(Var),
+    /// The current time `t`.
+    Time,
+}
 
 /// Why an expression has no compile-time value.
 pub(crate) enum NotConst {
@@ -37,6 +47,7 @@ impl Checker<'_, '_> {
                     None => return Err(NotConst::Other),
                 }
             }
+            TKind::Var(Var::Let(i)) => self.const_let(*i, e.span)?,
             TKind::Var(v) => return Err(NotConst::Depends(*v, e.span)),
             TKind::Unary(op, a) => match (op, self.const_eval(a)?) {
                 (UnOp::Neg, Value::Int(v)) => match v.checked_neg() {
@@ -120,6 +131,32 @@ impl Checker<'_, '_> {
         })
     }
 
+    /// The compile-time value of a `let` whose value is a constant expression. What it
+    /// depends on is reported at `span`, where the `let` is used.
+    fn const_let(&mut self, i: usize, span: Span) -> Result<Value, NotConst> {
+        if let Some(v) = self.let_values.get(&i) {
+            return Ok(v.clone());
+        }
+        let ty = self.var_type(Var::Let(i));
+        if ty.is_error() || !self.evaluating_lets.insert(i) {
+            return Err(NotConst::Other);
+        }
+        let value = match self.decl_value(Var::Let(i)) {
+            Some(value) => self.const_eval(&value),
+            None => Err(NotConst::Other),
+        };
+        self.evaluating_lets.remove(&i);
+        let value = match (value, ty.scalar) {
+            (Err(NotConst::Depends(v, _)), _) => return Err(NotConst::Depends(v, span)),
+            (Ok(Value::Int(n)), Scalar::Real) => Value::Real(n as f64),
+            // An annotation the value does not fit is reported with the `let`.
+            (Ok(Value::Real(_)), s) if s.is_integer() => return Err(NotConst::Other),
+            (v, _) => v?,
+        };
+        self.let_values.insert(i, value.clone());
+        Ok(value)
+    }
+
     /// The length of one array dimension written in a type.
     pub fn size(&mut self, e: &ast::Expr) -> Option<Dim> {
         let typed = self.expr(e);
@@ -166,8 +203,8 @@ impl Checker<'_, '_> {
                     text: expr_string(&typed, &|v| self.var_name(v)),
                     expr: Box::new(typed),
                 })),
-                Some((v, span)) => {
-                    self.not_static(v, span, "an array size");
+                Some((blocker, span)) => {
+                    self.not_static(blocker, span, "an array size");
                     None
                 }
             },
@@ -223,16 +260,35 @@ impl Checker<'_, '_> {
         ty
     }
 
-    /// The first variable that keeps `e` from being known before the model runs (constants,
-    /// data and loop variables are known; parameters, states and species are not).
-    pub fn static_blocker(&mut self, e: &TExpr) -> Option<(Var, crate::source::Span)> {
+    /// The first use that keeps `e` from being known before the model runs: time, or a
+    /// variable other than constants, data and loop variables (parameters, states, …).
+    pub fn static_blocker(&mut self, e: &TExpr) -> Option<(Blocker, Span)> {
+        if let Some(at) = self.find_use(e, &|x| matches!(x.kind, TKind::Time)) {
+            return Some((Blocker::Time, at));
+        }
         self.vars_in(e)
             .into_iter()
             .find(|(v, _)| !matches!(v, Var::Const(_) | Var::Data(_) | Var::Local(_)))
+            .map(|(v, at)| (Blocker::Var(v), at))
     }
 
-    /// Report that `v` makes something unknown at compile time.
-    pub fn not_static(&mut self, v: Var, span: crate::source::Span, what: &str) {
+    /// Report that `blocker` makes something unknown at compile time.
+    pub fn not_static(&mut self, blocker: Blocker, span: Span, what: &str) {
+        let v = match blocker {
+            Blocker::Var(v) => v,
+            Blocker::Time => {
+                self.error(
+                    Diagnostic::new(
+                        Code::NotConstant,
+                        span,
+                        format!("{what} must be known before the model runs"),
+                        "the time `t` changes while the model runs",
+                    )
+                    .with_help("only constants and data are known before the run"),
+                );
+                return;
+            }
+        };
         let kind = match v {
             Var::Param(_) => "a parameter",
             Var::State(_) => "a state",
@@ -292,22 +348,26 @@ impl Checker<'_, '_> {
 
 impl Checker<'_, '_> {
     /// Where `e` refers to `target`, directly or through `let`s.
-    pub fn reaches(&mut self, e: &TExpr, target: Var) -> Option<crate::source::Span> {
+    pub fn reaches(&mut self, e: &TExpr, target: Var) -> Option<Span> {
+        self.find_use(e, &|x| matches!(x.kind, TKind::Var(v) if v == target))
+    }
+
+    /// Where `e` has a node that satisfies `wanted`, directly or through `let`s (for a node
+    /// inside a `let`, the span of that `let`'s use in `e`).
+    pub fn find_use(&mut self, e: &TExpr, wanted: &dyn Fn(&TExpr) -> bool) -> Option<Span> {
         let mut seen = HashSet::new();
-        let mut pending: Vec<(TExpr, Option<crate::source::Span>)> = vec![(e.clone(), None)];
+        let mut pending: Vec<(TExpr, Option<Span>)> = vec![(e.clone(), None)];
         while let Some((e, via)) = pending.pop() {
             let mut stack = vec![&e];
             while let Some(x) = stack.pop() {
-                if let TKind::Var(v) = &x.kind {
-                    if *v == target {
-                        return Some(via.unwrap_or(x.span));
-                    }
-                    if let Var::Let(i) = v
-                        && seen.insert(*i)
-                        && let Some(value) = self.decl_value(*v)
-                    {
-                        pending.push((value, Some(via.unwrap_or(x.span))));
-                    }
+                if wanted(x) {
+                    return Some(via.unwrap_or(x.span));
+                }
+                if let TKind::Var(v @ Var::Let(i)) = &x.kind
+                    && seen.insert(*i)
+                    && let Some(value) = self.decl_value(*v)
+                {
+                    pending.push((value, Some(via.unwrap_or(x.span))));
                 }
                 stack.extend(x.children());
             }

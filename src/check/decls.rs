@@ -246,7 +246,11 @@ impl<'a> Checker<'_, 'a> {
                     None
                 }
                 Err(super::consteval::NotConst::Depends(v, span)) => {
-                    self.not_static(v, span, &format!("the value of const `{name}`"));
+                    self.not_static(
+                        super::consteval::Blocker::Var(v),
+                        span,
+                        &format!("the value of const `{name}`"),
+                    );
                     None
                 }
                 Err(super::consteval::NotConst::Failed(span, msg)) => {

@@ -579,8 +579,8 @@ impl Checker<'_, '_> {
                         "range bounds must be integers",
                         format!("this is `{}`", bound.ty),
                     ));
-                } else if let Some((v, span)) = self.static_blocker(bound) {
-                    self.not_static(v, span, "a range bound");
+                } else if let Some((blocker, span)) = self.static_blocker(bound) {
+                    self.not_static(blocker, span, "a range bound");
                 }
             }
             // An empty range (`5..4`) runs no iteration, so it proves nothing about indices.
