@@ -138,6 +138,8 @@ pub(crate) struct Checker<'f, 'a> {
     pub evaluating_lets: HashSet<usize>,
     /// Compile-time values of `let`s that have one.
     pub let_values: HashMap<usize, Value>,
+    /// Declarations in a cycle already reported.
+    pub cycle_members: HashSet<Var>,
 }
 
 impl<'f, 'a> Checker<'f, 'a> {
@@ -163,6 +165,7 @@ impl<'f, 'a> Checker<'f, 'a> {
             resolving: Vec::new(),
             evaluating_lets: HashSet::new(),
             let_values: HashMap::new(),
+            cycle_members: HashSet::new(),
         }
     }
 
@@ -289,40 +292,10 @@ impl<'f, 'a> Checker<'f, 'a> {
         match &d.resolved {
             Lazy::Done(t) => return t.clone(),
             Lazy::InProgress => {
-                let (name, span) = (d.name.name.clone(), d.name.span);
                 let start = self.resolving.iter().position(|&r| r == v).unwrap_or(0);
-                let others: Vec<Var> = self.resolving[start + 1..].to_vec();
-                let mut diag = if others.is_empty() {
-                    Diagnostic::new(
-                        Code::Cycle,
-                        span,
-                        format!("`{name}` is defined in terms of itself"),
-                        "its definition depends on its own value",
-                    )
-                } else {
-                    let mut chain: Vec<String> = std::iter::once(v)
-                        .chain(others.iter().copied())
-                        .map(|x| format!("`{}`", self.var_name(x)))
-                        .collect();
-                    chain.push(format!("`{name}`"));
-                    Diagnostic::new(
-                        Code::Cycle,
-                        span,
-                        format!(
-                            "these values are defined in terms of each other: {}",
-                            chain.join(" → ")
-                        ),
-                        "defined through the others",
-                    )
-                };
-                for o in &others {
-                    if let Some(d) = self.decl(*o) {
-                        diag = diag.with_label(d.name.span, "part of the cycle");
-                    }
-                }
-                self.error(
-                    diag.with_help("break the cycle by giving one of them a value of its own"),
-                );
+                let mut cycle = vec![v];
+                cycle.extend_from_slice(&self.resolving[start + 1..]);
+                self.report_cycle(&cycle);
                 if let Some(d) = self.decl_mut(v) {
                     d.resolved = Lazy::Done(Type::ERROR);
                 }

@@ -304,22 +304,6 @@ impl<'a> Checker<'_, 'a> {
         }
     }
 
-    /// A value defined in terms of itself (directly or through `let`s).
-    fn check_self_reference(&mut self, v: Var, value: &TExpr) {
-        if let Some(at) = self.reaches(value, v) {
-            let name = self.var_name(v);
-            self.error(
-                Diagnostic::new(
-                    Code::Cycle,
-                    at,
-                    format!("`{name}` is defined in terms of itself"),
-                    "this refers back to it",
-                )
-                .with_help("give it a value that does not depend on itself"),
-            );
-        }
-    }
-
     /// `<lower=…, upper=…>` of a declaration of type `ty`.
     pub fn bounds(&mut self, ann: Option<&ast::TypeExpr>, ty: &Type) -> Bounds {
         let mut bounds = Bounds::default();
@@ -436,7 +420,6 @@ impl<'a> Checker<'_, 'a> {
             };
             let default = self.decl_value(Var::Param(i));
             if let Some(v) = &default {
-                self.check_self_reference(Var::Param(i), v);
                 self.check_fits(v, &ty, &format!("the default of `{name}`"));
                 self.check_within(v, &bounds, &format!("the default of `{name}`"));
             }
@@ -527,7 +510,6 @@ impl<'a> Checker<'_, 'a> {
             if let Some(ann) = self.decls.lets[i].ty {
                 self.reject_bounds(ann, "a `let`");
                 self.check_fits(&value, &ty, &format!("the value of `{name}`"));
-                self.check_self_reference(Var::Let(i), &value);
             }
             if matches!(role, LetRole::Potential | LetRole::Energy) {
                 let what = if role == LetRole::Potential {
@@ -563,7 +545,6 @@ impl<'a> Checker<'_, 'a> {
         };
         let init = match (value, random) {
             (Some(v), _) => {
-                self.check_self_reference(Var::State(i), &v);
                 self.check_fits(&v, &ty, &format!("the initial value of `{name}`"));
                 self.check_within(&v, &bounds, &format!("the initial value of `{name}`"));
                 StateInit::Value(v)

@@ -7,6 +7,7 @@ mod calls;
 mod checker;
 mod classify;
 mod consteval;
+mod cycles;
 mod decls;
 mod distributions;
 mod dynamics;
@@ -193,6 +194,7 @@ fn check_model<'a>(
         span: model.span,
     };
     c.finish_decls(&mut m);
+    c.check_value_cycles(&m);
     check_duplicate_priors(&mut c, &m.params, &m.tildes);
     let state_types: Vec<_> = m.states.iter().map(|s| s.ty.clone()).collect();
     let partial = c.check_coverage(&m.equations, &state_types);
