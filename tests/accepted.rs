@@ -51,3 +51,28 @@ fn constant_let_is_a_fixed_size() {
     assert_eq!(types, ["real[3]", "real[3]", "real[4]"]);
     assert!(m.states.iter().all(|s| s.ty.fixed_len().is_some()));
 }
+
+/// Equations and priors that split an array between them, without overlap, cover it.
+#[test]
+fn split_equations_and_priors_cover_arrays_without_overlap() {
+    let m = clean_model(
+        "model M {
+           data N: int
+           state x: real[4] = 1
+           state m: real[2, 3] = 1
+           state z: real[N] = 1
+           dx[1] = -x[1] dt
+           dx[i] = -x[i] dt for i in 2..4
+           dm[1] = -m[1] dt
+           dm[2, j] = -m[2, j] dt for j in 1..3
+           dz[1] = -z[1] dt
+           dz[i] = -z[i] dt for i in 2..N
+           param eta: real[3]
+           eta[j] ~ Normal(0, 1) for j in 1..2
+           eta[3] ~ Normal(0, 2)
+           data y: real
+           y ~ Normal(sum(eta), 1)
+         }",
+    );
+    assert_eq!(m.equations.len(), 6);
+}
