@@ -76,3 +76,58 @@ fn split_equations_and_priors_cover_arrays_without_overlap() {
     );
     assert_eq!(m.equations.len(), 6);
 }
+
+/// Constants fold element-wise over arrays: operators with broadcasting, unary minus and
+/// the one-argument built-ins.
+#[test]
+fn constant_arrays_fold_element_wise() {
+    use ito::check::types::Value::{self, Array, Int, Real};
+    let m = clean_model(
+        "model M {
+           const v = [1, 2] * 2
+           const w = exp([0.0, 0.0])
+           const u = -[1, 2] + div([7, 8], 2)
+           const g = [[1, 2], [3, 4]] * [[1, 0], [0, 1]]
+           param a = v[1] + w[1] + u[2] + g[2, 2]
+           data y: real
+           y ~ Normal(a, 1)
+         }",
+    );
+    let values: Vec<Value> = m.consts.iter().map(|c| c.value.clone()).collect();
+    assert_eq!(
+        values,
+        [
+            Array(vec![Int(2), Int(4)]),
+            Array(vec![Real(1.0), Real(1.0)]),
+            Array(vec![Int(2), Int(2)]),
+            Array(vec![
+                Array(vec![Int(1), Int(0)]),
+                Array(vec![Int(0), Int(4)])
+            ]),
+        ]
+    );
+}
+
+/// `dW[1][2]` is `dW[1, 2]`, and `- 0` drops a zero term like `- 0.0`.
+#[test]
+fn chained_noise_index_and_integer_zero_term() {
+    let m = clean_model(
+        "model M {
+           noise W: real[2, 2]
+           state x = 0.0
+           state y = 0.0
+           dx = -x dt + dW[1][2]
+           dy = -y dt - 0
+         }",
+    );
+    let index = &m.equations[0].diffusion[0].index;
+    let literal: Vec<i64> = index
+        .iter()
+        .map(|e| match e.kind {
+            ito::check::model::TKind::Int(v) => v,
+            _ => panic!("a literal index"),
+        })
+        .collect();
+    assert_eq!(literal, [1, 2]);
+    assert!(m.equations[1].diffusion.is_empty());
+}

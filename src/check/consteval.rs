@@ -49,21 +49,14 @@ impl Checker<'_, '_> {
             }
             TKind::Var(Var::Let(i)) => self.const_let(*i, e.span)?,
             TKind::Var(v) => return Err(NotConst::Depends(*v, e.span)),
-            TKind::Unary(op, a) => match (op, self.const_eval(a)?) {
-                (UnOp::Neg, Value::Int(v)) => match v.checked_neg() {
-                    Some(n) => Value::Int(n),
-                    None => return fail("integer overflow"),
-                },
-                (UnOp::Neg, Value::Real(v)) => Value::Real(-v),
-                (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
-                _ => return Err(NotConst::Other),
-            },
+            TKind::Unary(op, a) => {
+                let a = self.const_eval(a)?;
+                folded(map_elements(a, &|x| unary(*op, x)), e.span)?
+            }
             TKind::Binary(op, a, b) => {
                 let (a, b) = (self.const_eval(a)?, self.const_eval(b)?);
-                match binary(*op, &a, &b) {
-                    Ok(v) => v,
-                    Err(msg) => return fail(msg),
-                }
+                let f = |x: Value, y: Value| binary(*op, &x, &y).map_err(Some);
+                folded(zip_elements(a, b, &f), e.span)?
             }
             TKind::If(c, a, b) => match self.const_eval(c)? {
                 Value::Bool(true) => self.const_eval(a)?,
@@ -95,37 +88,12 @@ impl Checker<'_, '_> {
             }
             TKind::Call(super::builtins::Builtin::Div, args) => {
                 let (a, b) = (self.const_eval(&args[0])?, self.const_eval(&args[1])?);
-                match (a, b) {
-                    (Value::Int(_), Value::Int(0)) => return fail("division by zero"),
-                    (Value::Int(x), Value::Int(y)) => match floor_div(x, y) {
-                        Some(q) => Value::Int(q),
-                        None => return fail("integer overflow"),
-                    },
-                    _ => return Err(NotConst::Other),
-                }
+                folded(zip_elements(a, b, &int_div), e.span)?
             }
             TKind::Call(b, args) if args.len() == 1 => {
                 let x = self.const_eval(&args[0])?;
-                let Some(x) = x.as_f64() else {
-                    return Err(NotConst::Other);
-                };
-                let r = match b.name() {
-                    "exp" => x.exp(),
-                    "log" => x.ln(),
-                    "sqrt" => x.sqrt(),
-                    "abs" => x.abs(),
-                    "floor" => x.floor(),
-                    "ceil" => x.ceil(),
-                    "round" => x.round(),
-                    _ => return Err(NotConst::Other),
-                };
-                if !r.is_finite() {
-                    return fail("the result is not a finite number");
-                }
-                match (&e.ty.scalar, b.name()) {
-                    (Scalar::Int, _) => Value::Int(r as i64),
-                    _ => Value::Real(r),
-                }
+                let int_result = e.ty.scalar == Scalar::Int;
+                folded(map_elements(x, &|x| call1(b.name(), x, int_result)), e.span)?
             }
             _ => return Err(NotConst::Other),
         })
@@ -374,6 +342,99 @@ impl Checker<'_, '_> {
         }
         None
     }
+}
+
+/// The result of folding values: `Err(None)` when the evaluator does not fold this form,
+/// `Err(Some(why))` when evaluation fails.
+type Folded = Result<Value, Option<&'static str>>;
+
+fn folded(r: Folded, span: Span) -> Result<Value, NotConst> {
+    r.map_err(|why| match why {
+        Some(msg) => NotConst::Failed(span, msg.to_string()),
+        None => NotConst::Other,
+    })
+}
+
+/// `f` applied to every element of `v` (to `v` itself if it is not an array).
+fn map_elements(v: Value, f: &dyn Fn(Value) -> Folded) -> Folded {
+    match v {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|x| map_elements(x, f))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        x => f(x),
+    }
+}
+
+/// `f` applied element-wise to two values of the same shape, or a scalar and an array.
+fn zip_elements(a: Value, b: Value, f: &dyn Fn(Value, Value) -> Folded) -> Folded {
+    match (a, b) {
+        (Value::Array(xs), Value::Array(ys)) if xs.len() == ys.len() => xs
+            .into_iter()
+            .zip(ys)
+            .map(|(x, y)| zip_elements(x, y, f))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        (Value::Array(_), Value::Array(_)) => Err(None),
+        (Value::Array(xs), y) => xs
+            .into_iter()
+            .map(|x| zip_elements(x, y.clone(), f))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        (x, Value::Array(ys)) => ys
+            .into_iter()
+            .map(|y| zip_elements(x.clone(), y, f))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        (x, y) => f(x, y),
+    }
+}
+
+fn unary(op: UnOp, x: Value) -> Folded {
+    match (op, x) {
+        (UnOp::Neg, Value::Int(v)) => v
+            .checked_neg()
+            .map(Value::Int)
+            .ok_or(Some("integer overflow")),
+        (UnOp::Neg, Value::Real(v)) => Ok(Value::Real(-v)),
+        (UnOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+        _ => Err(None),
+    }
+}
+
+/// `div(x, y)`: integer division rounding down.
+fn int_div(x: Value, y: Value) -> Folded {
+    match (x, y) {
+        (Value::Int(_), Value::Int(0)) => Err(Some("division by zero")),
+        (Value::Int(x), Value::Int(y)) => floor_div(x, y)
+            .map(Value::Int)
+            .ok_or(Some("integer overflow")),
+        _ => Err(None),
+    }
+}
+
+/// A one-argument built-in the evaluator folds; `int_result` when the call keeps `int`.
+fn call1(name: &str, x: Value, int_result: bool) -> Folded {
+    let x = x.as_f64().ok_or(None)?;
+    let r = match name {
+        "exp" => x.exp(),
+        "log" => x.ln(),
+        "sqrt" => x.sqrt(),
+        "abs" => x.abs(),
+        "floor" => x.floor(),
+        "ceil" => x.ceil(),
+        "round" => x.round(),
+        _ => return Err(None),
+    };
+    if !r.is_finite() {
+        return Err(Some("the result is not a finite number"));
+    }
+    Ok(if int_result {
+        Value::Int(r as i64)
+    } else {
+        Value::Real(r)
+    })
 }
 
 /// ⌊x / y⌋ for y ≠ 0 (Euclidean division is the floor for a positive divisor).

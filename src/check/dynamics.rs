@@ -539,6 +539,11 @@ fn negate(t: Term) -> Term {
             ty,
             span,
         }) => texpr(TKind::Real(-v), ty, span),
+        Some(TExpr {
+            kind: TKind::Int(v),
+            ty,
+            span,
+        }) if v != i64::MIN => texpr(TKind::Int(-v), ty, span),
         Some(c) => {
             let ty = c.ty.clone();
             texpr(TKind::Unary(UnOp::Neg, Box::new(c)), ty, span)
