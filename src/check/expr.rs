@@ -272,10 +272,7 @@ impl Checker<'_, '_> {
         };
         match d.ty {
             None => Type::REAL,
-            Some(_) => {
-                let t = self.var_type_noise(i);
-                t.with_scalar(Scalar::Real)
-            }
+            Some(_) => self.var_type_noise(i),
         }
     }
 
@@ -286,16 +283,19 @@ impl Checker<'_, '_> {
         let ann = self.decls.noises[i].ty.expect("annotated noise");
         self.reject_bounds(ann, "a noise");
         let t = self.in_decl_context(|c| c.type_expr(ann));
-        let t = if !t.is_error() && t.scalar != Scalar::Real {
+        if !t.is_error() && t.scalar != Scalar::Real {
             self.error(Diagnostic::new(
                 Code::TypeMismatch,
                 ann.span,
                 "a noise is real-valued",
                 format!("this is `{t}`"),
             ));
-            Type::ERROR
-        } else {
+        }
+        // Reported once; its uses go on with the declared shape.
+        let t = if t.is_error() {
             t
+        } else {
+            t.with_scalar(Scalar::Real)
         };
         self.decls.noises[i].resolved = super::checker::Lazy::Done(t.clone());
         t
