@@ -131,3 +131,33 @@ fn chained_noise_index_and_integer_zero_term() {
     assert_eq!(literal, [1, 2]);
     assert!(m.equations[1].diffusion.is_empty());
 }
+
+/// The typed printer keeps the parentheses around a reduction that is the left operand of
+/// a product (its body would otherwise take in the factor), and only those.
+#[test]
+fn printed_reductions_keep_needed_parentheses() {
+    let m = clean_model(
+        "model M {
+           param c = 2.0
+           state x: real[3] = 1
+           dx = -x dt
+           output let a = (sum(i in 1..3) x[i]) * c
+           output let b = sum(i in 1..3) x[i] * c
+           output let d = (sum(i in 1..3) x[i]) + c
+         }",
+    );
+    let name = |v| m.var_name(v).to_string();
+    let printed: Vec<String> = m
+        .lets
+        .iter()
+        .map(|l| ito::check::print::expr_string(&l.value, &name))
+        .collect();
+    assert_eq!(
+        printed,
+        [
+            "(sum(i in 1..3) x[i]) * c",
+            "sum(i in 1..3) x[i] * c",
+            "sum(i in 1..3) x[i] + c",
+        ]
+    );
+}
