@@ -161,3 +161,24 @@ fn printed_reductions_keep_needed_parentheses() {
         ]
     );
 }
+
+/// What a long chain of `let`s reaches is seen through the whole chain (the checker works it
+/// out once per `let`; every use walking the chain again made such models quadratic).
+#[test]
+fn long_let_chains_are_seen_through() {
+    let n = 3000;
+    let mut text = String::from("model M {\n  param s = 0.1\n  state x = 1.0\n  let a0 = s * x\n");
+    for k in 1..n {
+        text.push_str(&format!("  let a{k} = a{} + 1\n", k - 1));
+    }
+    for k in 0..n {
+        text.push_str(&format!(
+            "  state y{k} = 0.0\n  dy{k} = -y{k} dt + a{} dW\n",
+            n - 1
+        ));
+    }
+    text.push_str("  dx = -x dt\n}\n");
+    let m = clean_model(&text);
+    let noise = m.noise.expect("noise terms");
+    assert!(!noise.additive, "the coefficient reaches the state `x`");
+}

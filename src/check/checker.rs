@@ -136,8 +136,10 @@ pub(crate) struct Checker<'f, 'a> {
     pub resolving: Vec<Var>,
     /// `let`s whose compile-time value is being worked out (a cycle has none).
     pub evaluating_lets: HashSet<usize>,
-    /// Compile-time values of `let`s that have one.
-    pub let_values: HashMap<usize, Value>,
+    /// Compile-time values of `let`s (or why they have none), once worked out.
+    pub let_values: HashMap<usize, Result<Value, super::consteval::NotConst>>,
+    /// Per `let`, the variables other than `let`s its value reaches (see `vars_in`).
+    pub let_var_sets: HashMap<usize, std::rc::Rc<[Var]>>,
     /// Declarations in a cycle already reported.
     pub cycle_members: HashSet<Var>,
 }
@@ -165,6 +167,7 @@ impl<'f, 'a> Checker<'f, 'a> {
             resolving: Vec::new(),
             evaluating_lets: HashSet::new(),
             let_values: HashMap::new(),
+            let_var_sets: HashMap::new(),
             cycle_members: HashSet::new(),
         }
     }
@@ -357,17 +360,22 @@ impl<'f, 'a> Checker<'f, 'a> {
 
     /// The typed value expression of a declaration (typed once, cached).
     pub fn decl_value(&mut self, v: Var) -> Option<TExpr> {
+        self.typed_value(v).cloned()
+    }
+
+    /// The typed value expression of a declaration, typing it on first use.
+    pub fn typed_value(&mut self, v: Var) -> Option<&TExpr> {
         self.var_type(v);
         let d = self.decl(v)?;
-        if let Some(t) = &d.typed_value {
-            return Some(t.clone());
+        if d.typed_value.is_none()
+            && let Some(e) = d.value
+        {
+            let typed = self.in_decl_context(|c| c.expr(e));
+            if let Some(d) = self.decl_mut(v) {
+                d.typed_value = Some(typed);
+            }
         }
-        let e = d.value?;
-        let typed = self.in_decl_context(|c| c.expr(e));
-        if let Some(d) = self.decl_mut(v) {
-            d.typed_value = Some(typed.clone());
-        }
-        Some(typed)
+        self.decl(v)?.typed_value.as_ref()
     }
 
     /// Run `f` in a declaration's own context: no locals in scope and no differentials,

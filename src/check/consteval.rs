@@ -9,6 +9,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{self, BinOp, UnOp};
 use std::collections::HashSet;
+use std::rc::Rc;
 
 /// Largest number of elements an array type may have (2^32: 32 GiB of reals).
 pub const MAX_ELEMENTS: u64 = 1 << 32;
@@ -23,6 +24,7 @@ pub(crate) enum Blocker {
 }
 
 /// Why an expression has no compile-time value.
+#[derive(Clone, Debug)]
 pub(crate) enum NotConst {
     /// It depends on this variable (a parameter, state, …).
     Depends(Var, crate::source::Span),
@@ -99,30 +101,43 @@ impl Checker<'_, '_> {
         })
     }
 
-    /// The compile-time value of a `let` whose value is a constant expression. What it
-    /// depends on is reported at `span`, where the `let` is used.
+    /// The compile-time value of a `let` whose value is a constant expression (worked out
+    /// once). What it depends on is reported at `span`, where the `let` is used.
     fn const_let(&mut self, i: usize, span: Span) -> Result<Value, NotConst> {
-        if let Some(v) = self.let_values.get(&i) {
-            return Ok(v.clone());
+        let result = match self.let_values.get(&i) {
+            Some(r) => r.clone(),
+            None => {
+                if !self.evaluating_lets.insert(i) {
+                    // A cycle, reported elsewhere.
+                    return Err(NotConst::Other);
+                }
+                let r = self.eval_let(i);
+                self.evaluating_lets.remove(&i);
+                self.let_values.insert(i, r.clone());
+                r
+            }
+        };
+        match result {
+            Err(NotConst::Depends(v, _)) => Err(NotConst::Depends(v, span)),
+            r => r,
         }
+    }
+
+    fn eval_let(&mut self, i: usize) -> Result<Value, NotConst> {
         let ty = self.var_type(Var::Let(i));
-        if ty.is_error() || !self.evaluating_lets.insert(i) {
+        if ty.is_error() {
             return Err(NotConst::Other);
         }
         let value = match self.decl_value(Var::Let(i)) {
-            Some(value) => self.const_eval(&value),
-            None => Err(NotConst::Other),
+            Some(value) => self.const_eval(&value)?,
+            None => return Err(NotConst::Other),
         };
-        self.evaluating_lets.remove(&i);
-        let value = match (value, ty.scalar) {
-            (Err(NotConst::Depends(v, _)), _) => return Err(NotConst::Depends(v, span)),
-            (Ok(Value::Int(n)), Scalar::Real) => Value::Real(n as f64),
+        match (value, ty.scalar) {
+            (Value::Int(n), Scalar::Real) => Ok(Value::Real(n as f64)),
             // An annotation the value does not fit is reported with the `let`.
-            (Ok(Value::Real(_)), s) if s.is_integer() => return Err(NotConst::Other),
-            (v, _) => v?,
-        };
-        self.let_values.insert(i, value.clone());
-        Ok(value)
+            (Value::Real(_), s) if s.is_integer() => Err(NotConst::Other),
+            (v, _) => Ok(v),
+        }
     }
 
     /// The length of one array dimension written in a type.
@@ -280,38 +295,70 @@ impl Checker<'_, '_> {
 
     /// Every declared variable `e` uses, directly or through `let`s. Each comes with the span
     /// of its use in `e` (for a variable reached through a `let`, the span of that `let`'s use).
-    pub fn vars_in(&mut self, e: &TExpr) -> Vec<(Var, crate::source::Span)> {
-        let mut out = Vec::new();
-        let mut seen_lets = HashSet::new();
-        self.collect_vars(e, &mut out, &mut seen_lets);
+    pub fn vars_in(&mut self, e: &TExpr) -> Vec<(Var, Span)> {
+        let (mut out, lets) = direct_uses(e);
+        for (i, at) in lets {
+            let reached = self.let_vars(i);
+            out.extend(reached.iter().map(|&v| (v, at)));
+        }
         out
     }
 
-    fn collect_vars(
-        &mut self,
-        e: &TExpr,
-        out: &mut Vec<(Var, crate::source::Span)>,
-        seen: &mut HashSet<usize>,
-    ) {
-        let mut stack = vec![e];
-        let mut lets = Vec::new();
-        while let Some(e) = stack.pop() {
-            match &e.kind {
-                TKind::Var(Var::Let(i)) if seen.insert(*i) => lets.push((*i, e.span)),
-                TKind::Var(Var::Let(_)) => {}
-                TKind::Var(v) | TKind::Grad(_, v) => out.push((*v, e.span)),
-                _ => {}
+    /// The variables other than `let`s that `let` `i` reaches, directly or through other
+    /// `let`s. Worked out once per `let`, bottom-up and without recursion.
+    fn let_vars(&mut self, i: usize) -> Rc<[Var]> {
+        let mut stack = vec![(i, false)];
+        let mut open = HashSet::new();
+        while let Some((j, expanded)) = stack.pop() {
+            if self.let_var_sets.contains_key(&j) {
+                continue;
             }
-            stack.extend(e.children());
-        }
-        for (i, at) in lets {
-            if let Some(value) = self.decl_value(Var::Let(i)) {
-                let mut inner = Vec::new();
-                self.collect_vars(&value, &mut inner, seen);
-                out.extend(inner.into_iter().map(|(v, _)| (v, at)));
+            let (vars, lets) = self
+                .typed_value(Var::Let(j))
+                .map_or_else(Default::default, direct_uses);
+            if !expanded {
+                // Visit the `let`s it uses first (a cycle is cut where it closes).
+                open.insert(j);
+                stack.push((j, true));
+                let pending = lets.iter().filter(|(l, _)| !open.contains(l));
+                stack.extend(pending.map(|&(l, _)| (l, false)));
+                continue;
             }
+            let mut all: Vec<Var> = vars.into_iter().map(|(v, _)| v).collect();
+            for (l, _) in lets {
+                all.extend(self.let_var_sets.get(&l).iter().flat_map(|s| s.iter()));
+            }
+            all.sort_unstable();
+            all.dedup();
+            self.let_var_sets.insert(j, all.into());
+            open.remove(&j);
         }
+        self.let_var_sets
+            .get(&i)
+            .cloned()
+            .unwrap_or_else(|| Rc::from([]))
     }
+}
+
+/// Uses of variables (or of `let`s, by index), each with the span of the use.
+type Uses<T> = Vec<(T, Span)>;
+
+/// The variables `e` names other than `let`s, with their spans, and the `let`s it names
+/// (each once, with the span of its first use).
+fn direct_uses(e: &TExpr) -> (Uses<Var>, Uses<usize>) {
+    let (mut vars, mut lets) = (Vec::new(), Vec::new());
+    let mut seen = HashSet::new();
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            TKind::Var(Var::Let(i)) if seen.insert(*i) => lets.push((*i, x.span)),
+            TKind::Var(Var::Let(_)) => {}
+            TKind::Var(v) | TKind::Grad(_, v) => vars.push((*v, x.span)),
+            _ => {}
+        }
+        stack.extend(x.children());
+    }
+    (vars, lets)
 }
 
 impl Checker<'_, '_> {
@@ -321,27 +368,47 @@ impl Checker<'_, '_> {
     }
 
     /// Where `e` has a node that satisfies `wanted`, directly or through `let`s (for a node
-    /// inside a `let`, the span of that `let`'s use in `e`).
+    /// inside a `let`, the span of that `let`'s use in `e`). Each `let` is searched once.
     pub fn find_use(&mut self, e: &TExpr, wanted: &dyn Fn(&TExpr) -> bool) -> Option<Span> {
         let mut seen = HashSet::new();
-        let mut pending: Vec<(TExpr, Option<Span>)> = vec![(e.clone(), None)];
-        while let Some((e, via)) = pending.pop() {
-            let mut stack = vec![&e];
-            while let Some(x) = stack.pop() {
-                if wanted(x) {
-                    return Some(via.unwrap_or(x.span));
-                }
-                if let TKind::Var(v @ Var::Let(i)) = &x.kind
-                    && seen.insert(*i)
-                    && let Some(value) = self.decl_value(*v)
-                {
-                    pending.push((value, Some(via.unwrap_or(x.span))));
-                }
-                stack.extend(x.children());
+        let mut lets = Vec::new();
+        if let Some(at) = find_in(e, wanted, None, &mut seen, &mut lets) {
+            return Some(at);
+        }
+        while let Some((i, via)) = lets.pop() {
+            let Some(value) = self.typed_value(Var::Let(i)) else {
+                continue;
+            };
+            if let Some(at) = find_in(value, wanted, Some(via), &mut seen, &mut lets) {
+                return Some(at);
             }
         }
         None
     }
+}
+
+/// The span of the first node of `e` that satisfies `wanted` (`via` instead, inside a
+/// `let`), queuing the `let`s it names that were not seen yet with the span to report.
+fn find_in(
+    e: &TExpr,
+    wanted: &dyn Fn(&TExpr) -> bool,
+    via: Option<Span>,
+    seen: &mut HashSet<usize>,
+    lets: &mut Vec<(usize, Span)>,
+) -> Option<Span> {
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        if wanted(x) {
+            return Some(via.unwrap_or(x.span));
+        }
+        if let TKind::Var(Var::Let(i)) = x.kind
+            && seen.insert(i)
+        {
+            lets.push((i, via.unwrap_or(x.span)));
+        }
+        stack.extend(x.children());
+    }
+    None
 }
 
 /// The result of folding values: `Err(None)` when the evaluator does not fold this form,
