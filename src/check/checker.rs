@@ -134,6 +134,14 @@ pub(crate) struct Checker<'f, 'a> {
     pub reported_noises: HashSet<String>,
     /// Declarations whose types are being resolved, outermost first (to name a cycle).
     pub resolving: Vec<Var>,
+    /// `let`s whose compile-time value is being worked out (a cycle has none).
+    pub evaluating_lets: HashSet<usize>,
+    /// Compile-time values of `let`s (or why they have none), once worked out.
+    pub let_values: HashMap<usize, Result<Value, super::consteval::NotConst>>,
+    /// Per `let`, the variables other than `let`s its value reaches (see `vars_in`).
+    pub let_var_sets: HashMap<usize, std::rc::Rc<[Var]>>,
+    /// Declarations in a cycle already reported.
+    pub cycle_members: HashSet<Var>,
 }
 
 impl<'f, 'a> Checker<'f, 'a> {
@@ -157,6 +165,10 @@ impl<'f, 'a> Checker<'f, 'a> {
             file,
             reported_noises: HashSet::new(),
             resolving: Vec::new(),
+            evaluating_lets: HashSet::new(),
+            let_values: HashMap::new(),
+            let_var_sets: HashMap::new(),
+            cycle_members: HashSet::new(),
         }
     }
 
@@ -283,40 +295,10 @@ impl<'f, 'a> Checker<'f, 'a> {
         match &d.resolved {
             Lazy::Done(t) => return t.clone(),
             Lazy::InProgress => {
-                let (name, span) = (d.name.name.clone(), d.name.span);
                 let start = self.resolving.iter().position(|&r| r == v).unwrap_or(0);
-                let others: Vec<Var> = self.resolving[start + 1..].to_vec();
-                let mut diag = if others.is_empty() {
-                    Diagnostic::new(
-                        Code::Cycle,
-                        span,
-                        format!("`{name}` is defined in terms of itself"),
-                        "its definition depends on its own value",
-                    )
-                } else {
-                    let mut chain: Vec<String> = std::iter::once(v)
-                        .chain(others.iter().copied())
-                        .map(|x| format!("`{}`", self.var_name(x)))
-                        .collect();
-                    chain.push(format!("`{name}`"));
-                    Diagnostic::new(
-                        Code::Cycle,
-                        span,
-                        format!(
-                            "these values are defined in terms of each other: {}",
-                            chain.join(" → ")
-                        ),
-                        "defined through the others",
-                    )
-                };
-                for o in &others {
-                    if let Some(d) = self.decl(*o) {
-                        diag = diag.with_label(d.name.span, "part of the cycle");
-                    }
-                }
-                self.error(
-                    diag.with_help("break the cycle by giving one of them a value of its own"),
-                );
+                let mut cycle = vec![v];
+                cycle.extend_from_slice(&self.resolving[start + 1..]);
+                self.report_cycle(&cycle);
                 if let Some(d) = self.decl_mut(v) {
                     d.resolved = Lazy::Done(Type::ERROR);
                 }
@@ -328,7 +310,7 @@ impl<'f, 'a> Checker<'f, 'a> {
             d.resolved = Lazy::InProgress;
         }
         self.resolving.push(v);
-        let ty = self.resolve_decl_type(v);
+        let ty = self.in_decl_context(|c| c.resolve_decl_type(v));
         self.resolving.pop();
         if let Some(d) = self.decl_mut(v) {
             // A cycle found while resolving has already stored the error type.
@@ -378,17 +360,33 @@ impl<'f, 'a> Checker<'f, 'a> {
 
     /// The typed value expression of a declaration (typed once, cached).
     pub fn decl_value(&mut self, v: Var) -> Option<TExpr> {
+        self.typed_value(v).cloned()
+    }
+
+    /// The typed value expression of a declaration, typing it on first use.
+    pub fn typed_value(&mut self, v: Var) -> Option<&TExpr> {
         self.var_type(v);
         let d = self.decl(v)?;
-        if let Some(t) = &d.typed_value {
-            return Some(t.clone());
+        if d.typed_value.is_none()
+            && let Some(e) = d.value
+        {
+            let typed = self.in_decl_context(|c| c.expr(e));
+            if let Some(d) = self.decl_mut(v) {
+                d.typed_value = Some(typed);
+            }
         }
-        let e = d.value?;
-        let typed = self.expr(e);
-        if let Some(d) = self.decl_mut(v) {
-            d.typed_value = Some(typed.clone());
-        }
-        Some(typed)
+        self.decl(v)?.typed_value.as_ref()
+    }
+
+    /// Run `f` in a declaration's own context: no locals in scope and no differentials,
+    /// whichever loop, body or equation first needed the declaration.
+    pub fn in_decl_context<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let scope = std::mem::take(&mut self.scope);
+        let differentials = std::mem::replace(&mut self.differentials, false);
+        let out = f(self);
+        self.scope = scope;
+        self.differentials = differentials;
+        out
     }
 
     /// Run `f` with extra locals in scope, removing them afterwards.

@@ -6,13 +6,25 @@ use super::model::{TExpr, TKind, Var};
 use super::print::expr_string;
 use super::types::{Dim, Scalar, Type, Value};
 use crate::diag::{Code, Diagnostic};
+use crate::source::Span;
 use crate::syntax::ast::{self, BinOp, UnOp};
 use std::collections::HashSet;
+use std::rc::Rc;
 
 /// Largest number of elements an array type may have (2^32: 32 GiB of reals).
 pub const MAX_ELEMENTS: u64 = 1 << 32;
 
+/// What keeps a size or range bound from being known before the model runs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Blocker {
+    /// A parameter, state, species or observation.
+    Var(Var),
+    /// The current time `t`.
+    Time,
+}
+
 /// Why an expression has no compile-time value.
+#[derive(Clone, Debug)]
 pub(crate) enum NotConst {
     /// It depends on this variable (a parameter, state, …).
     Depends(Var, crate::source::Span),
@@ -37,22 +49,16 @@ impl Checker<'_, '_> {
                     None => return Err(NotConst::Other),
                 }
             }
+            TKind::Var(Var::Let(i)) => self.const_let(*i, e.span)?,
             TKind::Var(v) => return Err(NotConst::Depends(*v, e.span)),
-            TKind::Unary(op, a) => match (op, self.const_eval(a)?) {
-                (UnOp::Neg, Value::Int(v)) => match v.checked_neg() {
-                    Some(n) => Value::Int(n),
-                    None => return fail("integer overflow"),
-                },
-                (UnOp::Neg, Value::Real(v)) => Value::Real(-v),
-                (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
-                _ => return Err(NotConst::Other),
-            },
+            TKind::Unary(op, a) => {
+                let a = self.const_eval(a)?;
+                folded(map_elements(a, &|x| unary(*op, x)), e.span)?
+            }
             TKind::Binary(op, a, b) => {
                 let (a, b) = (self.const_eval(a)?, self.const_eval(b)?);
-                match binary(*op, &a, &b) {
-                    Ok(v) => v,
-                    Err(msg) => return fail(msg),
-                }
+                let f = |x: Value, y: Value| binary(*op, &x, &y).map_err(Some);
+                folded(zip_elements(a, b, &f), e.span)?
             }
             TKind::If(c, a, b) => match self.const_eval(c)? {
                 Value::Bool(true) => self.const_eval(a)?,
@@ -84,40 +90,54 @@ impl Checker<'_, '_> {
             }
             TKind::Call(super::builtins::Builtin::Div, args) => {
                 let (a, b) = (self.const_eval(&args[0])?, self.const_eval(&args[1])?);
-                match (a, b) {
-                    (Value::Int(_), Value::Int(0)) => return fail("division by zero"),
-                    (Value::Int(x), Value::Int(y)) => match floor_div(x, y) {
-                        Some(q) => Value::Int(q),
-                        None => return fail("integer overflow"),
-                    },
-                    _ => return Err(NotConst::Other),
-                }
+                folded(zip_elements(a, b, &int_div), e.span)?
             }
             TKind::Call(b, args) if args.len() == 1 => {
                 let x = self.const_eval(&args[0])?;
-                let Some(x) = x.as_f64() else {
-                    return Err(NotConst::Other);
-                };
-                let r = match b.name() {
-                    "exp" => x.exp(),
-                    "log" => x.ln(),
-                    "sqrt" => x.sqrt(),
-                    "abs" => x.abs(),
-                    "floor" => x.floor(),
-                    "ceil" => x.ceil(),
-                    "round" => x.round(),
-                    _ => return Err(NotConst::Other),
-                };
-                if !r.is_finite() {
-                    return fail("the result is not a finite number");
-                }
-                match (&e.ty.scalar, b.name()) {
-                    (Scalar::Int, _) => Value::Int(r as i64),
-                    _ => Value::Real(r),
-                }
+                let int_result = e.ty.scalar == Scalar::Int;
+                folded(map_elements(x, &|x| call1(b.name(), x, int_result)), e.span)?
             }
             _ => return Err(NotConst::Other),
         })
+    }
+
+    /// The compile-time value of a `let` whose value is a constant expression (worked out
+    /// once). What it depends on is reported at `span`, where the `let` is used.
+    fn const_let(&mut self, i: usize, span: Span) -> Result<Value, NotConst> {
+        let result = match self.let_values.get(&i) {
+            Some(r) => r.clone(),
+            None => {
+                if !self.evaluating_lets.insert(i) {
+                    // A cycle, reported elsewhere.
+                    return Err(NotConst::Other);
+                }
+                let r = self.eval_let(i);
+                self.evaluating_lets.remove(&i);
+                self.let_values.insert(i, r.clone());
+                r
+            }
+        };
+        match result {
+            Err(NotConst::Depends(v, _)) => Err(NotConst::Depends(v, span)),
+            r => r,
+        }
+    }
+
+    fn eval_let(&mut self, i: usize) -> Result<Value, NotConst> {
+        let ty = self.var_type(Var::Let(i));
+        if ty.is_error() {
+            return Err(NotConst::Other);
+        }
+        let value = match self.decl_value(Var::Let(i)) {
+            Some(value) => self.const_eval(&value)?,
+            None => return Err(NotConst::Other),
+        };
+        match (value, ty.scalar) {
+            (Value::Int(n), Scalar::Real) => Ok(Value::Real(n as f64)),
+            // An annotation the value does not fit is reported with the `let`.
+            (Value::Real(_), s) if s.is_integer() => Err(NotConst::Other),
+            (v, _) => Ok(v),
+        }
     }
 
     /// The length of one array dimension written in a type.
@@ -166,8 +186,8 @@ impl Checker<'_, '_> {
                     text: expr_string(&typed, &|v| self.var_name(v)),
                     expr: Box::new(typed),
                 })),
-                Some((v, span)) => {
-                    self.not_static(v, span, "an array size");
+                Some((blocker, span)) => {
+                    self.not_static(blocker, span, "an array size");
                     None
                 }
             },
@@ -223,16 +243,35 @@ impl Checker<'_, '_> {
         ty
     }
 
-    /// The first variable that keeps `e` from being known before the model runs (constants,
-    /// data and loop variables are known; parameters, states and species are not).
-    pub fn static_blocker(&mut self, e: &TExpr) -> Option<(Var, crate::source::Span)> {
+    /// The first use that keeps `e` from being known before the model runs: time, or a
+    /// variable other than constants, data and loop variables (parameters, states, …).
+    pub fn static_blocker(&mut self, e: &TExpr) -> Option<(Blocker, Span)> {
+        if let Some(at) = self.find_use(e, &|x| matches!(x.kind, TKind::Time)) {
+            return Some((Blocker::Time, at));
+        }
         self.vars_in(e)
             .into_iter()
             .find(|(v, _)| !matches!(v, Var::Const(_) | Var::Data(_) | Var::Local(_)))
+            .map(|(v, at)| (Blocker::Var(v), at))
     }
 
-    /// Report that `v` makes something unknown at compile time.
-    pub fn not_static(&mut self, v: Var, span: crate::source::Span, what: &str) {
+    /// Report that `blocker` makes something unknown at compile time.
+    pub fn not_static(&mut self, blocker: Blocker, span: Span, what: &str) {
+        let v = match blocker {
+            Blocker::Var(v) => v,
+            Blocker::Time => {
+                self.error(
+                    Diagnostic::new(
+                        Code::NotConstant,
+                        span,
+                        format!("{what} must be known before the model runs"),
+                        "the time `t` changes while the model runs",
+                    )
+                    .with_help("only constants and data are known before the run"),
+                );
+                return;
+            }
+        };
         let kind = match v {
             Var::Param(_) => "a parameter",
             Var::State(_) => "a state",
@@ -256,64 +295,213 @@ impl Checker<'_, '_> {
 
     /// Every declared variable `e` uses, directly or through `let`s. Each comes with the span
     /// of its use in `e` (for a variable reached through a `let`, the span of that `let`'s use).
-    pub fn vars_in(&mut self, e: &TExpr) -> Vec<(Var, crate::source::Span)> {
-        let mut out = Vec::new();
-        let mut seen_lets = HashSet::new();
-        self.collect_vars(e, &mut out, &mut seen_lets);
+    pub fn vars_in(&mut self, e: &TExpr) -> Vec<(Var, Span)> {
+        let (mut out, lets) = direct_uses(e);
+        for (i, at) in lets {
+            let reached = self.let_vars(i);
+            out.extend(reached.iter().map(|&v| (v, at)));
+        }
         out
     }
 
-    fn collect_vars(
-        &mut self,
-        e: &TExpr,
-        out: &mut Vec<(Var, crate::source::Span)>,
-        seen: &mut HashSet<usize>,
-    ) {
-        let mut stack = vec![e];
-        let mut lets = Vec::new();
-        while let Some(e) = stack.pop() {
-            match &e.kind {
-                TKind::Var(Var::Let(i)) if seen.insert(*i) => lets.push((*i, e.span)),
-                TKind::Var(Var::Let(_)) => {}
-                TKind::Var(v) | TKind::Grad(_, v) => out.push((*v, e.span)),
-                _ => {}
+    /// The variables other than `let`s that `let` `i` reaches, directly or through other
+    /// `let`s. Worked out once per `let`, bottom-up and without recursion.
+    fn let_vars(&mut self, i: usize) -> Rc<[Var]> {
+        let mut stack = vec![(i, false)];
+        let mut open = HashSet::new();
+        while let Some((j, expanded)) = stack.pop() {
+            if self.let_var_sets.contains_key(&j) {
+                continue;
             }
-            stack.extend(e.children());
-        }
-        for (i, at) in lets {
-            if let Some(value) = self.decl_value(Var::Let(i)) {
-                let mut inner = Vec::new();
-                self.collect_vars(&value, &mut inner, seen);
-                out.extend(inner.into_iter().map(|(v, _)| (v, at)));
+            let (vars, lets) = self
+                .typed_value(Var::Let(j))
+                .map_or_else(Default::default, direct_uses);
+            if !expanded {
+                // Visit the `let`s it uses first (a cycle is cut where it closes).
+                open.insert(j);
+                stack.push((j, true));
+                let pending = lets.iter().filter(|(l, _)| !open.contains(l));
+                stack.extend(pending.map(|&(l, _)| (l, false)));
+                continue;
             }
+            let mut all: Vec<Var> = vars.into_iter().map(|(v, _)| v).collect();
+            for (l, _) in lets {
+                all.extend(self.let_var_sets.get(&l).iter().flat_map(|s| s.iter()));
+            }
+            all.sort_unstable();
+            all.dedup();
+            self.let_var_sets.insert(j, all.into());
+            open.remove(&j);
         }
+        self.let_var_sets
+            .get(&i)
+            .cloned()
+            .unwrap_or_else(|| Rc::from([]))
     }
+}
+
+/// Uses of variables (or of `let`s, by index), each with the span of the use.
+type Uses<T> = Vec<(T, Span)>;
+
+/// The variables `e` names other than `let`s, with their spans, and the `let`s it names
+/// (each once, with the span of its first use).
+fn direct_uses(e: &TExpr) -> (Uses<Var>, Uses<usize>) {
+    let (mut vars, mut lets) = (Vec::new(), Vec::new());
+    let mut seen = HashSet::new();
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            TKind::Var(Var::Let(i)) if seen.insert(*i) => lets.push((*i, x.span)),
+            TKind::Var(Var::Let(_)) => {}
+            TKind::Var(v) | TKind::Grad(_, v) => vars.push((*v, x.span)),
+            _ => {}
+        }
+        stack.extend(x.children());
+    }
+    (vars, lets)
 }
 
 impl Checker<'_, '_> {
     /// Where `e` refers to `target`, directly or through `let`s.
-    pub fn reaches(&mut self, e: &TExpr, target: Var) -> Option<crate::source::Span> {
+    pub fn reaches(&mut self, e: &TExpr, target: Var) -> Option<Span> {
+        self.find_use(e, &|x| matches!(x.kind, TKind::Var(v) if v == target))
+    }
+
+    /// Where `e` has a node that satisfies `wanted`, directly or through `let`s (for a node
+    /// inside a `let`, the span of that `let`'s use in `e`). Each `let` is searched once.
+    pub fn find_use(&mut self, e: &TExpr, wanted: &dyn Fn(&TExpr) -> bool) -> Option<Span> {
         let mut seen = HashSet::new();
-        let mut pending: Vec<(TExpr, Option<crate::source::Span>)> = vec![(e.clone(), None)];
-        while let Some((e, via)) = pending.pop() {
-            let mut stack = vec![&e];
-            while let Some(x) = stack.pop() {
-                if let TKind::Var(v) = &x.kind {
-                    if *v == target {
-                        return Some(via.unwrap_or(x.span));
-                    }
-                    if let Var::Let(i) = v
-                        && seen.insert(*i)
-                        && let Some(value) = self.decl_value(*v)
-                    {
-                        pending.push((value, Some(via.unwrap_or(x.span))));
-                    }
-                }
-                stack.extend(x.children());
+        let mut lets = Vec::new();
+        if let Some(at) = find_in(e, wanted, None, &mut seen, &mut lets) {
+            return Some(at);
+        }
+        while let Some((i, via)) = lets.pop() {
+            let Some(value) = self.typed_value(Var::Let(i)) else {
+                continue;
+            };
+            if let Some(at) = find_in(value, wanted, Some(via), &mut seen, &mut lets) {
+                return Some(at);
             }
         }
         None
     }
+}
+
+/// The span of the first node of `e` that satisfies `wanted` (`via` instead, inside a
+/// `let`), queuing the `let`s it names that were not seen yet with the span to report.
+fn find_in(
+    e: &TExpr,
+    wanted: &dyn Fn(&TExpr) -> bool,
+    via: Option<Span>,
+    seen: &mut HashSet<usize>,
+    lets: &mut Vec<(usize, Span)>,
+) -> Option<Span> {
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        if wanted(x) {
+            return Some(via.unwrap_or(x.span));
+        }
+        if let TKind::Var(Var::Let(i)) = x.kind
+            && seen.insert(i)
+        {
+            lets.push((i, via.unwrap_or(x.span)));
+        }
+        stack.extend(x.children());
+    }
+    None
+}
+
+/// The result of folding values: `Err(None)` when the evaluator does not fold this form,
+/// `Err(Some(why))` when evaluation fails.
+type Folded = Result<Value, Option<&'static str>>;
+
+fn folded(r: Folded, span: Span) -> Result<Value, NotConst> {
+    r.map_err(|why| match why {
+        Some(msg) => NotConst::Failed(span, msg.to_string()),
+        None => NotConst::Other,
+    })
+}
+
+/// `f` applied to every element of `v` (to `v` itself if it is not an array).
+fn map_elements(v: Value, f: &dyn Fn(Value) -> Folded) -> Folded {
+    match v {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|x| map_elements(x, f))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        x => f(x),
+    }
+}
+
+/// `f` applied element-wise to two values of the same shape, or a scalar and an array.
+fn zip_elements(a: Value, b: Value, f: &dyn Fn(Value, Value) -> Folded) -> Folded {
+    match (a, b) {
+        (Value::Array(xs), Value::Array(ys)) if xs.len() == ys.len() => xs
+            .into_iter()
+            .zip(ys)
+            .map(|(x, y)| zip_elements(x, y, f))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        (Value::Array(_), Value::Array(_)) => Err(None),
+        (Value::Array(xs), y) => xs
+            .into_iter()
+            .map(|x| zip_elements(x, y.clone(), f))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        (x, Value::Array(ys)) => ys
+            .into_iter()
+            .map(|y| zip_elements(x.clone(), y, f))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        (x, y) => f(x, y),
+    }
+}
+
+fn unary(op: UnOp, x: Value) -> Folded {
+    match (op, x) {
+        (UnOp::Neg, Value::Int(v)) => v
+            .checked_neg()
+            .map(Value::Int)
+            .ok_or(Some("integer overflow")),
+        (UnOp::Neg, Value::Real(v)) => Ok(Value::Real(-v)),
+        (UnOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+        _ => Err(None),
+    }
+}
+
+/// `div(x, y)`: integer division rounding down.
+fn int_div(x: Value, y: Value) -> Folded {
+    match (x, y) {
+        (Value::Int(_), Value::Int(0)) => Err(Some("division by zero")),
+        (Value::Int(x), Value::Int(y)) => floor_div(x, y)
+            .map(Value::Int)
+            .ok_or(Some("integer overflow")),
+        _ => Err(None),
+    }
+}
+
+/// A one-argument built-in the evaluator folds; `int_result` when the call keeps `int`.
+fn call1(name: &str, x: Value, int_result: bool) -> Folded {
+    let x = x.as_f64().ok_or(None)?;
+    let r = match name {
+        "exp" => x.exp(),
+        "log" => x.ln(),
+        "sqrt" => x.sqrt(),
+        "abs" => x.abs(),
+        "floor" => x.floor(),
+        "ceil" => x.ceil(),
+        "round" => x.round(),
+        _ => return Err(None),
+    };
+    if !r.is_finite() {
+        return Err(Some("the result is not a finite number"));
+    }
+    Ok(if int_result {
+        Value::Int(r as i64)
+    } else {
+        Value::Real(r)
+    })
 }
 
 /// ⌊x / y⌋ for y ≠ 0 (Euclidean division is the floor for a positive divisor).

@@ -246,7 +246,11 @@ impl<'a> Checker<'_, 'a> {
                     None
                 }
                 Err(super::consteval::NotConst::Depends(v, span)) => {
-                    self.not_static(v, span, &format!("the value of const `{name}`"));
+                    self.not_static(
+                        super::consteval::Blocker::Var(v),
+                        span,
+                        &format!("the value of const `{name}`"),
+                    );
                     None
                 }
                 Err(super::consteval::NotConst::Failed(span, msg)) => {
@@ -296,22 +300,6 @@ impl<'a> Checker<'_, 'a> {
                     "bounds here would not be enforced",
                 )
                 .with_help("bounds belong to `param`, `data`, `obs` and `state` declarations"),
-            );
-        }
-    }
-
-    /// A value defined in terms of itself (directly or through `let`s).
-    fn check_self_reference(&mut self, v: Var, value: &TExpr) {
-        if let Some(at) = self.reaches(value, v) {
-            let name = self.var_name(v);
-            self.error(
-                Diagnostic::new(
-                    Code::Cycle,
-                    at,
-                    format!("`{name}` is defined in terms of itself"),
-                    "this refers back to it",
-                )
-                .with_help("give it a value that does not depend on itself"),
             );
         }
     }
@@ -378,33 +366,39 @@ impl<'a> Checker<'_, 'a> {
         bounds
     }
 
-    /// Report a constant value outside constant bounds.
+    /// Report a constant value (or the first element of a constant array) outside constant
+    /// bounds.
     fn check_within(&mut self, value: &TExpr, bounds: &Bounds, what: &str) {
         let Ok(v) = self.const_eval(value) else {
             return;
         };
-        let Some(v) = v.as_f64() else { return };
+        let elements = numbered_elements(&v);
         for (bound, is_lower) in [(&bounds.lower, true), (&bounds.upper, false)] {
             let Some(b) = bound else { continue };
             let b = b.clone();
-            let Ok(bv) = self.const_eval(&b) else {
+            let Some(bv) = self.const_eval(&b).ok().and_then(|v| v.as_f64()) else {
                 continue;
             };
-            let Some(bv) = bv.as_f64() else { continue };
-            if (is_lower && v < bv) || (!is_lower && v > bv) {
-                self.error(
-                    Diagnostic::new(
-                        Code::BadConstraint,
-                        value.span,
-                        format!("{what} {v} is outside its bounds"),
-                        format!(
-                            "must be {} {bv}",
-                            if is_lower { "at least" } else { "at most" }
-                        ),
-                    )
-                    .with_label(b.span, "bound declared here"),
-                );
-            }
+            let outside = |x: f64| (is_lower && x < bv) || (!is_lower && x > bv);
+            let Some((at, x)) = elements.iter().find(|(_, x)| outside(*x)) else {
+                continue;
+            };
+            let message = match at {
+                None => format!("{what} {x} is outside its bounds"),
+                Some(at) => format!("element [{at}] of {what} is {x}, outside its bounds"),
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::BadConstraint,
+                    value.span,
+                    message,
+                    format!(
+                        "must be {} {bv}",
+                        if is_lower { "at least" } else { "at most" }
+                    ),
+                )
+                .with_label(b.span, "bound declared here"),
+            );
         }
     }
 
@@ -432,7 +426,6 @@ impl<'a> Checker<'_, 'a> {
             };
             let default = self.decl_value(Var::Param(i));
             if let Some(v) = &default {
-                self.check_self_reference(Var::Param(i), v);
                 self.check_fits(v, &ty, &format!("the default of `{name}`"));
                 self.check_within(v, &bounds, &format!("the default of `{name}`"));
             }
@@ -523,7 +516,6 @@ impl<'a> Checker<'_, 'a> {
             if let Some(ann) = self.decls.lets[i].ty {
                 self.reject_bounds(ann, "a `let`");
                 self.check_fits(&value, &ty, &format!("the value of `{name}`"));
-                self.check_self_reference(Var::Let(i), &value);
             }
             if matches!(role, LetRole::Potential | LetRole::Energy) {
                 let what = if role == LetRole::Potential {
@@ -559,7 +551,6 @@ impl<'a> Checker<'_, 'a> {
         };
         let init = match (value, random) {
             (Some(v), _) => {
-                self.check_self_reference(Var::State(i), &v);
                 self.check_fits(&v, &ty, &format!("the initial value of `{name}`"));
                 self.check_within(&v, &bounds, &format!("the initial value of `{name}`"));
                 StateInit::Value(v)
@@ -666,4 +657,32 @@ impl<'a> Checker<'_, 'a> {
             bad(self, format!("this is {n}"));
         }
     }
+}
+
+/// The numbers of a constant value, each with its index (`None` for a single number,
+/// `Some("2, 1")` for an element of an array).
+fn numbered_elements(v: &Value) -> Vec<(Option<String>, f64)> {
+    fn go(v: &Value, path: &mut Vec<usize>, out: &mut Vec<(Option<String>, f64)>) {
+        match v {
+            Value::Array(items) => {
+                for (k, item) in items.iter().enumerate() {
+                    path.push(k + 1);
+                    go(item, path, out);
+                    path.pop();
+                }
+            }
+            _ => {
+                if let Some(x) = v.as_f64() {
+                    let at = (!path.is_empty()).then(|| {
+                        let parts: Vec<String> = path.iter().map(usize::to_string).collect();
+                        parts.join(", ")
+                    });
+                    out.push((at, x));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(v, &mut Vec::new(), &mut out);
+    out
 }

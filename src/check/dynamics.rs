@@ -4,7 +4,8 @@
 use super::checker::{Checker, Sym};
 use super::expr::texpr;
 use super::model::*;
-use super::types::{Dim, Scalar, Type, Value, broadcast};
+use super::regions::Region;
+use super::types::{Dim, Scalar, Type, broadcast};
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{self, BinOp, UnOp};
@@ -485,122 +486,44 @@ impl Checker<'_, '_> {
     /// Which elements of each state the equations cover; reports overlaps and returns, per
     /// state, whether some element is left without an equation.
     pub fn check_coverage(&mut self, equations: &[Equation], state_types: &[Type]) -> Vec<bool> {
-        const MAX_TRACKED: u64 = 10_000_000;
-        let mut partial = vec![false; state_types.len()];
-        let mut covered: Vec<Option<Vec<Option<usize>>>> = state_types
-            .iter()
-            .map(|t| {
-                t.fixed_len()
-                    .filter(|&n| n <= MAX_TRACKED)
-                    .map(|n| vec![None; n as usize])
-            })
-            .collect();
+        let mut regions: Vec<Vec<(Region, usize)>> = vec![Vec::new(); state_types.len()];
         for (k, eq) in equations.iter().enumerate() {
-            if covered[eq.state].is_none() {
-                continue;
+            let region = self.region(&state_types[eq.state], &eq.indices, &eq.binders);
+            let earlier = &regions[eq.state];
+            if let Some(&(_, prev)) = earlier.iter().find(|(r, _)| r.overlaps(&region)) {
+                self.duplicate_equation(eq, &equations[prev]);
             }
-            let dims: Vec<u64> = state_types[eq.state]
-                .dims
-                .iter()
-                .map(|d| match d {
-                    Dim::Fixed(n) => *n,
-                    Dim::Data(_) => 0,
-                })
-                .collect();
-            let sets = index_sets(eq, &dims, &mut |e| match self.const_eval(e) {
-                Ok(Value::Int(v)) => Some(v),
-                _ => None,
-            });
-            let Some(cells) = covered[eq.state].as_mut() else {
-                continue;
-            };
-            let Some(sets) = sets else {
-                // Not statically known: give up on this state.
-                covered[eq.state] = None;
-                continue;
-            };
-            let mut clash = None;
-            for_each_cell(&sets, &dims, &mut |cell| {
-                if let Some(slot) = cells.get_mut(cell) {
-                    match slot {
-                        Some(prev) if clash.is_none() => clash = Some(*prev),
-                        Some(_) => {}
-                        None => *slot = Some(k),
-                    }
+            regions[eq.state].push((region, k));
+        }
+        // Without overlaps, the equations cover as many elements as their sizes add up to.
+        regions
+            .iter()
+            .zip(state_types)
+            .map(|(rs, ty)| {
+                let covered = rs
+                    .iter()
+                    .try_fold(0u128, |n, (r, _)| n.checked_add(r.volume()?));
+                match (covered, ty.fixed_len()) {
+                    (Some(c), Some(total)) => c > 0 && c < u128::from(total),
+                    _ => false,
                 }
-            });
-            if let Some(prev) = clash {
-                let name = self.var_name(Var::State(eq.state));
-                self.error(
-                    Diagnostic::new(
-                        Code::DuplicateEquation,
-                        eq.span,
-                        format!("`{name}` gets two equations"),
-                        "this equation",
-                    )
-                    .with_label(equations[prev].span, "overlaps with this one")
-                    .with_help("each state element may have one equation; merge the terms"),
-                );
-            }
-        }
-        for (s, cells) in covered.iter().enumerate() {
-            if let Some(cells) = cells
-                && cells.iter().any(Option::is_none)
-                && cells.iter().any(Option::is_some)
-            {
-                partial[s] = true;
-            }
-        }
-        partial
+            })
+            .collect()
     }
-}
 
-/// For each dimension of the state, the constant indices an equation covers.
-fn index_sets(
-    eq: &Equation,
-    dims: &[u64],
-    eval: &mut dyn FnMut(&TExpr) -> Option<i64>,
-) -> Option<Vec<Vec<u64>>> {
-    let mut sets = Vec::with_capacity(dims.len());
-    for (k, &n) in dims.iter().enumerate() {
-        let set = match eq.indices.get(k) {
-            None => (0..n).collect(),
-            Some(TExpr {
-                kind: TKind::Var(Var::Local(l)),
-                ..
-            }) => {
-                let b = eq.binders.iter().find(|b| b.local == *l)?;
-                let (lo, hi) = (eval(&b.lo)?, eval(&b.hi)?);
-                (lo.max(1)..=hi.min(n as i64))
-                    .map(|i| (i - 1) as u64)
-                    .collect()
-            }
-            Some(e) => {
-                let v = eval(e)?;
-                if v < 1 || v as u64 > n {
-                    return None;
-                }
-                vec![(v - 1) as u64]
-            }
-        };
-        sets.push(set);
+    fn duplicate_equation(&mut self, eq: &Equation, prev: &Equation) {
+        let name = self.var_name(Var::State(eq.state));
+        self.error(
+            Diagnostic::new(
+                Code::DuplicateEquation,
+                eq.span,
+                format!("`{name}` gets two equations"),
+                "this equation",
+            )
+            .with_label(prev.span, "overlaps with this one")
+            .with_help("each state element may have one equation; merge the terms"),
+        );
     }
-    Some(sets)
-}
-
-fn for_each_cell(sets: &[Vec<u64>], dims: &[u64], f: &mut dyn FnMut(usize)) {
-    fn go(sets: &[Vec<u64>], dims: &[u64], base: u64, f: &mut dyn FnMut(usize)) {
-        match sets.split_first() {
-            None => f(base as usize),
-            Some((first, rest)) => {
-                let stride: u64 = dims[1..].iter().product();
-                for &i in first {
-                    go(rest, &dims[1..], base + i * stride, f);
-                }
-            }
-        }
-    }
-    go(sets, dims, 0, f);
 }
 
 pub(crate) fn contains_differential(e: &TExpr) -> bool {
@@ -616,6 +539,11 @@ fn negate(t: Term) -> Term {
             ty,
             span,
         }) => texpr(TKind::Real(-v), ty, span),
+        Some(TExpr {
+            kind: TKind::Int(v),
+            ty,
+            span,
+        }) if v != i64::MIN => texpr(TKind::Int(-v), ty, span),
         Some(c) => {
             let ty = c.ty.clone();
             texpr(TKind::Unary(UnOp::Neg, Box::new(c)), ty, span)

@@ -129,6 +129,20 @@ impl Checker<'_, '_> {
         actions
     }
 
+    /// `t = …`, `pi = …`: time and constants are not model values to change.
+    fn cannot_assign_reserved(&mut self, id: &ast::Ident) {
+        let why = super::checker::reserved(&id.name).unwrap_or_default();
+        self.error(
+            Diagnostic::new(
+                Code::BadAssignment,
+                id.span,
+                format!("cannot assign to `{}`", id.name),
+                why,
+            )
+            .with_help("jumps and events change states and species (events also parameters)"),
+        );
+    }
+
     fn assignment(
         &mut self,
         target: &ast::LValue,
@@ -182,6 +196,10 @@ impl Checker<'_, '_> {
                 );
                 None
             }
+            (None, None) if super::checker::reserved(name).is_some() => {
+                self.cannot_assign_reserved(&target.name);
+                None
+            }
             (None, _) => {
                 let id = ast::Ident {
                     name: name.clone(),
@@ -214,7 +232,7 @@ impl Checker<'_, '_> {
             TKind::Index(_, idx) => idx.clone(),
             _ => Vec::new(),
         };
-        // `x += e` is `x = x + e`.
+        // `x += e` is `x = x + e`, typed as that expression.
         let value = match op {
             AssignOp::Set => rhs,
             _ => {
@@ -224,27 +242,12 @@ impl Checker<'_, '_> {
                     AssignOp::Mul => BinOp::Mul,
                     _ => BinOp::Div,
                 };
-                let spin_factor = |e: &TExpr| {
-                    e.ty.scalar == super::types::Scalar::Spin
-                        || matches!(e.kind, TKind::Int(1) | TKind::Int(-1))
-                };
-                let scalar = if bin == BinOp::Div {
-                    super::types::Scalar::Real
-                } else if bin == BinOp::Mul && spin_factor(&target_expr) && spin_factor(&rhs) {
-                    // `s *= -1` flips a spin.
-                    super::types::Scalar::Spin
-                } else {
-                    super::types::arithmetic(target_expr.ty.scalar, rhs.ty.scalar)
-                        .unwrap_or(super::types::Scalar::Error)
-                };
-                let dims =
-                    super::types::broadcast(&target_expr.ty.dims, &rhs.ty.dims).unwrap_or_default();
-                let s = rhs.span;
-                texpr(
-                    TKind::Binary(bin, Box::new(target_expr.clone()), Box::new(rhs)),
-                    Type::array(scalar, dims),
-                    s,
-                )
+                let span = target_expr.span.to(rhs.span);
+                let value = self.binary_op(bin, target_expr.clone(), rhs, span);
+                if value.ty.is_error() {
+                    return None;
+                }
+                value
             }
         };
         self.check_fits(

@@ -272,10 +272,7 @@ impl Checker<'_, '_> {
         };
         match d.ty {
             None => Type::REAL,
-            Some(_) => {
-                let t = self.var_type_noise(i);
-                t.with_scalar(Scalar::Real)
-            }
+            Some(_) => self.var_type_noise(i),
         }
     }
 
@@ -285,17 +282,20 @@ impl Checker<'_, '_> {
         }
         let ann = self.decls.noises[i].ty.expect("annotated noise");
         self.reject_bounds(ann, "a noise");
-        let t = self.type_expr(ann);
-        let t = if !t.is_error() && t.scalar != Scalar::Real {
+        let t = self.in_decl_context(|c| c.type_expr(ann));
+        if !t.is_error() && t.scalar != Scalar::Real {
             self.error(Diagnostic::new(
                 Code::TypeMismatch,
                 ann.span,
                 "a noise is real-valued",
                 format!("this is `{t}`"),
             ));
-            Type::ERROR
-        } else {
+        }
+        // Reported once; its uses go on with the declared shape.
+        let t = if t.is_error() {
             t
+        } else {
+            t.with_scalar(Scalar::Real)
         };
         self.decls.noises[i].resolved = super::checker::Lazy::Done(t.clone());
         t
@@ -376,6 +376,11 @@ impl Checker<'_, '_> {
         } else {
             op
         };
+        self.binary_op(op, a, b, span)
+    }
+
+    /// `a op b` for typed operands: the result type, with operand types and shapes checked.
+    pub fn binary_op(&mut self, op: BinOp, a: TExpr, b: TExpr, span: Span) -> TExpr {
         if a.ty.is_error() || b.ty.is_error() {
             return texpr(
                 TKind::Binary(op, Box::new(a), Box::new(b)),
@@ -574,8 +579,8 @@ impl Checker<'_, '_> {
                         "range bounds must be integers",
                         format!("this is `{}`", bound.ty),
                     ));
-                } else if let Some((v, span)) = self.static_blocker(bound) {
-                    self.not_static(v, span, "a range bound");
+                } else if let Some((blocker, span)) = self.static_blocker(bound) {
+                    self.not_static(blocker, span, "a range bound");
                 }
             }
             // An empty range (`5..4`) runs no iteration, so it proves nothing about indices.

@@ -83,13 +83,12 @@ impl Checker<'_, '_> {
         }
         let dims = base.ty.dims[idx.len()..].to_vec();
         let ty = Type::array(base.ty.scalar, dims);
-        // An indexed noise differential stays a differential.
-        if let TKind::Differential(Differential::Noise { noise, index }) = &base.kind
-            && index.is_empty()
-        {
-            let noise = *noise;
+        // An indexed noise differential stays a differential (`dW[1][2]` is `dW[1, 2]`).
+        if let TKind::Differential(Differential::Noise { noise, index }) = &base.kind {
+            let (noise, mut index) = (*noise, index.clone());
+            index.extend(idx);
             return texpr(
-                TKind::Differential(Differential::Noise { noise, index: idx }),
+                TKind::Differential(Differential::Noise { noise, index }),
                 ty,
                 span,
             );

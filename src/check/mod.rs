@@ -7,6 +7,7 @@ mod calls;
 mod checker;
 mod classify;
 mod consteval;
+mod cycles;
 mod decls;
 mod distributions;
 mod dynamics;
@@ -19,6 +20,7 @@ pub mod model;
 pub mod print;
 mod probability;
 mod reactions;
+mod regions;
 pub mod suggest;
 pub mod types;
 
@@ -193,6 +195,7 @@ fn check_model<'a>(
         span: model.span,
     };
     c.finish_decls(&mut m);
+    c.check_value_cycles(&m);
     check_duplicate_priors(&mut c, &m.params, &m.tildes);
     let state_types: Vec<_> = m.states.iter().map(|s| s.ty.clone()).collect();
     let partial = c.check_coverage(&m.equations, &state_types);
@@ -219,59 +222,37 @@ fn check_model<'a>(
 }
 
 /// A parameter may have one prior: in its declaration, in one `~` statement for the whole
-/// parameter, or in `~` statements for its elements (each element once).
+/// parameter, or in `~` statements for its elements (each element once). Whole priors are
+/// compared first, so that the order of the statements does not matter.
 fn check_duplicate_priors(c: &mut Checker, params: &[Param], tildes: &[Tilde]) {
-    let mut whole: HashMap<usize, crate::source::Span> = HashMap::new();
-    // Per parameter: the constant index (if constant) and span of each element prior.
-    type ElementPriors = Vec<(Option<Vec<i64>>, crate::source::Span)>;
-    let mut elements: HashMap<usize, ElementPriors> = HashMap::new();
+    let mut priors: HashMap<usize, Vec<(regions::Region, crate::source::Span)>> = HashMap::new();
     for (i, p) in params.iter().enumerate() {
         if let Some(d) = &p.prior {
-            whole.insert(i, d.span);
+            priors.insert(i, vec![(c.region(&p.ty, &[], &[]), d.span)]);
         }
     }
-    let constant = |idx: &[TExpr]| -> Option<Vec<i64>> {
-        idx.iter()
-            .map(|e| match e.kind {
-                TKind::Int(v) => Some(v),
-                _ => None,
-            })
-            .collect()
-    };
-    let second = |c: &mut Checker, at, prev, name: &str| {
-        c.error(
-            Diagnostic::new(
-                Code::DuplicatePrior,
-                at,
-                format!("parameter `{name}` gets a second prior"),
-                "second prior",
-            )
-            .with_label(prev, "first prior")
-            .with_help("keep one prior per parameter (or per element)"),
-        )
-    };
-    // Whole-parameter priors first, so that the order of statements does not matter.
-    let mut ordered: Vec<&Tilde> = tildes.iter().filter(|t| t.indices.is_empty()).collect();
-    ordered.extend(tildes.iter().filter(|t| !t.indices.is_empty()));
-    for t in ordered {
+    let whole = tildes.iter().filter(|t| t.indices.is_empty());
+    let indexed = tildes.iter().filter(|t| !t.indices.is_empty());
+    for t in whole.chain(indexed) {
         let Var::Param(i) = t.target else { continue };
-        let name = params[i].name.clone();
-        if let Some(&prev) = whole.get(&i) {
-            second(c, t.span, prev, &name);
-            continue;
+        let region = c.region(&params[i].ty, &t.indices, &t.binders);
+        let earlier = priors.entry(i).or_default();
+        let clash = earlier
+            .iter()
+            .find(|(r, _)| r.overlaps(&region))
+            .map(|e| e.1);
+        earlier.push((region, t.span));
+        if let Some(prev) = clash {
+            c.error(
+                Diagnostic::new(
+                    Code::DuplicatePrior,
+                    t.span,
+                    format!("parameter `{}` gets a second prior", params[i].name),
+                    "second prior",
+                )
+                .with_label(prev, "first prior")
+                .with_help("keep one prior per parameter (or per element)"),
+            );
         }
-        if t.indices.is_empty() {
-            if let Some(&(_, prev)) = elements.get(&i).and_then(|e| e.first()) {
-                second(c, t.span, prev, &name);
-            }
-            whole.insert(i, t.span);
-            continue;
-        }
-        let key = constant(&t.indices);
-        let list = elements.entry(i).or_default();
-        if let Some(&(_, prev)) = list.iter().find(|(k, _)| key.is_some() && *k == key) {
-            second(c, t.span, prev, &name);
-        }
-        list.push((key, t.span));
     }
 }

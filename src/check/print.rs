@@ -76,6 +76,8 @@ fn write_expr(out: &mut String, e: &TExpr, min: u8, n: &Names) {
             let (left, right) = match op {
                 BinOp::Pow => (prec + 1, prec - 1),
                 o if o.is_comparison() => (prec + 1, prec + 1),
+                // A reduction's body extends over a product: `(sum(i in …) x[i]) * c`.
+                _ if prec == 5 && matches!(a.kind, TKind::Reduce { .. }) => (prec + 1, prec + 1),
                 _ => (prec, prec + 1),
             };
             write_expr(out, a, left, n);

@@ -56,6 +56,19 @@ impl Checker<'_, '_> {
                 ));
                 return None;
             }
+            None if super::checker::reserved(name).is_some() => {
+                let why = super::checker::reserved(name).unwrap_or_default();
+                self.error(
+                    Diagnostic::new(
+                        Code::BadTilde,
+                        target.name.span,
+                        format!("`~` cannot be applied to `{name}`"),
+                        why,
+                    )
+                    .with_help("`~` relates a parameter, data or an observation to a distribution"),
+                );
+                return None;
+            }
             None => {
                 let e = ast::Expr {
                     kind: ast::ExprKind::Name(target.name.clone()),

@@ -154,6 +154,26 @@ pub enum StmtKind {
     },
 }
 
+impl StmtKind {
+    /// The names this statement declares (a species or noise list declares several).
+    pub fn declared_names(&self) -> Vec<&Ident> {
+        match self {
+            StmtKind::Const { name, .. }
+            | StmtKind::Param { name, .. }
+            | StmtKind::Data { name, .. }
+            | StmtKind::Obs { name, .. }
+            | StmtKind::State { name, .. }
+            | StmtKind::Let { name, .. }
+            | StmtKind::Potential { name, .. }
+            | StmtKind::Energy { name, .. } => vec![name],
+            StmtKind::Species(items) => items.iter().map(|i| &i.name).collect(),
+            StmtKind::Noise(items) => items.iter().map(|i| &i.name).collect(),
+            StmtKind::Error { names } => names.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum StateInit {
     Value(Expr),

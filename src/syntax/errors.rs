@@ -2,12 +2,11 @@
 //! is described by what it looks like in a model file ("a type", "`=`", "end of line").
 
 use super::parser::{ItoParser, Rule};
-use crate::check::suggest::did_you_mean;
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::Parser;
 use pest::error::{Error, ErrorVariant, InputLocation};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// Which grammar rule a skipped slice is re-parsed with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +45,7 @@ pub(crate) fn translate(
     offset: usize,
     text: &str,
     rule: StrictRule,
+    declared: &HashSet<String>,
 ) -> Diagnostic {
     let mut pos = match e.location {
         InputLocation::Pos(p) => offset + p,
@@ -81,7 +81,7 @@ pub(crate) fn translate(
         format!("expected {}", join_or(&expected))
     };
     let span = Span::new(file, pos, pos + found_len);
-    let help = hint(text, offset, pos, &expected, rule);
+    let help = hint(text, offset, pos, &expected, rule, declared);
     Diagnostic::new(Code::Syntax, span, message, label).with_optional_help(help)
 }
 
@@ -239,6 +239,7 @@ fn hint(
     pos: usize,
     expected: &[String],
     rule: StrictRule,
+    declared: &HashSet<String>,
 ) -> Option<String> {
     let rest = &text[pos..];
     let before = &text[offset..pos];
@@ -250,18 +251,11 @@ fn hint(
     {
         return Some("to compare two values, use `==`".to_string());
     }
-    if matches!(rule, StrictRule::Stmt | StrictRule::Item) {
-        let first: String = text[offset..]
-            .trim_start()
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !first.is_empty()
-            && !super::STATEMENT_KEYWORDS.contains(&first.as_str())
-            && let Some(kw) = did_you_mean(&first, super::STATEMENT_KEYWORDS.iter().copied())
-        {
-            return Some(format!("did you mean `{kw}`?"));
-        }
+    if matches!(rule, StrictRule::Stmt | StrictRule::Item)
+        && let Some(kw) =
+            super::misspelled_keyword(&text[offset..], &super::STATEMENT_KEYWORDS, declared)
+    {
+        return Some(format!("did you mean `{kw}`?"));
     }
     if rest.starts_with("**") || (rest.starts_with('*') && text[..pos].ends_with('*')) {
         return Some("powers are written with `^`: `x^2`".to_string());

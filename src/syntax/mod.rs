@@ -12,6 +12,28 @@ pub use expr::MAX_EXPR_DEPTH;
 pub use prescan::MAX_NESTING;
 
 use crate::diag::Diagnostic;
+use std::collections::HashSet;
+
+/// The keyword the first word of a statement seems to misspell (`parm k = 1`): a word close
+/// to one of `keywords` that is neither a keyword nor a name the model declares, followed by
+/// what follows a keyword (a name, `{` or a string) rather than by `~`, `=` or an operator.
+pub(crate) fn misspelled_keyword(
+    text: &str,
+    keywords: &[&'static str],
+    declared: &HashSet<String>,
+) -> Option<&'static str> {
+    let text = text.trim_start();
+    let end = text
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    let (word, rest) = text.split_at(end);
+    let next = rest.trim_start_matches([' ', '\t']).chars().next()?;
+    let keyword_like = next.is_alphabetic() || matches!(next, '_' | '{' | '"');
+    if word.is_empty() || !keyword_like || keywords.contains(&word) || declared.contains(word) {
+        return None;
+    }
+    crate::check::suggest::did_you_mean(word, keywords.iter().copied())
+}
 
 /// Keywords that start a declaration of a name (`state x …`).
 pub(crate) const DECLARATION_KEYWORDS: [&str; 10] = [

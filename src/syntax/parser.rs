@@ -9,6 +9,7 @@ use crate::source::{FileId, Span};
 use pest::Parser;
 use pest::iterators::Pair;
 use pest_derive::Parser;
+use std::collections::HashSet;
 
 #[derive(Parser)]
 #[grammar = "../grammar/ito.pest"]
@@ -23,6 +24,9 @@ pub(crate) struct Builder<'s> {
     pub diags: Vec<Diagnostic>,
     /// Tree depth of the expression built last (see `expr.rs`).
     pub last_depth: u32,
+    /// Names declared by the statements of the model being built that parsed: a statement
+    /// that failed and starts with one of them does not start with a misspelled keyword.
+    pub declared: HashSet<String>,
 }
 
 /// Parse a whole file. Always returns a tree (possibly with `Error` nodes) and the syntax
@@ -33,6 +37,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         text,
         diags: Vec::new(),
         last_depth: 0,
+        declared: HashSet::new(),
     };
     let items = match ItoParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
@@ -41,7 +46,14 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         }
         Err(e) => {
             // The recovery rules make this rare (a resource limit, for example).
-            b.diags.push(translate(&e, file, 0, text, StrictRule::File));
+            b.diags.push(translate(
+                &e,
+                file,
+                0,
+                text,
+                StrictRule::File,
+                &HashSet::new(),
+            ));
             Vec::new()
         }
     };
@@ -71,7 +83,7 @@ impl<'s> Builder<'s> {
         let start = pair.as_span().start();
         let slice = pair.as_str();
         let diag = match rule.parse(slice) {
-            Err(e) => translate(&e, self.file, start, self.text, rule),
+            Err(e) => translate(&e, self.file, start, self.text, rule, &self.declared),
             // Parses alone but not in place: the context is wrong (e.g. two statements on one
             // line without `;`).
             Ok(()) => Diagnostic::new(
@@ -176,17 +188,19 @@ impl<'s> Builder<'s> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().skip(1);
         let name = self.ident(inner.next().expect("model name"));
+        // Statements that parsed first, so that those that did not are explained knowing
+        // which names the model declares.
         let mut stmts = Vec::new();
+        let mut bad = Vec::new();
         let mut doc_next = None;
         for p in inner {
             match p.as_rule() {
                 Rule::doc_block => doc_next = Some(doc_text(p)),
                 Rule::bad_stmt => {
-                    self.report_bad(&p, StrictRule::Stmt);
-                    let names = recovered_names(p.as_str(), self.file, p.as_span().start());
+                    bad.push((stmts.len(), p.clone()));
                     stmts.push(Stmt {
                         doc: doc_next.take(),
-                        kind: StmtKind::Error { names },
+                        kind: StmtKind::Error { names: Vec::new() },
                         span: self.span(&p),
                     });
                 }
@@ -201,6 +215,17 @@ impl<'s> Builder<'s> {
                 }
             }
         }
+        self.declared = stmts
+            .iter()
+            .flat_map(|s| s.kind.declared_names())
+            .map(|i| i.name.clone())
+            .collect();
+        for (k, p) in bad {
+            self.report_bad(&p, StrictRule::Stmt);
+            let names = recovered_names(p.as_str(), self.file, p.as_span().start(), &self.declared);
+            stmts[k].kind = StmtKind::Error { names };
+        }
+        self.declared.clear();
         Model {
             doc,
             name,
@@ -644,13 +669,16 @@ fn doc_text(pair: P) -> String {
 /// Names a statement that failed to parse seems to declare (`state x …`, `species A = 1, B`,
 /// also `parm k = 1` and two declarations run together on one line), so that later uses of
 /// them are not reported as unknown.
-fn recovered_names(text: &str, file: FileId, offset: usize) -> Vec<Ident> {
+fn recovered_names(
+    text: &str,
+    file: FileId,
+    offset: usize,
+    declared: &HashSet<String>,
+) -> Vec<Ident> {
     use super::DECLARATION_KEYWORDS as DECL;
     let words = words(text);
-    let is_decl = |k: usize, w: &str| {
-        DECL.contains(&w)
-            || (k == 0 && crate::check::suggest::did_you_mean(w, DECL.iter().copied()).is_some())
-    };
+    let misspelled = super::misspelled_keyword(text, &DECL, declared).is_some();
+    let is_decl = |k: usize, w: &str| DECL.contains(&w) || (k == 0 && misspelled);
     let mut names = Vec::new();
     let bytes = text.as_bytes();
     let mut k = 0;
@@ -719,7 +747,7 @@ mod tests {
     #[test]
     fn recovers_declared_names() {
         let names = |t: &str| -> Vec<String> {
-            recovered_names(t, FileId(0), 0)
+            recovered_names(t, FileId(0), 0, &HashSet::new())
                 .into_iter()
                 .map(|i| i.name)
                 .collect()
@@ -729,6 +757,10 @@ mod tests {
         assert_eq!(names("species A = 1, B = f(2, 3), C"), ["A", "B", "C"]);
         assert!(names("dx = = 3").is_empty());
         assert_eq!(names("parm k: real = 1"), ["k"]);
+        // A name, not a misspelled keyword: `beta` is not `data`.
+        assert!(names("beta ~ Gamma(2, 1) 3").is_empty());
+        let declared: HashSet<String> = ["dat".to_string()].into();
+        assert!(recovered_names("dat x = 1 +", FileId(0), 0, &declared).is_empty());
         assert_eq!(
             names("state prey = 10.0 state predator = 5.0"),
             ["prey", "predator"]
