@@ -8,6 +8,7 @@ use crate::check::types::Dim;
 use crate::diag::Diagnostic;
 use crate::ir::{Buf, Cmp, IBin, Kernel, MathFn, RedOp, SampleDist, Val};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 
 /// A model compiled to kernels.
 #[derive(Clone, Debug)]
@@ -71,10 +72,11 @@ pub mod size_index {
 /// Compile a checked model. Constructs the kernels cannot express yet are diagnostics.
 pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagnostic>> {
     let layout = Layout::of(m);
+    let lets = LetReads::of(m);
     let mut errors = Vec::new();
     let mut kernels = Vec::new();
     let mut build = |name: &str, f: &mut dyn FnMut(&mut Lower)| {
-        let mut l = Lower::new(m, prog, &layout, name);
+        let mut l = Lower::new(m, prog, &layout, &lets, name);
         f(&mut l);
         errors.append(&mut l.errors);
         kernels.push(l.b.finish());
@@ -133,7 +135,7 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
     for k in &mut kernels {
         crate::ir::opt::optimize(k);
     }
-    derivatives(m, prog, &layout, &mut kernels);
+    derivatives(m, prog, &layout, &lets, &mut kernels);
     let reactions = m
         .reactions
         .iter()
@@ -146,7 +148,7 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
                 .collect(),
         })
         .collect();
-    let (dependencies, time_dependent) = dependency_graph(m, prog);
+    let (dependencies, time_dependent) = dependency_graph(m, &lets);
     Ok(LoweredModel {
         name: m.name.clone(),
         layout,
@@ -163,7 +165,13 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
 /// over `x` in `aux`), `log_density_grad_p` and, for targets, `log_density_grad_x` (reverse
 /// mode: the gradient, with the adjoint of the density in `aux[0]`; over `x` only for
 /// targets with continuous states).
-fn derivatives(m: &Model, prog: &Program, layout: &Layout, kernels: &mut Vec<Kernel>) {
+fn derivatives(
+    m: &Model,
+    prog: &Program,
+    layout: &Layout,
+    lets: &LetReads,
+    kernels: &mut Vec<Kernel>,
+) {
     let find = |ks: &[Kernel], name: &str| ks.iter().find(|k| k.name == name).cloned();
     let mut made = Vec::new();
     for (primal, name) in [("drift", "drift_jvp"), ("diffusion", "diffusion_jvp")] {
@@ -186,7 +194,7 @@ fn derivatives(m: &Model, prog: &Program, layout: &Layout, kernels: &mut Vec<Ker
         }
         for (wrt, name) in wrts {
             // The gradient is accumulated into `out`, zeroed first.
-            let mut l = Lower::new(m, prog, layout, name);
+            let mut l = Lower::new(m, prog, layout, lets, name);
             let len = l.buf_len(wrt);
             l.out_len = Some(len);
             let zero = l.b.i(0);
@@ -381,39 +389,96 @@ fn topological(n: usize, deps: impl Fn(usize) -> Vec<usize>) -> Result<Vec<usize
     Ok(order)
 }
 
-/// Every declared variable an expression uses (through `let`s and user functions).
-pub(crate) fn vars_of(e: &TExpr, m: &Model, prog: &Program, out: &mut BTreeSet<Var>) {
-    let mut stack = vec![e];
-    let mut seen_lets = BTreeSet::new();
-    while let Some(x) = stack.pop() {
-        match &x.kind {
-            TKind::Var(Var::Let(i)) if seen_lets.insert(*i) => stack.push(&m.lets[*i].value),
-            TKind::Var(Var::Let(_)) => {}
-            TKind::Var(v) | TKind::Grad(_, v) => {
-                out.insert(*v);
-            }
-            TKind::CallFn(f, _) => {
-                // A function sees only its arguments (visited below); its body is closed.
-                let _ = &prog.functions[*f];
-            }
-            _ => {}
-        }
-        stack.extend(x.children());
-    }
+/// What each of a model's `let`s depends on, directly or through other `let`s: computed once
+/// per model, because long `let` chains are read by many declarations.
+pub(crate) struct LetReads {
+    vars: Vec<BTreeSet<Var>>,
+    time: Vec<bool>,
 }
 
-fn uses_time(e: &TExpr, m: &Model) -> bool {
-    let mut stack = vec![e];
-    let mut seen = BTreeSet::new();
-    while let Some(x) = stack.pop() {
-        match &x.kind {
-            TKind::Time => return true,
-            TKind::Var(Var::Let(i)) if seen.insert(*i) => stack.push(&m.lets[*i].value),
-            _ => {}
+impl LetReads {
+    pub(crate) fn of(m: &Model) -> LetReads {
+        let n = m.lets.len();
+        let mut reads = LetReads {
+            vars: vec![BTreeSet::new(); n],
+            time: vec![false; n],
+        };
+        // Depth-first, each `let` once (the checker has ruled out cycles; `done` also
+        // guards against them).
+        let mut done = vec![false; n];
+        for i in 0..n {
+            reads.visit(m, i, &mut done);
         }
-        stack.extend(x.children());
+        reads
     }
-    false
+
+    fn visit(&mut self, m: &Model, i: usize, done: &mut [bool]) {
+        if done[i] {
+            return;
+        }
+        done[i] = true;
+        let mut vars = BTreeSet::new();
+        let mut time = false;
+        let mut stack = vec![&m.lets[i].value];
+        while let Some(x) = stack.pop() {
+            match &x.kind {
+                TKind::Var(Var::Let(j)) => {
+                    self.visit(m, *j, done);
+                    vars.extend(self.vars[*j].iter().copied());
+                    time |= self.time[*j];
+                }
+                TKind::Var(v) | TKind::Grad(_, v) => {
+                    vars.insert(*v);
+                }
+                TKind::Time => time = true,
+                _ => {}
+            }
+            stack.extend(x.children());
+        }
+        self.vars[i] = vars;
+        self.time[i] = time;
+    }
+
+    /// Every declared variable an expression uses (through `let`s; a user function sees
+    /// only its arguments).
+    pub(crate) fn vars_of(&self, e: &TExpr, out: &mut BTreeSet<Var>) {
+        self.vars_of_in(e, Var::Const(0)..=Var::Local(usize::MAX), out);
+    }
+
+    /// Those of `vars_of` in a range of the variable order (`State(0)..=Species(MAX)`: the
+    /// state), without going through the others: a long `let` may reach thousands.
+    pub(crate) fn vars_of_in(
+        &self,
+        e: &TExpr,
+        kinds: RangeInclusive<Var>,
+        out: &mut BTreeSet<Var>,
+    ) {
+        let mut stack = vec![e];
+        while let Some(x) = stack.pop() {
+            match &x.kind {
+                TKind::Var(Var::Let(i)) => out.extend(self.vars[*i].range(kinds.clone()).copied()),
+                TKind::Var(v) | TKind::Grad(_, v) if kinds.contains(v) => {
+                    out.insert(*v);
+                }
+                _ => {}
+            }
+            stack.extend(x.children());
+        }
+    }
+
+    /// Whether an expression depends on the time, directly or through `let`s.
+    fn uses_time(&self, e: &TExpr) -> bool {
+        let mut stack = vec![e];
+        while let Some(x) = stack.pop() {
+            match &x.kind {
+                TKind::Time => return true,
+                TKind::Var(Var::Let(i)) if self.time[*i] => return true,
+                _ => {}
+            }
+            stack.extend(x.children());
+        }
+        false
+    }
 }
 
 fn param_defaults(l: &mut Lower) {
@@ -424,7 +489,8 @@ fn param_defaults(l: &mut Lower) {
     let deps = |i: usize| {
         let mut vs = BTreeSet::new();
         if let Some(d) = &m.params[i].default {
-            vars_of(d, m, l.prog, &mut vs);
+            l.reads
+                .vars_of_in(d, Var::Param(0)..=Var::Param(usize::MAX), &mut vs);
         }
         vs.into_iter()
             .filter_map(|v| match v {
@@ -469,12 +535,13 @@ fn init(l: &mut Lower) {
     };
     let deps = |i: usize| {
         let mut vs = BTreeSet::new();
+        let state = Var::State(0)..=Var::Species(usize::MAX);
         match i.checked_sub(n_species).map(|j| &m.states[j].init) {
-            None => vars_of(&m.species[i].init, m, l.prog, &mut vs),
-            Some(StateInit::Value(v)) => vars_of(v, m, l.prog, &mut vs),
+            None => l.reads.vars_of_in(&m.species[i].init, state, &mut vs),
+            Some(StateInit::Value(v)) => l.reads.vars_of_in(v, state, &mut vs),
             Some(StateInit::Random(d)) => {
                 for a in &d.args {
-                    vars_of(a, m, l.prog, &mut vs);
+                    l.reads.vars_of_in(a, state.clone(), &mut vs);
                 }
             }
             Some(StateInit::UniformSpin) => {}
@@ -864,9 +931,9 @@ fn scratch_dims(l: &Lower, a: &Action) -> Option<Vec<Dim>> {
             ..
         } => {
             let mut read = BTreeSet::new();
-            vars_of(value, l.m, l.prog, &mut read);
+            l.reads.vars_of(value, &mut read);
             for i in indices {
-                vars_of(i, l.m, l.prog, &mut read);
+                l.reads.vars_of(i, &mut read);
             }
             let dims = l.m_var_type(*target).dims;
             let rest = dims[indices.len().min(dims.len())..].to_vec();
@@ -1190,13 +1257,13 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
 }
 
 /// Transition groups (reactions, then jumps) and which groups each one's firing affects.
-fn dependency_graph(m: &Model, prog: &Program) -> (Vec<Vec<usize>>, Vec<bool>) {
+fn dependency_graph(m: &Model, lets: &LetReads) -> (Vec<Vec<usize>>, Vec<bool>) {
     let mut reads: Vec<BTreeSet<Var>> = Vec::new();
     let mut writes: Vec<BTreeSet<Var>> = Vec::new();
     let mut time = Vec::new();
     for r in &m.reactions {
         let mut rd = BTreeSet::new();
-        vars_of(&r.rate, m, prog, &mut rd);
+        lets.vars_of(&r.rate, &mut rd);
         if r.law == RateLaw::MassAction {
             rd.extend(r.reactants.iter().map(|&(s, _)| Var::Species(s)));
         }
@@ -1207,11 +1274,11 @@ fn dependency_graph(m: &Model, prog: &Program) -> (Vec<Vec<usize>>, Vec<bool>) {
                 .map(|(s, _)| Var::Species(s))
                 .collect(),
         );
-        time.push(uses_time(&r.rate, m));
+        time.push(lets.uses_time(&r.rate));
     }
     for j in &m.jumps {
         let mut rd = BTreeSet::new();
-        vars_of(&j.rate, m, prog, &mut rd);
+        lets.vars_of(&j.rate, &mut rd);
         reads.push(rd);
         let mut wr = BTreeSet::new();
         for a in &j.actions {
@@ -1220,7 +1287,7 @@ fn dependency_graph(m: &Model, prog: &Program) -> (Vec<Vec<usize>>, Vec<bool>) {
             }
         }
         writes.push(wr);
-        time.push(uses_time(&j.rate, m));
+        time.push(lets.uses_time(&j.rate));
     }
     // Group g depends on group f when g reads something f writes: look readers up by variable.
     let mut readers: BTreeMap<Var, Vec<usize>> = BTreeMap::new();

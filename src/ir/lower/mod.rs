@@ -17,6 +17,7 @@ use crate::check::model::{Model, Program, TExpr, Var};
 use crate::check::types::{Dim, Scalar};
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
+use kernels::LetReads;
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
@@ -54,6 +55,8 @@ pub(crate) struct Lower<'m> {
     pub m: &'m Model,
     pub prog: &'m Program,
     pub layout: &'m Layout,
+    /// What each `let` depends on.
+    pub reads: &'m LetReads,
     pub b: Builder,
     /// Slot offsets and lengths (i64), and each slot's dimensions, computed once per kernel.
     offsets: HashMap<(Buf, usize), Val>,
@@ -74,10 +77,17 @@ pub(crate) struct Lower<'m> {
 }
 
 impl<'m> Lower<'m> {
-    pub fn new(m: &'m Model, prog: &'m Program, layout: &'m Layout, name: &str) -> Lower<'m> {
+    pub fn new(
+        m: &'m Model,
+        prog: &'m Program,
+        layout: &'m Layout,
+        reads: &'m LetReads,
+        name: &str,
+    ) -> Lower<'m> {
         Lower {
             m,
             prog,
+            reads,
             layout,
             b: Builder::new(name),
             offsets: HashMap::default(),
