@@ -171,10 +171,13 @@ fn cse_key(op: &Op, writes: &[Buf]) -> Option<CseKey> {
 
 fn fold_and_cse(k: &mut Kernel) {
     let writes = k.writes();
-    let mut map: HashMap<Val, Val> = HashMap::default();
-    let mut consts: HashMap<Val, C> = HashMap::default();
+    // Sized for the kernel up front: growing them was a fifth of the pass.
+    let n = k.types.len();
+    let mut map: HashMap<Val, Val> = HashMap::with_capacity_and_hasher(n / 2, Default::default());
+    let mut consts: HashMap<Val, C> = HashMap::with_capacity_and_hasher(n / 4, Default::default());
     let body = std::mem::take(&mut k.body);
-    let mut scopes: Vec<HashMap<CseKey, Val>> = vec![HashMap::default()];
+    let mut scopes: Vec<HashMap<CseKey, Val>> =
+        vec![HashMap::with_capacity_and_hasher(n, Default::default())];
     let mut int_adds = HashMap::default();
     let mut st = State {
         writes: &writes,
