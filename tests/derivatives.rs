@@ -143,9 +143,11 @@ fn forward_mode_matches_finite_differences() {
     let mut checked = 0;
     for m in lowered_models() {
         for (primal, jvp) in [("drift", "drift_jvp"), ("diffusion", "diffusion_jvp")] {
-            let (Some(f), Some(df)) = (m.kernel(primal), m.kernel(jvp)) else {
-                continue;
-            };
+            let Some(f) = m.kernel(primal) else { continue };
+            // Every model here is differentiable: a missing derivative kernel is a bug.
+            let df = m
+                .kernel(jvp)
+                .unwrap_or_else(|| panic!("{}: `{primal}` has no `{jvp}`", m.name));
             for _ in 0..POINTS {
                 let b = inputs(&m, &mut rng);
                 let out_len = if primal == "drift" {
@@ -205,7 +207,11 @@ fn reverse_mode_matches_finite_differences() {
             ("log_density_grad_p", Buf::P),
             ("log_density_grad_x", Buf::X),
         ] {
-            let Some(g) = m.kernel(grad) else { continue };
+            let Some(g) = m.kernel(grad) else {
+                // Over x only for targets with continuous states; over p always.
+                assert_ne!(wrt, Buf::P, "{}: `log_density` has no `{grad}`", m.name);
+                continue;
+            };
             let before = checked;
             for _ in 0..POINTS {
                 // Draw until the point is inside the density's support.
