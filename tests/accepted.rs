@@ -182,3 +182,18 @@ fn long_let_chains_are_seen_through() {
     let noise = m.noise.expect("noise terms");
     assert!(!noise.additive, "the coefficient reaches the state `x`");
 }
+
+/// `eta[i, i]` reaches the diagonal only, so a prior on an element off it is not a second one.
+#[test]
+fn a_diagonal_prior_leaves_the_other_elements_free() {
+    let m = clean_model(
+        "model M {
+           param eta: real[3, 3]
+           eta[i, i] ~ Normal(0, 1) for i in 1..3
+           eta[1, 2] ~ Normal(0, 2)
+           data y: real
+           y ~ Normal(sum(eta), 1)
+         }",
+    );
+    assert_eq!(m.tildes.len(), 3);
+}

@@ -4,7 +4,7 @@
 use super::checker::{Checker, Sym};
 use super::expr::texpr;
 use super::model::*;
-use super::regions::Region;
+use super::regions::RegionSet;
 use super::types::{Dim, Scalar, Type, broadcast};
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
@@ -486,23 +486,21 @@ impl Checker<'_, '_> {
     /// Which elements of each state the equations cover; reports overlaps and returns, per
     /// state, whether some element is left without an equation.
     pub fn check_coverage(&mut self, equations: &[Equation], state_types: &[Type]) -> Vec<bool> {
-        let mut regions: Vec<Vec<(Region, usize)>> = vec![Vec::new(); state_types.len()];
+        let mut regions: Vec<RegionSet<usize>> = (0..state_types.len())
+            .map(|_| RegionSet::default())
+            .collect();
         for (k, eq) in equations.iter().enumerate() {
             let region = self.region(&state_types[eq.state], &eq.indices, &eq.binders);
-            let earlier = &regions[eq.state];
-            if let Some(&(_, prev)) = earlier.iter().find(|(r, _)| r.overlaps(&region)) {
+            if let Some(prev) = regions[eq.state].insert(region, k) {
                 self.duplicate_equation(eq, &equations[prev]);
             }
-            regions[eq.state].push((region, k));
         }
         // Without overlaps, the equations cover as many elements as their sizes add up to.
         regions
             .iter()
             .zip(state_types)
             .map(|(rs, ty)| {
-                let covered = rs
-                    .iter()
-                    .try_fold(0u128, |n, (r, _)| n.checked_add(r.volume()?));
+                let covered = rs.volume();
                 match (covered, ty.fixed_len()) {
                     (Some(c), Some(total)) => c > 0 && c < u128::from(total),
                     _ => false,

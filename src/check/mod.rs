@@ -225,10 +225,11 @@ fn check_model<'a>(
 /// parameter, or in `~` statements for its elements (each element once). Whole priors are
 /// compared first, so that the order of the statements does not matter.
 fn check_duplicate_priors(c: &mut Checker, params: &[Param], tildes: &[Tilde]) {
-    let mut priors: HashMap<usize, Vec<(regions::Region, crate::source::Span)>> = HashMap::new();
+    let mut priors: HashMap<usize, regions::RegionSet<crate::source::Span>> = HashMap::new();
     for (i, p) in params.iter().enumerate() {
         if let Some(d) = &p.prior {
-            priors.insert(i, vec![(c.region(&p.ty, &[], &[]), d.span)]);
+            let whole = c.region(&p.ty, &[], &[]);
+            priors.entry(i).or_default().insert(whole, d.span);
         }
     }
     let whole = tildes.iter().filter(|t| t.indices.is_empty());
@@ -236,13 +237,7 @@ fn check_duplicate_priors(c: &mut Checker, params: &[Param], tildes: &[Tilde]) {
     for t in whole.chain(indexed) {
         let Var::Param(i) = t.target else { continue };
         let region = c.region(&params[i].ty, &t.indices, &t.binders);
-        let earlier = priors.entry(i).or_default();
-        let clash = earlier
-            .iter()
-            .find(|(r, _)| r.overlaps(&region))
-            .map(|e| e.1);
-        earlier.push((region, t.span));
-        if let Some(prev) = clash {
+        if let Some(prev) = priors.entry(i).or_default().insert(region, t.span) {
             c.error(
                 Diagnostic::new(
                     Code::DuplicatePrior,

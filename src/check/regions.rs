@@ -6,6 +6,7 @@ use super::checker::Checker;
 use super::model::*;
 use super::print::expr_string;
 use super::types::{Dim, Type, Value};
+use std::collections::HashMap;
 
 /// One end of an index interval.
 #[derive(Clone, Debug)]
@@ -70,6 +71,14 @@ impl Region {
             .all(|((a, b), size)| intervals_overlap(a, b, size))
     }
 
+    /// The element's indices, when the region is one known element.
+    fn point(&self) -> Option<Vec<i64>> {
+        self.dims
+            .iter()
+            .map(|d| d.known().filter(|(lo, hi)| lo == hi).map(|(lo, _)| lo))
+            .collect()
+    }
+
     /// The number of elements, when every interval is known.
     pub fn volume(&self) -> Option<u128> {
         self.dims.iter().try_fold(1u128, |n, d| {
@@ -77,6 +86,74 @@ impl Region {
             let len = if lo > hi { 0 } else { (hi - lo) as u128 + 1 };
             n.checked_mul(len)
         })
+    }
+}
+
+/// The regions of one array, each with a tag (what reaches it), for finding an earlier region
+/// a new one overlaps. Single known elements (`dx[3] = …`, possibly thousands of them) are
+/// looked up by their indices instead of compared one by one.
+pub(crate) struct RegionSet<T> {
+    points: HashMap<Vec<i64>, T>,
+    others: Vec<(Region, T)>,
+    /// Elements reached, while every region's size is known.
+    volume: Option<u128>,
+}
+
+impl<T: Copy> Default for RegionSet<T> {
+    fn default() -> Self {
+        RegionSet {
+            points: HashMap::new(),
+            others: Vec::new(),
+            volume: Some(0),
+        }
+    }
+}
+
+impl<T: Copy> RegionSet<T> {
+    /// Adds `r`, returning the tag of an earlier region that certainly overlaps it.
+    pub fn insert(&mut self, r: Region, tag: T) -> Option<T> {
+        self.volume = self
+            .volume
+            .zip(r.volume())
+            .and_then(|(a, b)| a.checked_add(b));
+        let mut clash = self
+            .others
+            .iter()
+            .find(|(o, _)| o.overlaps(&r))
+            .map(|(_, t)| *t);
+        match r.point() {
+            Some(p) => {
+                clash = clash.or_else(|| self.points.get(&p).copied());
+                self.points.entry(p).or_insert(tag);
+            }
+            None => {
+                let element = |p: &[i64]| Region {
+                    dims: p.iter().map(|&i| known_interval(i, i)).collect(),
+                    sizes: r.sizes.clone(),
+                };
+                clash = clash.or_else(|| {
+                    self.points
+                        .iter()
+                        .find(|(p, _)| r.overlaps(&element(p)))
+                        .map(|(_, t)| *t)
+                });
+                self.others.push((r, tag));
+            }
+        }
+        clash
+    }
+
+    /// The number of elements the regions reach together (when none overlap and every
+    /// size is known).
+    pub fn volume(&self) -> Option<u128> {
+        self.volume
+    }
+}
+
+fn known_interval(lo: i64, hi: i64) -> Interval {
+    Interval {
+        lo: Bound::Known(lo),
+        hi: Bound::Known(hi),
     }
 }
 
@@ -102,6 +179,20 @@ impl Checker<'_, '_> {
                 Dim::Data(s) => Bound::Symbolic(s.text.clone()),
             })
             .collect();
+        // `eta[i, i]` reaches a diagonal, not the box of its intervals: a loop variable used
+        // in two indices makes those dimensions unknown.
+        let local_of = |e: &TExpr| match e.kind {
+            TKind::Var(Var::Local(l)) => Some(l),
+            _ => None,
+        };
+        let repeated = |k: usize| {
+            local_of(&indices[k]).is_some_and(|l| {
+                indices
+                    .iter()
+                    .enumerate()
+                    .any(|(j, e)| j != k && local_of(e) == Some(l))
+            })
+        };
         let dims = sizes
             .iter()
             .enumerate()
@@ -109,6 +200,10 @@ impl Checker<'_, '_> {
                 None => Interval {
                     lo: Bound::Known(1),
                     hi: size.clone(),
+                },
+                Some(_) if repeated(k) => Interval {
+                    lo: Bound::Unknown,
+                    hi: Bound::Unknown,
                 },
                 Some(index) => self.index_interval(index, binders, size),
             })
@@ -197,6 +292,29 @@ mod tests {
         // Undecided without data: not reported.
         assert!(!point.overlaps(&tail));
         assert_eq!(whole.volume(), None);
+    }
+
+    #[test]
+    fn region_sets_find_points_and_boxes() {
+        let sizes = vec![Bound::Known(100), Bound::Known(100)];
+        let mut set = RegionSet::default();
+        for i in 1..=100 {
+            assert_eq!(
+                set.insert(region(vec![known(i, i), known(1, 1)], sizes.clone()), i),
+                None
+            );
+        }
+        // The same element again, and a box over some of them.
+        assert_eq!(
+            set.insert(region(vec![known(7, 7), known(1, 1)], sizes.clone()), 0),
+            Some(7)
+        );
+        let column = region(vec![known(50, 60), known(1, 2)], sizes.clone());
+        assert!(matches!(set.insert(column, 0), Some(50..=60)));
+        // A point inside an earlier box.
+        let point = region(vec![known(55, 55), known(2, 2)], sizes);
+        assert_eq!(set.insert(point, 1), Some(0));
+        assert_eq!(set.volume(), Some(100 + 1 + 22 + 1));
     }
 
     #[test]
