@@ -261,7 +261,9 @@ mod tests {
                 MathPtr::Two(g) => (g(x, y), 2),
             };
             assert_eq!(got.to_bits(), want.to_bits(), "{}", f.name());
-            assert_eq!(f.arity(), arity, "{}", f.name());
+            // The language's two-argument functions, named independently of the table.
+            let two = matches!(f.name(), "pow" | "atan2" | "hypot");
+            assert_eq!(arity, if two { 2 } else { 1 }, "{}", f.name());
         }
     }
 

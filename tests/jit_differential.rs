@@ -118,8 +118,10 @@ fn out_and_aux(k: &Kernel, inp: &Inputs, r: &mut StdRng) -> (usize, Vec<f64>) {
         n if n.starts_with("jump_") => {
             // The channel number (possibly beyond this jump's channels: then nothing fires).
             let c = f64::from(r.random_range(0..(s[CHANNELS] as i32 + 1).max(1)));
-            (1, vec![c])
+            (s[SCRATCH].max(1), vec![c])
         }
+        // Effects keep array values in `out` as scratch space.
+        n if n.starts_with("event") && n.ends_with("_effect") => (s[SCRATCH].max(1), few(r)),
         n if n.starts_with("event") => (1, few(r)),
         // A kernel this test does not know: room for anything a layout holds.
         _ => {

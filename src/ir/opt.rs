@@ -109,7 +109,6 @@ fn identity(op: &Op, consts: &HashMap<Val, C>, int_adds: &HashMap<Val, (Val, i64
     }
 }
 
-/// A key for common-subexpression elimination (`None` for instructions that must stay).
 /// What makes two pure instructions compute the same value (floats compared by bits).
 #[derive(PartialEq, Eq, Hash)]
 enum CseKey {

@@ -252,6 +252,10 @@ fn dependencies(
                 return Err(format!("a length (v{}) is not a plain value", v.0));
             }
             Op::Sample(..) => return Err(format!("a length (v{}) is random", v.0)),
+            // The check runs with an empty `out`: a length must not come from it.
+            Op::Load { buf: Buf::Out, .. } => {
+                return Err(format!("a length (v{}) is read from `out`", v.0));
+            }
             Op::Load { buf, .. } if written.contains(buf) => {
                 return Err(format!(
                     "a length (v{}) is read from `{}`, which the kernel changes",

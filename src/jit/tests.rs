@@ -584,6 +584,34 @@ fn lengths_read_from_a_buffer_the_kernel_changes_are_refused() {
 }
 
 #[test]
+fn lengths_read_from_out_are_refused() {
+    // A kernel that does not write `out` but takes a length from it: the check, which runs
+    // without `out`, could not know it.
+    let mut b = Builder::new("from_out");
+    let (z, o) = (b.i(0), b.i(1));
+    let nf = b.load(Buf::Out, z, o, false);
+    let n = b.ftoi(nf);
+    let v = b.load(Buf::X, z, n, true);
+    let one = b.f(1.0);
+    let _ = b.add(v, one);
+    let k = b.finish();
+    let jit = Jit::compile(std::slice::from_ref(&k)).expect("compiles");
+    let err = jit.call(
+        "from_out",
+        &mut Args {
+            t: 0.0,
+            x: &mut [1.0],
+            p: &mut [],
+            d: &[],
+            aux: &[],
+            rng: None,
+            out: &mut [5.0],
+        },
+    );
+    assert!(matches!(err, Err(JitError::Unverifiable { .. })), "{err:?}");
+}
+
+#[test]
 fn ill_typed_ir_is_refused() {
     // Instructions the builder never makes, whose result the evaluator would compute from
     // the representation it finds at run time.

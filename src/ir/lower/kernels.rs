@@ -728,7 +728,6 @@ fn store_state_out(l: &mut Lower, var: Var, idx: &[Val], v: Val) {
     l.store_out(at, v);
 }
 
-/// Offset of a noise in the concatenated noise vector (i64).
 /// Each noise's first position among all noise components (a running sum of sizes).
 fn noise_offsets(l: &mut Lower) -> Vec<Val> {
     let mut off = l.b.i(0);
@@ -947,6 +946,10 @@ fn scratch_dims(l: &Lower, a: &Action) -> Option<Vec<Dim>> {
 fn jump_effect(l: &mut Lower, k: usize) {
     let m = l.m;
     let j = &m.jumps[k];
+    if let Some(end) = (0..j.binders.len()).find_map(|k| dependent_end(&j.binders, k)) {
+        l.unsupported(end.span, DEPENDENT_RANGE);
+        return;
+    }
     l.effects = true;
     l.out_len = Some(scratch_len(l, &j.actions));
     let zero = l.b.i(0);
@@ -954,10 +957,6 @@ fn jump_effect(l: &mut Lower, k: usize) {
     let aux = l.b.load(Buf::Aux, zero, one, true);
     let mut channel = l.as_int(aux);
     let mut env = Env::default();
-    if let Some(end) = (0..j.binders.len()).find_map(|k| dependent_end(&j.binders, k)) {
-        l.unsupported(end.span, DEPENDENT_RANGE);
-        return;
-    }
     // Row-major: the last binder varies fastest.
     for b in j.binders.iter().rev() {
         let lo = l.scalar(&b.lo, &env);
