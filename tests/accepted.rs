@@ -197,3 +197,17 @@ fn a_diagonal_prior_leaves_the_other_elements_free() {
     );
     assert_eq!(m.tildes.len(), 3);
 }
+
+/// A state whose value is the end of a long chain of `let`s declared after it: resolving
+/// it must not nest one call per `let` (100,000 of them once overflowed the stack).
+#[test]
+fn a_long_chain_declared_after_its_use_resolves() {
+    let n = 100_000;
+    let mut text = format!("model M {{\n  state x: real = a{}\n  let a0 = 1.0\n", n - 1);
+    for k in 1..n {
+        text += &format!("  let a{k} = a{} + 1\n", k - 1);
+    }
+    text += "  dx = -x dt\n}\n";
+    let m = clean_model(&text);
+    assert_eq!(m.lets.len(), n);
+}

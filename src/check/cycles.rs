@@ -51,6 +51,12 @@ impl Checker<'_, '_> {
     /// Report that the declarations of `cycle` (in order, each defined through the next and
     /// the last through the first) depend on each other.
     pub fn report_cycle(&mut self, cycle: &[Var]) {
+        // Start from the declaration that comes first in the source, whichever was being
+        // resolved when the cycle was found.
+        let mut cycle = cycle.to_vec();
+        let earliest = (0..cycle.len())
+            .min_by_key(|&k| self.decl(cycle[k]).map_or(u32::MAX, |d| d.name.span.start));
+        cycle.rotate_left(earliest.unwrap_or(0));
         let Some((&first, others)) = cycle.split_first() else {
             return;
         };

@@ -17,6 +17,7 @@ mod functions;
 mod index;
 mod lint;
 pub mod model;
+mod order;
 pub mod print;
 mod probability;
 mod reactions;
@@ -88,6 +89,7 @@ fn check_model<'a>(
 ) -> (Option<Model>, Vec<Diagnostic>) {
     let mut c = Checker::new(fns, false, model.span.file);
     c.collect(model);
+    c.resolve_in_dependency_order();
     let mut calculus: Option<(Calculus, crate::source::Span)> = None;
     let mut equations = Vec::new();
     let mut reactions = Vec::new();
