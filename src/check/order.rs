@@ -36,18 +36,20 @@ impl Checker<'_, '_> {
 
     fn declared_vars(&self) -> Vec<Var> {
         let d = &self.decls;
-        let kinds: [(fn(usize) -> Var, usize); 7] = [
-            (Var::Const, d.consts.len()),
-            (Var::Param, d.params.len()),
-            (Var::Data, d.data.len()),
-            (Var::Obs, d.obs.len()),
-            (Var::State, d.states.len()),
-            (Var::Species, d.species.len()),
-            (Var::Let, d.lets.len()),
-        ];
-        kinds
-            .into_iter()
-            .flat_map(|(make, n)| (0..n).map(make))
+        let consts = (0..d.consts.len()).map(Var::Const);
+        let params = (0..d.params.len()).map(Var::Param);
+        let data = (0..d.data.len()).map(Var::Data);
+        let obs = (0..d.obs.len()).map(Var::Obs);
+        let states = (0..d.states.len()).map(Var::State);
+        let species = (0..d.species.len()).map(Var::Species);
+        let lets = (0..d.lets.len()).map(Var::Let);
+        consts
+            .chain(params)
+            .chain(data)
+            .chain(obs)
+            .chain(states)
+            .chain(species)
+            .chain(lets)
             .collect()
     }
 
