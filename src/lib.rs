@@ -13,6 +13,7 @@ pub mod frontend;
 pub mod ir;
 pub mod jit;
 pub mod rt;
+pub mod sim;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
