@@ -38,6 +38,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Simulate an SDE or ODE model: an ensemble of paths, recorded at chosen times.
+    Run(crate::run_cmd::RunArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -84,6 +86,14 @@ pub fn run() -> ExitCode {
             emit,
             format,
         } => check(&file, model, emit, format, cli.color),
+        Command::Run(args) => {
+            let color = match cli.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => std::io::stderr().is_terminal(),
+            };
+            crate::run_cmd::run(args, color)
+        }
     }
 }
 

@@ -94,6 +94,15 @@ impl Builder {
         index
     }
 
+    /// Open a block for a branch of an `If`; close it with `close_block`.
+    pub fn open_block(&mut self) {
+        self.blocks.push(Vec::new());
+    }
+
+    pub fn close_block(&mut self) -> Block {
+        Block(self.blocks.pop().expect("an open block"))
+    }
+
     pub fn close_for(&mut self, index: Val, lo: Val, hi: Val) {
         let body = Block(self.blocks.pop().expect("loop body"));
         self.push(

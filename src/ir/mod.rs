@@ -21,6 +21,7 @@
 //! run time (an out-of-range load gives NaN, an out-of-range store is skipped), so a kernel
 //! never reads or writes outside its buffers and never traps.
 
+pub mod batch;
 pub mod build;
 pub mod diff;
 pub mod eval;

@@ -6,6 +6,11 @@
 //! `x[j*nx .. (j+1)*nx]`), so one call into compiled code advances many paths. The JIT-backed
 //! system is [`jit_system::JitSystem`]; tests also implement the trait with plain closures.
 
+pub mod bind;
+pub mod ensemble;
+pub mod native;
+pub mod output;
+pub mod prepare;
 pub mod schemes;
 
 /// How the noise enters (schemes pick their formulas by it).

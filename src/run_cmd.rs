@@ -1,0 +1,346 @@
+//! `ito run`: simulate an SDE or ODE model's ensemble and write what it recorded.
+
+use clap::{Args, ValueEnum};
+use ito::frontend::{self, Options};
+use ito::sim::bind::Setting;
+use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
+use ito::sim::output::{PathFormat, PathWriter, Recorder, RunInfo, Summary, plot};
+use ito::sim::schemes::{self, Method, Tolerances};
+use ito::sim::{SdeSystem, prepare};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The `.sde` file holding the model.
+    file: PathBuf,
+    /// The model to run (needed when the file defines several).
+    #[arg(long)]
+    model: Option<String>,
+    /// Integration method (default: dopri5 for ODEs, sra for additive noise, sri for
+    /// scalar or diagonal noise, em otherwise — heun for Stratonovich general noise).
+    #[arg(long, value_enum)]
+    method: Option<MethodArg>,
+    /// End time (paths start at t = 0).
+    #[arg(long = "t-end", default_value_t = 10.0)]
+    t_end: f64,
+    /// Step size (default: t-end / 1000). Steps are shortened to land on recording times.
+    #[arg(long)]
+    dt: Option<f64>,
+    /// Number of paths (default: 1000 for stochastic models, 1 for deterministic ones).
+    #[arg(long)]
+    paths: Option<usize>,
+    /// Random seed (default: drawn from the clock and reported); paths draw from streams
+    /// derived from (seed, path), so results do not depend on --threads.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Set a parameter or scalar data value: `--set k=0.5`, `--set a=[1,2,3]`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Record every Δ time units (default: 100 intervals over the run).
+    #[arg(long, conflicts_with = "times")]
+    every: Option<f64>,
+    /// Record at these times (comma-separated, increasing).
+    #[arg(long, value_delimiter = ',')]
+    times: Option<Vec<f64>>,
+    /// Write the results: `.csv` (tidy: path,time,variable,value) or `.json`. With
+    /// --summary, the per-time statistics instead of every path.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// CSV with one column per variable (path,time,x,y,…).
+    #[arg(long)]
+    wide: bool,
+    /// Write per-time mean, sd and quantiles across paths (streamed: memory does not grow
+    /// with the number of paths) instead of every path.
+    #[arg(long)]
+    summary: bool,
+    /// Draw mean, 5–95 % band and a few sample paths to an SVG file.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// When a path's state stops being finite: stop with an error, or drop the path and
+    /// report it.
+    #[arg(long = "on-blowup", value_enum, default_value_t = BlowupArg::Stop)]
+    on_blowup: BlowupArg,
+    /// Relative tolerance of the adaptive method (dopri5).
+    #[arg(long, default_value_t = 1e-6)]
+    rtol: f64,
+    /// Absolute tolerance of the adaptive method (dopri5).
+    #[arg(long, default_value_t = 1e-9)]
+    atol: f64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MethodArg {
+    /// Euler–Maruyama: any noise, strong order 0.5, weak order 1.
+    Em,
+    /// Milstein: scalar, diagonal or commutative noise, strong order 1.
+    Milstein,
+    /// Stochastic Heun (Euler–Heun): Stratonovich, strong order 1 for commutative noise.
+    Heun,
+    /// Rößler SRA1: additive noise, strong order 1.5.
+    Sra,
+    /// Rößler SRIW1: scalar or diagonal noise, strong order 1.5.
+    Sri,
+    /// Classic Runge–Kutta, order 4 (ODEs).
+    Rk4,
+    /// Adaptive Dormand–Prince 5(4) (ODEs; --rtol, --atol).
+    Dopri5,
+}
+
+impl MethodArg {
+    fn method(self) -> Method {
+        match self {
+            MethodArg::Em => Method::Em,
+            MethodArg::Milstein => Method::Milstein,
+            MethodArg::Heun => Method::Heun,
+            MethodArg::Sra => Method::Sra,
+            MethodArg::Sri => Method::Sri,
+            MethodArg::Rk4 => Method::Rk4,
+            MethodArg::Dopri5 => Method::Dopri5,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BlowupArg {
+    Stop,
+    Drop,
+}
+
+/// An error for the user, printed as `error: …`.
+type Fail = String;
+
+pub fn run(args: RunArgs, color: bool) -> ExitCode {
+    match run_inner(args, color) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            if !message.is_empty() {
+                let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
+    let c = frontend::compile_file(&args.file, &Options::default());
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(ito::diag::render_all(&c.diagnostics, &c.sources, color).as_bytes());
+    if c.has_errors() {
+        // The diagnostics said it all.
+        return Err(String::new());
+    }
+    let settings: Vec<Setting> = args
+        .set
+        .iter()
+        .map(|s| Setting::parse(s))
+        .collect::<Result<_, _>>()?;
+    let native = prepare::prepare(&c, args.model.as_deref(), &settings)?;
+    let sys = native.system();
+    let info = sys.model();
+
+    let times = recording_times(&args)?;
+    let t_end = times.last().copied().unwrap_or(args.t_end);
+    let dt = args.dt.unwrap_or(t_end / 1000.0);
+    if !(dt.is_finite() && dt > 0.0) {
+        return Err(format!("--dt must be a positive number, not {dt}"));
+    }
+    if t_end / dt > 1e12 {
+        return Err(format!(
+            "--dt {dt} over {t_end} time units is more than 10^12 steps per path"
+        ));
+    }
+    let tolerances = Tolerances {
+        rtol: positive("--rtol", args.rtol)?,
+        atol: positive("--atol", args.atol)?,
+    };
+    let method = match args.method {
+        Some(m) => m.method(),
+        None => schemes::default_method(&sys),
+    };
+    let stochastic = sys.noise_dim() > 0 || native.random_init();
+    let paths = args.paths.unwrap_or(if stochastic { 1000 } else { 1 });
+    if paths == 0 {
+        return Err("--paths must be at least 1".to_string());
+    }
+    let threads = match args.threads {
+        Some(0) => return Err("--threads must be at least 1".to_string()),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let seed = args.seed.unwrap_or_else(clock_seed);
+    let adaptive = method == Method::Dopri5;
+
+    let run_info = RunInfo {
+        model: info.name.clone(),
+        file: args.file.display().to_string(),
+        method: method.name().to_string(),
+        dt: (!adaptive).then_some(dt),
+        seed,
+        paths,
+        t_end,
+        params: info.bound.param_values.clone(),
+        variables: info.variables.clone(),
+        times: times.clone(),
+        ito_version: env!("CARGO_PKG_VERSION"),
+        dropped: Vec::new(),
+    };
+    let summary = Summary::new(times.len(), info.variables.len());
+    let path_writer = match (&args.out, args.summary) {
+        (Some(out), false) => Some(
+            PathWriter::create(out, path_format(out, args.wide)?, &run_info)
+                .map_err(|e| e.to_string())?,
+        ),
+        (Some(out), true) => {
+            summary_format(out)?;
+            None
+        }
+        (None, _) => None,
+    };
+    let mut recorder = Recorder::new(run_info, summary, path_writer, plot::MAX_SAMPLES);
+
+    let cfg = EnsembleConfig {
+        paths,
+        seed,
+        threads,
+        method,
+        tolerances,
+        times,
+        dt,
+        on_blowup: match args.on_blowup {
+            BlowupArg::Stop => OnBlowup::Stop,
+            BlowupArg::Drop => OnBlowup::Drop,
+        },
+        progress: true,
+    };
+    let started = Instant::now();
+    let never = AtomicBool::new(false);
+    let report = ensemble::run(&sys, &cfg, &never, |i, v| {
+        recorder.record(i, v).map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let recorded = recorder.finish().map_err(|e| e.to_string())?;
+
+    if let (Some(out), true) = (&args.out, args.summary) {
+        let written = match summary_format(out)? {
+            SummaryFormat::Csv => recorded.summary.write_csv(out, &recorded.info),
+            SummaryFormat::Json => recorded.summary.write_json(out, &recorded.info),
+        };
+        written.map_err(|e| e.to_string())?;
+    }
+    if let Some(file) = &args.plot {
+        plot::write_svg(file, &recorded.info, &recorded.summary, &recorded.samples)
+            .map_err(|e| e.to_string())?;
+    }
+    if args.out.is_none() {
+        let table = recorded.summary.table(&recorded.info, 6);
+        let _ = std::io::stdout().lock().write_all(table.as_bytes());
+    }
+    for b in &report.dropped {
+        let _ = writeln!(stderr, "dropped: {b}");
+    }
+    let kept = paths - report.dropped.len();
+    let step = if adaptive {
+        format!("rtol {}, atol {}", tolerances.rtol, tolerances.atol)
+    } else {
+        format!("dt {dt}")
+    };
+    let _ = writeln!(
+        stderr,
+        "ran {kept} of {paths} paths of {} to t = {t_end} with {} ({step}, seed {seed}, {threads} thread{}) in {elapsed:.3} s",
+        info.name,
+        method.name(),
+        if threads == 1 { "" } else { "s" },
+    );
+    Ok(())
+}
+
+/// The recording grid: `--times`, or every `--every` from 0 to `--t-end`.
+fn recording_times(args: &RunArgs) -> Result<Vec<f64>, Fail> {
+    if let Some(times) = &args.times {
+        if times.is_empty() {
+            return Err("--times needs at least one time".to_string());
+        }
+        for w in times.windows(2) {
+            if w[1] <= w[0] {
+                return Err(format!("--times must increase ({} then {})", w[0], w[1]));
+            }
+        }
+        if let Some(t) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+            return Err(format!("--times: {t} is not a time ≥ 0"));
+        }
+        return Ok(times.clone());
+    }
+    let t_end = args.t_end;
+    if !(t_end.is_finite() && t_end > 0.0) {
+        return Err(format!("--t-end must be a positive number, not {t_end}"));
+    }
+    let every = args.every.unwrap_or(t_end / 100.0);
+    if !(every.is_finite() && every > 0.0) {
+        return Err(format!("--every must be a positive number, not {every}"));
+    }
+    let intervals = (t_end / every - 1e-9).ceil();
+    if intervals > 1e7 {
+        return Err(format!(
+            "--every {every} records {intervals} times; at most 10^7 are allowed"
+        ));
+    }
+    let n = intervals as usize;
+    // Multiples of Δ (not a running sum, which drifts), then t-end itself.
+    let mut times: Vec<f64> = (0..n).map(|k| k as f64 * every).collect();
+    times.push(t_end);
+    Ok(times)
+}
+
+fn positive(flag: &str, v: f64) -> Result<f64, Fail> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{flag} must be a positive number, not {v}"))
+    }
+}
+
+fn path_format(out: &Path, wide: bool) -> Result<PathFormat, Fail> {
+    match (PathFormat::from_extension(out), wide) {
+        (Some(PathFormat::Json), true) => {
+            Err("--wide is a CSV layout; write `.csv` or drop --wide".to_string())
+        }
+        (Some(PathFormat::Json), false) => Ok(PathFormat::Json),
+        (Some(_), true) => Ok(PathFormat::CsvWide),
+        (Some(_), false) => Ok(PathFormat::CsvLong),
+        (None, _) => Err(format!(
+            "--out {}: the file name must end in .csv or .json",
+            out.display()
+        )),
+    }
+}
+
+enum SummaryFormat {
+    Csv,
+    Json,
+}
+
+fn summary_format(out: &Path) -> Result<SummaryFormat, Fail> {
+    match out.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("csv") => Ok(SummaryFormat::Csv),
+        Some(e) if e.eq_ignore_ascii_case("json") => Ok(SummaryFormat::Json),
+        _ => Err(format!(
+            "--out {}: the file name must end in .csv or .json",
+            out.display()
+        )),
+    }
+}
+
+/// A seed when none is given: from the clock (reported, so the run can be repeated).
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}

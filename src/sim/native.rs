@@ -1,0 +1,449 @@
+//! A continuous model compiled for a run: its kernels and batch kernels in native code, with
+//! the model's inputs bound. [`NativeModel::system`] gives the [`SdeSystem`] the schemes
+//! integrate.
+
+use super::bind::Bound;
+use super::{Calculus, NoiseKind, SdeSystem};
+use crate::check::model::{self, LetRole, Model, NoiseShape};
+use crate::check::types::{Dim, Type};
+use crate::ir::Kernel;
+use crate::ir::batch::{self, BatchShape};
+use crate::ir::eval::{self, Args};
+use crate::ir::lower::{LoweredModel, size_index};
+use crate::jit::{Jit, KernelFn};
+use crate::rt::Rng;
+use std::marker::PhantomData;
+
+/// The compiled model. Owns the native code; everything handed out borrows it.
+pub struct NativeModel {
+    jit: Jit,
+    pub info: ModelInfo,
+}
+
+/// What a run needs to know about the compiled model.
+pub struct ModelInfo {
+    /// The model's name.
+    pub name: String,
+    pub bound: Bound,
+    pub nx: usize,
+    pub nw: usize,
+    pub pattern: Vec<(usize, usize)>,
+    pub noise: NoiseKind,
+    pub calculus: Calculus,
+    /// Names of the recorded variables: state components, then outputs.
+    pub variables: Vec<String>,
+    /// How many of `variables` are state components (the rest are outputs).
+    pub n_outputs: usize,
+    has_jvp: bool,
+    has_em_step: bool,
+    /// Whether the initial state is drawn at random.
+    random_init: bool,
+}
+
+/// Why a model cannot be prepared for a continuous run.
+pub type Error = String;
+
+impl NativeModel {
+    /// Compile the kernels a continuous run needs for `m` (lowered as `lm`) with `bound`.
+    pub fn new(m: &Model, lm: &LoweredModel, bound: Bound) -> Result<NativeModel, Error> {
+        let nx = bound.sizes[size_index::X];
+        let ndiff = bound.sizes[size_index::DIFFUSION];
+        let n_outputs = bound.sizes[size_index::OUTPUTS];
+        let pattern = diffusion_pattern(lm, &bound, ndiff)?;
+        let nw = pattern.iter().map(|&(_, w)| w + 1).max().unwrap_or(0);
+        let shape = BatchShape {
+            nx,
+            nw,
+            pattern: pattern.clone(),
+        };
+
+        let drift = lm.kernel("drift");
+        let diffusion = lm.kernel("diffusion");
+        let jvp = lm.kernel("diffusion_jvp");
+        let mut kernels: Vec<Kernel> = Vec::new();
+        let internal = |e: batch::BatchError| format!("internal: {}", e.0);
+        let zero_drift;
+        let drift = match drift {
+            Some(k) => k,
+            None => {
+                // No equations: nothing moves (a model of states held constant).
+                zero_drift = Kernel::new("drift");
+                &zero_drift
+            }
+        };
+        kernels.push(batch::map_paths(drift, "drift_batch", nx, None, nx).map_err(internal)?);
+        if let Some(g) = diffusion {
+            kernels
+                .push(batch::map_paths(g, "diffusion_batch", nx, None, ndiff).map_err(internal)?);
+        }
+        if let Some(j) = jvp {
+            kernels.push(
+                batch::map_paths(j, "diffusion_jvp_batch", nx, Some(nx), ndiff)
+                    .map_err(internal)?,
+            );
+        }
+        // The fused step exists only where the kernels allow it (see `ir::batch`).
+        let em = batch::em_step(drift, diffusion, &shape).ok();
+        let has_em_step = em.is_some();
+        kernels.extend(em);
+        for name in ["init", "outputs"] {
+            if let Some(k) = lm.kernel(name) {
+                kernels.push(k.clone());
+            }
+        }
+        let jit = Jit::compile(&kernels).map_err(|e| e.to_string())?;
+        let noise = match m.noise {
+            None => NoiseKind::None,
+            Some(n) if n.additive => NoiseKind::Additive,
+            Some(n) => match n.shape {
+                NoiseShape::Scalar => NoiseKind::Scalar,
+                NoiseShape::Diagonal => NoiseKind::Diagonal,
+                NoiseShape::General => NoiseKind::General,
+            },
+        };
+        let calculus = match m.calculus {
+            model::Calculus::Ito => Calculus::Ito,
+            model::Calculus::Stratonovich => Calculus::Stratonovich,
+        };
+        let mut variables = flat_names(lm.layout.x.iter().map(|s| (&s.name, &s.ty)), nx);
+        let outputs = m.lets.iter().filter(|l| l.role == LetRole::Output);
+        variables.extend(flat_names(outputs.map(|l| (&l.name, &l.ty)), n_outputs));
+        Ok(NativeModel {
+            info: ModelInfo {
+                name: m.name.clone(),
+                has_jvp: jit.get("diffusion_jvp_batch").is_some(),
+                bound,
+                nx,
+                nw,
+                pattern,
+                noise,
+                calculus,
+                variables,
+                n_outputs,
+                has_em_step,
+                random_init: lm.kernel("init").is_some_and(Kernel::samples),
+            },
+            jit,
+        })
+    }
+
+    /// Whether paths start from random initial states.
+    pub fn random_init(&self) -> bool {
+        self.info.random_init
+    }
+
+    /// The system the schemes integrate (borrows the native code).
+    pub fn system(&self) -> NativeSystem<'_> {
+        let get = |name: &str| self.jit.get(name);
+        NativeSystem {
+            model: &self.info,
+            drift: get("drift_batch"),
+            diffusion: get("diffusion_batch"),
+            jvp: get("diffusion_jvp_batch"),
+            em: get("em_step").filter(|_| self.info.has_em_step),
+            init: get("init"),
+            outputs: get("outputs"),
+            _jit: PhantomData,
+        }
+    }
+}
+
+/// The diffusion entries' (state, noise) positions, from the `diffusion_pattern` kernel.
+fn diffusion_pattern(
+    lm: &LoweredModel,
+    bound: &Bound,
+    ndiff: usize,
+) -> Result<Vec<(usize, usize)>, Error> {
+    let Some(k) = lm.kernel("diffusion_pattern") else {
+        return Ok(Vec::new());
+    };
+    let nx = bound.sizes[size_index::X];
+    let mut out = vec![f64::NAN; 2 * ndiff];
+    let mut p = bound.p.clone();
+    eval::run(
+        k,
+        &mut Args {
+            t: 0.0,
+            x: &mut vec![0.0; nx],
+            p: &mut p,
+            d: &bound.d,
+            aux: &[],
+            rng: None,
+            out: &mut out,
+        },
+    );
+    out.chunks(2)
+        .map(|pair| {
+            let ok = |v: f64| v >= 0.0 && v.fract() == 0.0;
+            if ok(pair[0]) && ok(pair[1]) && (pair[0] as usize) < nx {
+                Ok((pair[0] as usize, pair[1] as usize))
+            } else {
+                Err(format!(
+                    "internal: a diffusion entry is at ({}, {})",
+                    pair[0], pair[1]
+                ))
+            }
+        })
+        .collect()
+}
+
+/// Component names: `x`, or `v[1]`, `v[2]`, … (`m[1,2]` for matrices) for arrays, 1-based
+/// like the language; `total` is the number of components (for sizes known only from data).
+fn flat_names<'a>(
+    slots: impl Iterator<Item = (&'a String, &'a Type)>,
+    total: usize,
+) -> Vec<String> {
+    let mut names = Vec::with_capacity(total);
+    for (name, ty) in slots {
+        let dims: Option<Vec<u64>> = ty
+            .dims
+            .iter()
+            .map(|d| match d {
+                Dim::Fixed(n) => Some(*n),
+                Dim::Data(_) => None,
+            })
+            .collect();
+        match dims {
+            Some(dims) if dims.is_empty() => names.push(name.clone()),
+            Some(dims) => {
+                let count: u64 = dims.iter().product();
+                for flat in 0..count {
+                    let mut rest = flat;
+                    let mut idx = vec![0; dims.len()];
+                    for (k, &n) in dims.iter().enumerate().rev() {
+                        idx[k] = rest % n + 1;
+                        rest /= n;
+                    }
+                    let idx: Vec<String> = idx.iter().map(u64::to_string).collect();
+                    names.push(format!("{name}[{}]", idx.join(",")));
+                }
+            }
+            // A data-sized array is the rest of the buffer when it is the last one; name its
+            // elements by position.
+            None => {
+                let k = names.len();
+                for i in k..total {
+                    names.push(format!("{name}[{}]", i - k + 1));
+                }
+            }
+        }
+    }
+    names.truncate(total);
+    while names.len() < total {
+        names.push(format!("v{}", names.len() + 1));
+    }
+    names
+}
+
+thread_local! {
+    static AUX: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The compiled model as an [`SdeSystem`], plus per-path set-up and outputs.
+#[derive(Clone, Copy)]
+pub struct NativeSystem<'a> {
+    model: &'a ModelInfo,
+    drift: Option<KernelFn>,
+    diffusion: Option<KernelFn>,
+    jvp: Option<KernelFn>,
+    em: Option<KernelFn>,
+    init: Option<KernelFn>,
+    outputs: Option<KernelFn>,
+    _jit: PhantomData<&'a ()>,
+}
+
+/// Call a kernel on buffers whose lengths the caller has matched to the kernel's accesses.
+///
+/// # Safety
+/// Every buffer must be as long as the kernel reads or writes for the batch size it is given
+/// (the callers below size them from the model's `sizes` and the batch), and the kernel
+/// must not write `p` or `d` (none of the kernels run here do).
+#[allow(clippy::too_many_arguments)]
+unsafe fn call(
+    f: KernelFn,
+    t: f64,
+    x: *mut f64,
+    p: &[f64],
+    d: &[f64],
+    aux: &[f64],
+    rng: Option<&mut Rng>,
+    out: *mut f64,
+) {
+    let rng = rng.map_or(std::ptr::null_mut(), |r| r as *mut Rng);
+    // SAFETY: as documented on the function.
+    unsafe {
+        f(
+            t,
+            x,
+            p.as_ptr() as *mut f64,
+            d.as_ptr(),
+            aux.as_ptr(),
+            rng,
+            out,
+        )
+    }
+}
+
+impl NativeSystem<'_> {
+    /// Number of paths in a batch `x` (its length must be a multiple of the state size).
+    fn batch(&self, x: &[f64]) -> usize {
+        let nx = self.model.nx.max(1);
+        assert_eq!(x.len() % nx, 0, "a batch holds whole states");
+        x.len() / nx
+    }
+
+    /// A batched kernel `f` with `aux = [nb, extra…]` and `out` of `nb * out_stride`.
+    fn map(&self, f: KernelFn, t: f64, x: &[f64], extra: &[f64], out: &mut [f64], stride: usize) {
+        let nb = self.batch(x);
+        assert!(out.len() >= nb * stride, "output buffer too short");
+        let b = &self.model.bound;
+        let mut run = |aux: &[f64]| {
+            // SAFETY: x holds nb states, out nb * stride values, aux the header and the
+            // extras the batch kernel reads (nb * nx for the jvp's direction, checked by the
+            // caller).
+            unsafe {
+                call(
+                    f,
+                    t,
+                    x.as_ptr() as *mut f64,
+                    &b.p,
+                    &b.d,
+                    aux,
+                    None,
+                    out.as_mut_ptr(),
+                )
+            }
+        };
+        if extra.is_empty() {
+            run(&[nb as f64]);
+            return;
+        }
+        // The header and the extras must be contiguous: a per-thread buffer, not an
+        // allocation per call.
+        AUX.with_borrow_mut(|aux| {
+            aux.clear();
+            aux.push(nb as f64);
+            aux.extend_from_slice(extra);
+            run(aux);
+        });
+    }
+
+    /// Initial state of one path (drawn from its stream where the model says so).
+    pub fn init(&self, rng: &mut Rng, x: &mut [f64]) {
+        let nx = self.model.nx;
+        assert_eq!(x.len(), nx);
+        let Some(f) = self.init else {
+            x.fill(0.0);
+            return;
+        };
+        let mut dummy = vec![0.0; nx];
+        let b = &self.model.bound;
+        // SAFETY: `init` writes the nx state values to out and reads p, d.
+        unsafe {
+            call(
+                f,
+                0.0,
+                dummy.as_mut_ptr(),
+                &b.p,
+                &b.d,
+                &[],
+                Some(rng),
+                x.as_mut_ptr(),
+            )
+        }
+    }
+
+    /// The `output let` values of one path's state.
+    pub fn outputs(&self, t: f64, x: &[f64], out: &mut [f64]) {
+        let Some(f) = self.outputs else {
+            return;
+        };
+        assert_eq!(x.len(), self.model.nx);
+        assert!(out.len() >= self.model.n_outputs);
+        let b = &self.model.bound;
+        // SAFETY: outputs reads one state and writes n_outputs values.
+        unsafe {
+            call(
+                f,
+                t,
+                x.as_ptr() as *mut f64,
+                &b.p,
+                &b.d,
+                &[],
+                None,
+                out.as_mut_ptr(),
+            )
+        }
+    }
+
+    pub fn model(&self) -> &ModelInfo {
+        self.model
+    }
+}
+
+impl SdeSystem for NativeSystem<'_> {
+    fn dim(&self) -> usize {
+        self.model.nx
+    }
+    fn noise_dim(&self) -> usize {
+        self.model.nw
+    }
+    fn pattern(&self) -> &[(usize, usize)] {
+        &self.model.pattern
+    }
+    fn noise_kind(&self) -> NoiseKind {
+        self.model.noise
+    }
+    fn calculus(&self) -> Calculus {
+        self.model.calculus
+    }
+    fn drift(&self, t: f64, x: &[f64], out: &mut [f64]) {
+        match self.drift {
+            Some(f) => self.map(f, t, x, &[], out, self.model.nx),
+            None => out.fill(0.0),
+        }
+    }
+    fn diffusion(&self, t: f64, x: &[f64], g: &mut [f64]) {
+        if let Some(f) = self.diffusion {
+            self.map(f, t, x, &[], g, self.model.pattern.len());
+        }
+    }
+    fn diffusion_jvp(&self, t: f64, x: &[f64], v: &[f64], dg: &mut [f64]) -> bool {
+        let Some(f) = self.jvp else {
+            return false;
+        };
+        assert_eq!(v.len(), x.len(), "one direction per path");
+        self.map(f, t, x, v, dg, self.model.pattern.len());
+        true
+    }
+    fn has_diffusion_jvp(&self) -> bool {
+        self.model.has_jvp
+    }
+    fn em_step(&self, t: f64, dt: f64, x: &mut [f64], dw: &[f64]) -> bool {
+        let Some(f) = self.em else {
+            return false;
+        };
+        let nb = self.batch(x);
+        assert_eq!(
+            dw.len(),
+            nb * self.model.nw,
+            "one increment per path and noise"
+        );
+        let b = &self.model.bound;
+        // SAFETY: x holds nb states (updated in place), aux the header, and `out` the nb * nw
+        // increments, which `em_step` only reads.
+        unsafe {
+            call(
+                f,
+                t,
+                x.as_mut_ptr(),
+                &b.p,
+                &b.d,
+                &[nb as f64, dt],
+                None,
+                dw.as_ptr() as *mut f64,
+            )
+        }
+        true
+    }
+}
