@@ -1,9 +1,27 @@
 //! Integration schemes: one step of every path of a batch.
 //!
-//! (Interface fixed here; the schemes themselves live in one module each.)
+//! One module per scheme; `correction` converts drifts between Itô and Stratonovich form,
+//! `layout` holds what the schemes share about the diffusion's sparsity pattern. Every
+//! scheme keeps its scratch buffers in its stepper (resized when the batch size changes),
+//! so the hot loops do not allocate.
 
-use super::SdeSystem;
+use super::{Calculus, NoiseKind, SdeSystem};
 use crate::rt::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+mod correction;
+mod dopri5;
+mod em;
+mod heun;
+mod layout;
+mod milstein;
+mod rk4;
+mod sra;
+mod sri;
+#[cfg(test)]
+mod tests;
+
+pub use milstein::check_commutative;
 
 /// The integration methods `ito run --method` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,13 +103,21 @@ pub struct Unfit(pub String);
 pub trait Stepper: Send {
     /// Whether `step` reads `Increments::i10`.
     fn needs_area(&self) -> bool;
-    /// Advance every path of the batch `x` from `t` to `t + h`.
+    /// Advance every path of the batch `x` from `t` to `t + h` (`h > 0`).
+    ///
+    /// A path whose step cannot be computed (a derivative kernel that fails, an adaptive
+    /// step size that underflows) is set to NaN: the runner reports non-finite states.
     fn step(&mut self, sys: &dyn SdeSystem, t: f64, h: f64, x: &mut [f64], inc: &Increments);
 }
 
 /// Draw the increments of one step of length `h` for a batch, path `j` from `rngs[j]`
 /// (components in order, then the areas), so a path's numbers do not depend on the batch it
 /// is in.
+///
+/// Per path, the draw order is fixed: `nw` standard normals z1 (ΔW_k = √h·z1_k, k = 0..nw),
+/// then, only when `i10` is given, `nw` more z2 with I_(k,0) = ½h(ΔW_k + √h·z2_k/√3) — the
+/// pair (ΔW, I_(1,0)) then has the exact joint Gaussian law (Var I = h³/3, Cov = h²/2).
+/// The batch size is `rngs.len()`; `dw` (and `i10`) hold `rngs.len() * nw` values.
 pub fn draw_increments(
     h: f64,
     nw: usize,
@@ -99,22 +125,77 @@ pub fn draw_increments(
     dw: &mut [f64],
     i10: Option<&mut [f64]>,
 ) {
-    let _ = (h, nw, rngs, dw, i10);
-    unimplemented!("filled in by the schemes module")
+    if nw == 0 {
+        return;
+    }
+    let sq = h.sqrt();
+    match i10 {
+        None => {
+            for (rng, dw) in rngs.iter_mut().zip(dw.chunks_exact_mut(nw)) {
+                for d in dw.iter_mut() {
+                    *d = sq * normal(rng);
+                }
+            }
+        }
+        Some(i10) => {
+            let scale = sq / 3f64.sqrt();
+            let paths = rngs.iter_mut().zip(dw.chunks_exact_mut(nw));
+            for ((rng, dw), i10) in paths.zip(i10.chunks_exact_mut(nw)) {
+                for d in dw.iter_mut() {
+                    *d = sq * normal(rng);
+                }
+                for (a, &d) in i10.iter_mut().zip(dw.iter()) {
+                    *a = 0.5 * h * (d + scale * normal(rng));
+                }
+            }
+        }
+    }
+}
+
+fn normal(rng: &mut Rng) -> f64 {
+    StandardNormal.sample(rng)
 }
 
 /// The stepper for `method` on `sys`, or why the method does not fit the model.
+///
+/// `Method::Milstein` on diagonal or general noise is exact only when the noise is
+/// commutative, which depends on the state: before stepping, the runner must also call
+/// [`check_commutative`] at the initial time and state (it refuses with an [`Unfit`] too).
 pub fn stepper(
     method: Method,
     sys: &dyn SdeSystem,
     tol: Tolerances,
 ) -> Result<Box<dyn Stepper>, Unfit> {
-    let _ = (sys, tol);
-    Err(Unfit(format!("`{}` is not available yet", method.name())))
+    Ok(match method {
+        Method::Em => Box::new(em::Em::new(sys)?),
+        Method::Milstein => Box::new(milstein::Milstein::new(sys)?),
+        Method::Heun => Box::new(heun::Heun::new(sys)?),
+        Method::Sra => Box::new(sra::Sra1::new(sys)?),
+        Method::Sri => Box::new(sri::Sriw1::new(sys)?),
+        Method::Rk4 => Box::new(rk4::Rk4::new(sys)?),
+        Method::Dopri5 => Box::new(dopri5::Dopri5::new(sys, tol)?),
+    })
 }
 
-/// The method used when `--method` is not given.
+/// The method used when `--method` is not given: the highest-order scheme that fits
+/// without needing the noise derivatives where a scheme that needs none fits too.
 pub fn default_method(sys: &dyn SdeSystem) -> Method {
-    let _ = sys;
-    Method::Em
+    let Ok(l) = layout::Layout::of(sys) else {
+        return Method::Em; // `stepper` explains what is wrong with the model
+    };
+    match l.kind {
+        NoiseKind::None => Method::Dopri5,
+        NoiseKind::Additive => Method::Sra,
+        NoiseKind::Scalar | NoiseKind::Diagonal if l.one_entry_per_state() => {
+            match sys.calculus() {
+                Calculus::Ito => Method::Sri,
+                Calculus::Stratonovich if sys.has_diffusion_jvp() => Method::Sri,
+                Calculus::Stratonovich => Method::Heun,
+            }
+        }
+        _ => match sys.calculus() {
+            Calculus::Ito => Method::Em,
+            Calculus::Stratonovich => Method::Heun,
+        },
+    }
 }
