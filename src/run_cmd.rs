@@ -14,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct RunArgs {
     /// The `.sde` file holding the model.
     file: PathBuf,
