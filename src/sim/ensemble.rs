@@ -301,7 +301,9 @@ fn check_finite(
     if nx == 0 {
         return false;
     }
-    if x.iter().all(|v| v.is_finite()) {
+    // An or over the whole batch, without the early exit that keeps `all` from being
+    // vectorised, decides the common case.
+    if !x.iter().fold(false, |bad, v| bad | !v.is_finite()) {
         return blowups.iter().any(Option::is_some);
     }
     for (j, state) in x.chunks(nx).enumerate() {

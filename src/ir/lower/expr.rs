@@ -222,8 +222,25 @@ impl<'m> Lower<'m> {
                 self.b.ibin(IBin::Rem, x, y)
             }
             BinOp::Pow => {
-                let (x, y) = (self.b.to_f64(x), self.b.to_f64(y));
-                self.b.call(MathFn::Pow, vec![x, y])
+                let n = self.b.const_int(y);
+                let x = self.b.to_f64(x);
+                match n {
+                    // Small integer powers are products, as in most numerical languages (a
+                    // call to pow costs ten times more): x² = x·x, x³ = x·x·x, x⁴ = x²·x².
+                    Some(2) => self.b.mul(x, x),
+                    Some(3) => {
+                        let x2 = self.b.mul(x, x);
+                        self.b.mul(x2, x)
+                    }
+                    Some(4) => {
+                        let x2 = self.b.mul(x, x);
+                        self.b.mul(x2, x2)
+                    }
+                    _ => {
+                        let y = self.b.to_f64(y);
+                        self.b.call(MathFn::Pow, vec![x, y])
+                    }
+                }
             }
             BinOp::Div => {
                 let (x, y) = (self.b.to_f64(x), self.b.to_f64(y));
