@@ -159,19 +159,19 @@ impl Dopri5 {
             if hs.is_nan() || hs < 1e-14 * t_cur.abs().max(t_end.abs()) {
                 return None; // the step size underflowed
             }
+            // Stages 2..6; row 6 of A is the 5th-order solution, whose derivative (at
+            // exactly t_end on the last substep) is stage 7.
             for s in 1..7 {
-                for (i, y) in self.y.iter_mut().enumerate() {
+                let y = if s == 6 { &mut self.y_new } else { &mut self.y };
+                for (i, y) in y.iter_mut().enumerate() {
                     let inc: f64 = (0..s).map(|r| A[s][r] * self.k[r][i]).sum();
                     *y = x[i] + hs * inc;
                 }
-                let ts = if s == 6 { t_cur } else { t_cur + C[s] * hs };
                 if s == 6 {
-                    // The 5th-order solution; its derivative at the end is stage 7.
-                    self.y_new.copy_from_slice(&self.y);
                     let t_new = if last { t_end } else { t_cur + hs };
                     sys.drift(t_new, &self.y_new, &mut self.k[6]);
                 } else {
-                    sys.drift(ts, &self.y, &mut self.k[s]);
+                    sys.drift(t_cur + C[s] * hs, &self.y, &mut self.k[s]);
                 }
             }
             let err = {

@@ -20,7 +20,7 @@
 use super::correction::{Correction, needs_jvp};
 use super::layout::{Layout, axpy_into, fit, poison};
 use super::{Increments, Stepper, Unfit};
-use crate::sim::{Calculus, SdeSystem};
+use crate::sim::{Calculus, NoiseKind, SdeSystem};
 
 const BETA: [[f64; 4]; 4] = [
     [-1.0, 4.0 / 3.0, 2.0 / 3.0, 0.0],
@@ -49,10 +49,13 @@ pub(super) struct Sriw1 {
 impl Sriw1 {
     pub fn new(sys: &dyn SdeSystem) -> Result<Sriw1, Unfit> {
         let l = Layout::of(sys)?;
-        if !l.is_additive() && !l.one_entry_per_state() {
+        let fits =
+            matches!(l.kind, NoiseKind::Scalar | NoiseKind::Diagonal) && l.one_entry_per_state();
+        if !l.is_additive() && !fits {
             return Err(Unfit(
-                "`sri` needs scalar, diagonal or additive noise and in this model a state \
-                 component is driven by several noise components; use em, heun or milstein"
+                "`sri` needs scalar, diagonal or additive noise and this model's noise is \
+                 general (state-dependent, and neither scalar nor diagonal); use em, heun or \
+                 milstein"
                     .into(),
             ));
         }

@@ -164,3 +164,32 @@ fn sra1_additive_order_three_halves() {
     let s = strong(&f, &f.reference, 2);
     check("sra/additive", &s, 1.5);
 }
+
+#[test]
+fn scalar_noise_on_two_components() {
+    // One Wiener process drives both components: the noise column is a vector, SRIW1 and
+    // Milstein take their derivatives along it.
+    let (mu, sg) = ([0.4, -0.2], [0.5, 0.7]);
+    let x0 = [1.0, 0.5];
+    let loads = [[sg[0]], [sg[1]]];
+    let sys = scalar_pair(mu, sg);
+    let d = Drive {
+        m: 4000,
+        nw: 1,
+        n: 512,
+        t_end: 1.0,
+        seed: 18,
+    };
+    let f = d.run(&sys, &x0, Method::Sri, &RS, None);
+    check(
+        "sri/scalar pair",
+        &strong(&f, &gbm_exact(x0, mu, loads, 1.0, &f.w_end), 2),
+        1.5,
+    );
+    let f = d.run(&sys, &x0, Method::Milstein, &RS, None);
+    check(
+        "milstein/scalar pair",
+        &strong(&f, &gbm_exact(x0, mu, loads, 1.0, &f.w_end), 2),
+        1.0,
+    );
+}

@@ -161,6 +161,16 @@ pub fn diagonal_gbm(mu: [f64; 2], sigma: [f64; 2]) -> TestSys {
     s
 }
 
+/// Two GBMs driven by one Wiener process (scalar noise on two components):
+/// dX_i = μ_i X_i dt + σ_i X_i dW.
+pub fn scalar_pair(mu: [f64; 2], sigma: [f64; 2]) -> TestSys {
+    let mut s = diagonal_gbm(mu, sigma);
+    s.nw = 1;
+    s.pattern = vec![(0, 0), (1, 0)];
+    s.kind = NoiseKind::Scalar;
+    s
+}
+
 /// Commutative general noise: g_ik = s_ik x_i for a full 2×2 pattern (every column is a
 /// diagonal linear map of x, so the columns' derivatives commute). Itô.
 pub fn commutative_general(mu: [f64; 2], s: [[f64; 2]; 2]) -> TestSys {
