@@ -11,6 +11,9 @@ mod hand;
 
 use std::time::Instant;
 
+/// A workload run on a number of threads.
+type Workload = fn(usize, usize, f64, u64, usize) -> hand::Stats;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -44,7 +47,7 @@ fn main() {
         }
     }
 
-    let workloads: [(&str, fn(usize, usize, f64, u64, usize) -> hand::Stats); 2] = [
+    let workloads: [(&str, Workload); 2] = [
         ("ou", hand::ou_em_threads),
         ("lorenz", hand::lorenz_em_threads),
     ];
