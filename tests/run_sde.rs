@@ -281,3 +281,19 @@ fn methods_that_do_not_fit_say_why() {
         "{err:?}"
     );
 }
+
+#[test]
+fn milstein_refuses_noise_that_does_not_commute() {
+    // Two noises acting on two states through each other's state: L^1 g_·2 ≠ L^2 g_·1.
+    let src = "model NonCommuting {
+      noise W1, W2
+      state x = 1.0
+      state y = 1.0
+      dx = 0.1 dt + 0.3 * y dW1 + 0.2 dW2
+      dy = 0.1 dt + 0.1 dW1 + 0.3 * x dW2
+    }";
+    let err = simulate(src, Method::Milstein, 4, &[1.0], 0.1, 1, &[]).unwrap_err();
+    assert!(matches!(&err, RunError::Unfit(m) if m.contains("commut")), "{err:?}");
+    // EM runs it.
+    assert!(simulate(src, Method::Em, 4, &[1.0], 0.1, 1, &[]).is_ok());
+}

@@ -144,6 +144,9 @@ pub fn run(
 ) -> Result<RunReport, RunError> {
     // Refuse a method that does not fit before any work.
     schemes::stepper(cfg.method, sys, cfg.tolerances).map_err(|u| RunError::Unfit(u.0))?;
+    if cfg.method == Method::Milstein {
+        check_commutative_at_start(sys, cfg)?;
+    }
     let plan = step_plan(&cfg.times, cfg.dt);
     let info = sys.model();
     let nvars = info.variables.len();
@@ -202,6 +205,18 @@ pub fn run(
         bar.finish_and_clear();
     }
     Ok(report)
+}
+
+/// Milstein needs commuting noise: checked at the initial states of the first paths (the
+/// same states the run starts from).
+fn check_commutative_at_start(sys: &NativeSystem, cfg: &EnsembleConfig) -> Result<(), RunError> {
+    let nx = sys.dim();
+    let n = cfg.paths.min(64);
+    let mut x = vec![0.0; n * nx];
+    for (j, state) in x.chunks_mut(nx.max(1)).enumerate().take(n) {
+        sys.init(&mut path_rng(cfg.seed, j as u64), state);
+    }
+    schemes::check_commutative(sys, 0.0, &x).map_err(|u| RunError::Unfit(u.0))
 }
 
 fn progress_bar(cfg: &EnsembleConfig) -> Option<indicatif::ProgressBar> {
