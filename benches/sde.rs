@@ -109,9 +109,16 @@ fn ito_run(src: &str, threads: usize) -> impl FnMut() -> f64 {
 fn main() {
     let path_steps = (PATHS * STEPS) as f64;
     println!("{PATHS} paths x {STEPS} EM steps, dt = {DT}; path-steps/s, median of {RUNS} runs");
-    println!("{:<8} {:>7} {:>14} {:>14} {:>9}", "model", "threads", "ito", "hand", "time ratio");
+    println!(
+        "{:<8} {:>7} {:>14} {:>14} {:>9}",
+        "model", "threads", "ito", "hand", "time ratio"
+    );
     for (name, src, hand_fn) in [
-        ("OU", OU, hand::ou_em_threads as fn(usize, usize, f64, u64, usize) -> hand::Stats),
+        (
+            "OU",
+            OU,
+            hand::ou_em_threads as fn(usize, usize, f64, u64, usize) -> hand::Stats,
+        ),
         ("Lorenz", LORENZ, hand::lorenz_em_threads),
     ] {
         for threads in [1, 2] {

@@ -293,7 +293,10 @@ fn milstein_refuses_noise_that_does_not_commute() {
       dy = 0.1 dt + 0.1 dW1 + 0.3 * x dW2
     }";
     let err = simulate(src, Method::Milstein, 4, &[1.0], 0.1, 1, &[]).unwrap_err();
-    assert!(matches!(&err, RunError::Unfit(m) if m.contains("commut")), "{err:?}");
+    assert!(
+        matches!(&err, RunError::Unfit(m) if m.contains("commut")),
+        "{err:?}"
+    );
     // EM runs it.
     assert!(simulate(src, Method::Em, 4, &[1.0], 0.1, 1, &[]).is_ok());
 }
