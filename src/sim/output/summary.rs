@@ -35,6 +35,7 @@ use super::{
     AtomicFile, Num, RunInfo, csv_field, write_dropped_json, write_json_ints, write_json_nums,
     write_json_str, write_json_strs, write_meta_csv, write_meta_json,
 };
+use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
@@ -257,16 +258,60 @@ impl Summary {
         self.paths += 1;
         let nq = self.probs.len();
         for (c, &x) in values.iter().enumerate() {
-            let m = &mut self.moments[c];
-            if !x.is_finite() {
-                m.nonfinite += 1;
-                continue;
-            }
-            m.push(x);
-            for e in &mut self.p2[c * nq..(c + 1) * nq] {
-                e.push(x);
-            }
+            add(&mut self.moments[c], &mut self.p2[c * nq..(c + 1) * nq], x);
         }
+    }
+
+    /// Adds several paths' recordings, concatenated in path order. The result is the same,
+    /// bit for bit, as pushing them one at a time: cells are independent, so they are
+    /// updated in parallel (rayon's current pool), each seeing the paths in order.
+    ///
+    /// # Panics
+    /// If `values` is not a whole number of recordings.
+    pub fn push_batch(&mut self, values: &[f64]) {
+        let cells = self.moments.len();
+        if cells == 0 {
+            assert!(values.is_empty(), "values for a summary of no cells");
+            return;
+        }
+        assert_eq!(
+            values.len() % cells,
+            0,
+            "{} values are not whole recordings of {} times × {} variables",
+            values.len(),
+            self.ntimes,
+            self.nvars
+        );
+        let npaths = values.len() / cells;
+        // Below this the threads cost more than they save.
+        if values.len() < 1 << 14 {
+            values.chunks(cells).for_each(|v| self.push(v));
+            return;
+        }
+        self.paths += npaths as u64;
+        let nq = self.probs.len();
+        // Cells per task: enough work to amortise scheduling, enough tasks to spread.
+        let chunk = cells
+            .div_ceil(rayon::current_num_threads() * 4)
+            .clamp(16, 4096);
+        let mut quantiles: Vec<&mut [P2]> = if nq == 0 {
+            (0..cells.div_ceil(chunk)).map(|_| &mut [][..]).collect()
+        } else {
+            self.p2.chunks_mut(chunk * nq).collect()
+        };
+        self.moments
+            .par_chunks_mut(chunk)
+            .zip(quantiles.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (moments, quantiles))| {
+                let c0 = i * chunk;
+                for path in values.chunks(cells) {
+                    let row = &path[c0..c0 + moments.len()];
+                    for (c, &x) in row.iter().enumerate() {
+                        add(&mut moments[c], &mut quantiles[c * nq..(c + 1) * nq], x);
+                    }
+                }
+            });
     }
 
     /// Paths pushed.
@@ -508,6 +553,19 @@ impl Summary {
     }
 }
 
+/// One value into a cell: counted as non-finite, or into the moments and every quantile.
+#[inline]
+fn add(m: &mut Moments, quantiles: &mut [P2], x: f64) {
+    if !x.is_finite() {
+        m.nonfinite += 1;
+        return;
+    }
+    m.push(x);
+    for e in quantiles {
+        e.push(x);
+    }
+}
+
 /// `q05` for 0.05, `q50`, `q95`, `q02.5` for 0.025, `q99.9` for 0.999.
 pub fn quantile_name(p: f64) -> String {
     // Rounded so that 0.07 · 100 = 7.000000000000001 names itself q07.
@@ -735,6 +793,44 @@ mod tests {
             csv
         };
         assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn batches_give_the_same_bits() {
+        let (ntimes, nvars, npaths) = (101, 7, 60);
+        let mut s = 12;
+        let data: Vec<f64> = (0..ntimes * nvars * npaths)
+            .map(|i| {
+                if i % 97 == 0 {
+                    f64::NAN
+                } else {
+                    uniform(&mut s).ln()
+                }
+            })
+            .collect();
+        for probs in [&[0.05, 0.5, 0.95][..], &[0.3], &[]] {
+            let mut one = Summary::with_quantiles(ntimes, nvars, probs).unwrap();
+            data.chunks(ntimes * nvars).for_each(|d| one.push(d));
+            let mut batched = Summary::with_quantiles(ntimes, nvars, probs).unwrap();
+            // Uneven batches, one above the parallel threshold.
+            let (a, b) = data.split_at(ntimes * nvars * 37);
+            batched.push_batch(a);
+            batched.push_batch(b);
+            assert_eq!(batched.paths(), one.paths());
+            let csv = |sum: &Summary| {
+                let mut out = Vec::new();
+                sum.to_csv(&mut out, &info(nvars, ntimes, npaths)).unwrap();
+                out
+            };
+            assert_eq!(csv(&one), csv(&batched));
+            for c in 0..ntimes * nvars {
+                let (x, y) = (one.moments[c], batched.moments[c]);
+                assert_eq!(
+                    (x.mean.to_bits(), x.m2.to_bits()),
+                    (y.mean.to_bits(), y.m2.to_bits())
+                );
+            }
+        }
     }
 
     fn filled(paths: usize) -> (Summary, RunInfo) {
