@@ -39,7 +39,7 @@ enum Command {
         format: Format,
     },
     /// Simulate an SDE or ODE model: an ensemble of paths, recorded at chosen times.
-    Run(crate::run_cmd::RunArgs),
+    Run(Box<crate::run_cmd::RunArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -92,7 +92,7 @@ pub fn run() -> ExitCode {
                 ColorChoice::Never => false,
                 ColorChoice::Auto => std::io::stderr().is_terminal(),
             };
-            crate::run_cmd::run(args, color)
+            crate::run_cmd::run(*args, color)
         }
     }
 }

@@ -1,11 +1,16 @@
 //! Statistics across paths, per (time, variable), in `O(times × variables)` memory.
 //!
-//! Each cell keeps a count, the mean and sum of squared deviations (Welford's update; the
-//! standard deviation divides by `n − 1`), the minimum and maximum, and one P² estimator
-//! (Jain & Chlamtac, 1985) per requested quantile — exact while a cell has seen at most 5
-//! values. Non-finite values (NaN, ±inf: a blown-up path) are skipped and counted in
+//! Each cell keeps a count, the mean and sum of squared deviations (summed per batch of
+//! paths, shifted by one of the batch's values, and merged by Chan, Golub & LeVeque's
+//! pairwise update: no division per value; the standard deviation divides by `n − 1`), the
+//! minimum and maximum. Quantiles are exact (the
+//! sample quantile, interpolated between order statistics: "type 7", numpy's default) while
+//! the summary holds at most [`EXACT_LIMIT`] values in all (256 MB); a larger run switches
+//! every cell to one P² estimator (Jain & Chlamtac, 1985) per quantile, fed the values held
+//! so far in order and then the rest, so memory stays bounded whatever the number of paths.
+//! Non-finite values (NaN, ±inf: a blown-up path) are skipped and counted in
 //! `nonfinite`, so one bad path never turns a mean into NaN. The arithmetic is sequential:
-//! the same values in the same order give the same bits.
+//! the same values in the same batches give the same bits.
 //!
 //! ## CSV
 //!
@@ -169,11 +174,62 @@ impl Moments {
         max: f64::NEG_INFINITY,
     };
 
-    fn push(&mut self, x: f64) {
+    /// Fold in a batch's sums (Chan, Golub & LeVeque's pairwise update).
+    fn merge(&mut self, b: &BatchSums) {
+        self.nonfinite += b.nonfinite;
+        if b.n == 0 {
+            return;
+        }
+        let nb = b.n as f64;
+        let mean_b = b.shift + b.s1 / nb;
+        let m2_b = (b.s2 - b.s1 * b.s1 / nb).max(0.0);
+        let n = self.n + b.n;
+        let delta = mean_b - self.mean;
+        self.mean += delta * nb / n as f64;
+        self.m2 += m2_b + delta * delta * self.n as f64 * nb / n as f64;
+        self.n = n;
+        self.min = self.min.min(b.min);
+        self.max = self.max.max(b.max);
+    }
+}
+
+/// One cell's sums over a batch of paths, shifted by a value of the batch (its first finite
+/// value) so that the sum of squares does not cancel: no division per value.
+#[derive(Clone, Copy, Debug)]
+struct BatchSums {
+    n: u64,
+    nonfinite: u64,
+    shift: f64,
+    s1: f64,
+    s2: f64,
+    min: f64,
+    max: f64,
+}
+
+impl BatchSums {
+    const EMPTY: BatchSums = BatchSums {
+        n: 0,
+        nonfinite: 0,
+        shift: f64::NAN,
+        s1: 0.0,
+        s2: 0.0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+
+    #[inline]
+    fn add(&mut self, x: f64) {
+        if !x.is_finite() {
+            self.nonfinite += 1;
+            return;
+        }
+        if self.n == 0 {
+            self.shift = x;
+        }
+        let d = x - self.shift;
         self.n += 1;
-        let delta = x - self.mean;
-        self.mean += delta / self.n as f64;
-        self.m2 += delta * (x - self.mean);
+        self.s1 += d;
+        self.s2 += d * d;
         self.min = self.min.min(x);
         self.max = self.max.max(x);
     }
@@ -205,8 +261,21 @@ pub struct Summary {
     paths: u64,
     /// Per cell `k * nvars + v`.
     moments: Vec<Moments>,
-    /// Per cell and quantile: `cell * probs.len() + j`.
-    p2: Vec<P2>,
+    quantiles: Quantiles,
+    /// [`EXACT_LIMIT`], lowered by tests.
+    exact_limit: usize,
+}
+
+/// Finite values the summary may hold for exact quantiles, over all cells.
+pub const EXACT_LIMIT: usize = 32 << 20;
+
+/// How quantiles are kept.
+#[derive(Clone, Debug)]
+enum Quantiles {
+    /// Every finite value of each cell, in path order; `held` in all.
+    Exact { values: Vec<Vec<f64>>, held: usize },
+    /// Per cell and quantile (`cell * probs.len() + j`) a P² estimator.
+    Streamed(Vec<P2>),
 }
 
 impl Summary {
@@ -228,18 +297,42 @@ impl Summary {
 
     fn build(ntimes: usize, nvars: usize, probs: Vec<f64>) -> Summary {
         let cells = ntimes * nvars;
-        let mut p2 = Vec::with_capacity(cells * probs.len());
-        for _ in 0..cells {
-            p2.extend(probs.iter().map(|&p| P2::new(p)));
-        }
         Summary {
             ntimes,
             nvars,
             paths: 0,
             moments: vec![Moments::EMPTY; cells],
-            p2,
+            quantiles: Quantiles::Exact {
+                values: vec![Vec::new(); cells],
+                held: 0,
+            },
+            exact_limit: EXACT_LIMIT,
             probs,
         }
+    }
+
+    /// Before adding `incoming` values: past the limit, hand every cell's values to P²
+    /// estimators, in order (cells in parallel).
+    fn make_room(&mut self, incoming: usize) {
+        let Quantiles::Exact { values, held } = &mut self.quantiles else {
+            return;
+        };
+        if *held + incoming <= self.exact_limit {
+            *held += incoming;
+            return;
+        }
+        let probs = &self.probs;
+        let p2: Vec<Vec<P2>> = std::mem::take(values)
+            .into_par_iter()
+            .map(|cell| {
+                let mut est: Vec<P2> = probs.iter().map(|&p| P2::new(p)).collect();
+                for x in cell {
+                    est.iter_mut().for_each(|e| e.push(x));
+                }
+                est
+            })
+            .collect();
+        self.quantiles = Quantiles::Streamed(p2.into_iter().flatten().collect());
     }
 
     /// Adds one path's recording (`ntimes × nvars`, row-major by time).
@@ -255,16 +348,13 @@ impl Summary {
             self.ntimes,
             self.nvars
         );
-        self.paths += 1;
-        let nq = self.probs.len();
-        for (c, &x) in values.iter().enumerate() {
-            add(&mut self.moments[c], &mut self.p2[c * nq..(c + 1) * nq], x);
-        }
+        self.push_batch(values);
     }
 
-    /// Adds several paths' recordings, concatenated in path order. The result is the same,
-    /// bit for bit, as pushing them one at a time: cells are independent, so they are
-    /// updated in parallel (rayon's current pool), each seeing the paths in order.
+    /// Adds several paths' recordings, concatenated in path order. Moments are summed per
+    /// batch and merged (so the bits depend on how paths are batched: the same batches give
+    /// the same bits); cells are independent, so large batches update them in parallel
+    /// (rayon's current pool), each seeing the paths in order.
     ///
     /// # Panics
     /// If `values` is not a whole number of recordings.
@@ -283,35 +373,85 @@ impl Summary {
             self.nvars
         );
         let npaths = values.len() / cells;
-        // Below this the threads cost more than they save.
-        if values.len() < 1 << 14 {
-            values.chunks(cells).for_each(|v| self.push(v));
-            return;
-        }
         self.paths += npaths as u64;
+        self.make_room(values.len());
         let nq = self.probs.len();
-        // Cells per task: enough work to amortise scheduling, enough tasks to spread.
-        let chunk = cells
-            .div_ceil(rayon::current_num_threads() * 4)
-            .clamp(16, 4096);
-        let mut quantiles: Vec<&mut [P2]> = if nq == 0 {
-            (0..cells.div_ceil(chunk)).map(|_| &mut [][..]).collect()
+        // Cells per task: enough work to amortise scheduling, enough tasks to spread; one
+        // task below the size where threads cost more than they save.
+        let chunk = if values.len() < 1 << 14 {
+            cells
         } else {
-            self.p2.chunks_mut(chunk * nq).collect()
+            cells
+                .div_ceil(rayon::current_num_threads() * 4)
+                .clamp(16, 4096)
         };
-        self.moments
-            .par_chunks_mut(chunk)
-            .zip(quantiles.par_iter_mut())
-            .enumerate()
-            .for_each(|(i, (moments, quantiles))| {
-                let c0 = i * chunk;
-                for path in values.chunks(cells) {
-                    let row = &path[c0..c0 + moments.len()];
-                    for (c, &x) in row.iter().enumerate() {
-                        add(&mut moments[c], &mut quantiles[c * nq..(c + 1) * nq], x);
+        let mut exact: Vec<&mut [Vec<f64>]> = Vec::new();
+        let mut streamed: Vec<&mut [P2]> = Vec::new();
+        match &mut self.quantiles {
+            Quantiles::Exact { values: held, .. } => exact = held.chunks_mut(chunk).collect(),
+            Quantiles::Streamed(p2) if nq > 0 => streamed = p2.chunks_mut(chunk * nq).collect(),
+            Quantiles::Streamed(_) => {}
+        }
+        let task = |i: usize,
+                    moments: &mut [Moments],
+                    exact: Option<&mut [Vec<f64>]>,
+                    streamed: Option<&mut [P2]>| {
+            let c0 = i * chunk;
+            let width = moments.len();
+            let mut sums = vec![BatchSums::EMPTY; width];
+            let rows = values.chunks(cells).map(|path| &path[c0..c0 + width]);
+            match (exact, streamed) {
+                (Some(held), _) => {
+                    held.iter_mut().for_each(|h| h.reserve(npaths));
+                    for row in rows {
+                        for ((s, h), &x) in sums.iter_mut().zip(held.iter_mut()).zip(row) {
+                            s.add(x);
+                            if x.is_finite() {
+                                h.push(x);
+                            }
+                        }
                     }
                 }
-            });
+                (None, Some(est)) => {
+                    for row in rows {
+                        for ((s, e), &x) in sums.iter_mut().zip(est.chunks_mut(nq)).zip(row) {
+                            s.add(x);
+                            if x.is_finite() {
+                                e.iter_mut().for_each(|e| e.push(x));
+                            }
+                        }
+                    }
+                }
+                (None, None) => {
+                    for row in rows {
+                        sums.iter_mut().zip(row).for_each(|(s, &x)| s.add(x));
+                    }
+                }
+            }
+            for (m, s) in moments.iter_mut().zip(&sums) {
+                m.merge(s);
+            }
+        };
+        let mut exact = exact
+            .into_iter()
+            .map(Some)
+            .chain(std::iter::repeat_with(|| None));
+        let mut streamed = streamed
+            .into_iter()
+            .map(Some)
+            .chain(std::iter::repeat_with(|| None));
+        let jobs: Vec<_> = self
+            .moments
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(i, m)| (i, m, exact.next().flatten(), streamed.next().flatten()))
+            .collect();
+        if jobs.len() == 1 {
+            jobs.into_iter().for_each(|(i, m, e, q)| task(i, m, e, q));
+        } else {
+            jobs.into_par_iter()
+                .for_each(|(i, m, e, q)| task(i, m, e, q));
+        }
     }
 
     /// Paths pushed.
@@ -358,7 +498,17 @@ impl Summary {
     /// The estimate of quantile `j` (of [`Summary::quantile_probs`]) of variable `v` at time
     /// index `k`; NaN when the cell is empty.
     pub fn quantile(&self, k: usize, v: usize, j: usize) -> f64 {
-        self.p2[(k * self.nvars + v) * self.probs.len() + j].estimate()
+        let c = k * self.nvars + v;
+        match &self.quantiles {
+            Quantiles::Exact { values, .. } => sample_quantile(&values[c], self.probs[j]),
+            Quantiles::Streamed(p2) => p2[c * self.probs.len() + j].estimate(),
+        }
+    }
+
+    /// Whether quantiles are exact (the run fitted in [`EXACT_LIMIT`]) rather than P²
+    /// estimates.
+    pub fn exact_quantiles(&self) -> bool {
+        matches!(self.quantiles, Quantiles::Exact { .. })
     }
 
     /// Column names of the quantiles: `q05`, `q50`, `q95`, `q02.5`, `q99.9`.
@@ -555,15 +705,23 @@ impl Summary {
 
 /// One value into a cell: counted as non-finite, or into the moments and every quantile.
 #[inline]
-fn add(m: &mut Moments, quantiles: &mut [P2], x: f64) {
-    if !x.is_finite() {
-        m.nonfinite += 1;
-        return;
+/// The `p` quantile of `values` (any order): linear interpolation between the order
+/// statistics around rank (n − 1)·p ("type 7"); NaN when empty. Selection, not a sort: O(n).
+fn sample_quantile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
     }
-    m.push(x);
-    for e in quantiles {
-        e.push(x);
-    }
+    let mut v = values.to_vec();
+    let h = (v.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let (_, &mut below, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    // The next order statistic is the smallest of the values above rank `lo`.
+    let next = above
+        .iter()
+        .copied()
+        .min_by(f64::total_cmp)
+        .unwrap_or(below);
+    below + (h - lo as f64) * (next - below)
 }
 
 /// `q05` for 0.05, `q50`, `q95`, `q02.5` for 0.025, `q99.9` for 0.999.
@@ -700,6 +858,35 @@ mod tests {
     }
 
     #[test]
+    fn quantiles_are_exact_then_streamed_past_the_limit() {
+        let mut s = 21;
+        let data: Vec<f64> = (0..2000).map(|_| -uniform(&mut s).ln()).collect();
+        let mut sorted = data.clone();
+        sorted.sort_by(f64::total_cmp);
+        let probs = [0.05, 0.5, 0.95];
+        let mut exact = Summary::with_quantiles(1, 1, &probs).unwrap();
+        exact.push_batch(&data);
+        assert!(exact.exact_quantiles());
+        // Past the limit (here 1,000 values) the same stream goes through P², whether the
+        // switch comes in the middle of one batch or of single pushes.
+        let mut streamed = Summary::with_quantiles(1, 1, &probs).unwrap();
+        streamed.exact_limit = 1000;
+        streamed.push_batch(&data[..600]);
+        streamed.push_batch(&data[600..]);
+        let mut one_by_one = Summary::with_quantiles(1, 1, &probs).unwrap();
+        one_by_one.exact_limit = 1000;
+        data.iter().for_each(|&x| one_by_one.push(&[x]));
+        assert!(!streamed.exact_quantiles() && !one_by_one.exact_quantiles());
+        for (j, &p) in probs.iter().enumerate() {
+            assert_eq!(exact.quantile(0, 0, j), exact_quantile(&sorted, p));
+            let mut e = P2::new(p);
+            data.iter().for_each(|&x| e.push(x));
+            assert_eq!(streamed.quantile(0, 0, j), e.estimate());
+            assert_eq!(one_by_one.quantile(0, 0, j), e.estimate());
+        }
+    }
+
+    #[test]
     fn p2_is_exact_up_to_five() {
         let xs = [3.0, -1.0, 7.5, 2.0, 0.25];
         for p in [0.05, 0.3, 0.5, 0.95] {
@@ -796,7 +983,7 @@ mod tests {
     }
 
     #[test]
-    fn batches_give_the_same_bits() {
+    fn batching_changes_only_rounding() {
         let (ntimes, nvars, npaths) = (101, 7, 60);
         let mut s = 12;
         let data: Vec<f64> = (0..ntimes * nvars * npaths)
@@ -811,24 +998,37 @@ mod tests {
         for probs in [&[0.05, 0.5, 0.95][..], &[0.3], &[]] {
             let mut one = Summary::with_quantiles(ntimes, nvars, probs).unwrap();
             data.chunks(ntimes * nvars).for_each(|d| one.push(d));
-            let mut batched = Summary::with_quantiles(ntimes, nvars, probs).unwrap();
-            // Uneven batches, one above the parallel threshold.
-            let (a, b) = data.split_at(ntimes * nvars * 37);
-            batched.push_batch(a);
-            batched.push_batch(b);
-            assert_eq!(batched.paths(), one.paths());
+            let batched = |split: usize| {
+                let mut sum = Summary::with_quantiles(ntimes, nvars, probs).unwrap();
+                // Uneven batches, one above the parallel threshold.
+                let (a, b) = data.split_at(ntimes * nvars * split);
+                sum.push_batch(a);
+                sum.push_batch(b);
+                sum
+            };
+            let (b37, again) = (batched(37), batched(37));
+            assert_eq!(b37.paths(), one.paths());
             let csv = |sum: &Summary| {
                 let mut out = Vec::new();
                 sum.to_csv(&mut out, &info(nvars, ntimes, npaths)).unwrap();
                 out
             };
-            assert_eq!(csv(&one), csv(&batched));
-            for c in 0..ntimes * nvars {
-                let (x, y) = (one.moments[c], batched.moments[c]);
-                assert_eq!(
-                    (x.mean.to_bits(), x.m2.to_bits()),
-                    (y.mean.to_bits(), y.m2.to_bits())
-                );
+            // The same batches give the same bits.
+            assert_eq!(csv(&b37), csv(&again));
+            for k in 0..ntimes {
+                for v in 0..nvars {
+                    let (x, y) = (one.stats(k, v), b37.stats(k, v));
+                    assert_eq!(
+                        (x.n, x.nonfinite, x.min, x.max),
+                        (y.n, y.nonfinite, y.min, y.max)
+                    );
+                    assert!((x.mean - y.mean).abs() <= 1e-13 * x.mean.abs().max(1.0));
+                    assert!((x.sd - y.sd).abs() <= 1e-12 * x.sd);
+                    // Exact quantiles do not depend on the order of arrival at all.
+                    for j in 0..probs.len() {
+                        assert_eq!(one.quantile(k, v, j), b37.quantile(k, v, j));
+                    }
+                }
             }
         }
     }

@@ -130,6 +130,12 @@ pub fn draw_increments(
     }
     let sq = h.sqrt();
     match i10 {
+        // One noise component (the common case) without the inner loop.
+        None if nw == 1 => {
+            for (rng, d) in rngs.iter_mut().zip(dw.iter_mut()) {
+                *d = sq * normal(rng);
+            }
+        }
         None => {
             for (rng, dw) in rngs.iter_mut().zip(dw.chunks_exact_mut(nw)) {
                 for d in dw.iter_mut() {
