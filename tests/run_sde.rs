@@ -300,3 +300,65 @@ fn milstein_refuses_noise_that_does_not_commute() {
     // EM runs it.
     assert!(simulate(src, Method::Em, 4, &[1.0], 0.1, 1, &[]).is_ok());
 }
+
+#[test]
+fn every_continuous_example_runs_briefly_with_its_default_method() {
+    use ito::check::model::{Dynamics, ModelKind};
+    use ito::frontend::compile_file;
+    let mut ran = Vec::new();
+    for entry in std::fs::read_dir("examples").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("sde") {
+            continue;
+        }
+        let c = compile_file(&path, &Options::default());
+        assert!(!c.has_errors(), "{}", path.display());
+        for m in &c.program.models {
+            let continuous = matches!(
+                m.kind,
+                ModelKind::Dynamic(Dynamics::Sde | Dynamics::Ode)
+                    | ModelKind::StateSpace(Dynamics::Sde | Dynamics::Ode)
+            );
+            // Models whose parameters have priors but no values (to be fitted) need --set.
+            if !continuous || m.params.iter().any(|p| p.default.is_none()) {
+                continue;
+            }
+            let native = prepare(&c, Some(&m.name), &[])
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let sys = native.system();
+            let cfg = EnsembleConfig {
+                paths: 20,
+                seed: 1,
+                threads: 2,
+                method: ito::sim::schemes::default_method(&sys),
+                tolerances: Tolerances::default(),
+                times: vec![0.0, 0.5, 1.0],
+                dt: 0.01,
+                on_blowup: OnBlowup::Stop,
+                progress: false,
+            };
+            let mut paths = 0;
+            ensemble::run(&sys, &cfg, &AtomicBool::new(false), |_, v| {
+                assert!(v.iter().all(|x| x.is_finite()), "{}: {v:?}", m.name);
+                paths += 1;
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", m.name));
+            assert_eq!(paths, 20);
+            ran.push(m.name.clone());
+        }
+    }
+    // The examples the issue names are among them.
+    for name in [
+        "OU",
+        "GBM",
+        "Lorenz63",
+        "OverdampedDoubleWell",
+        "DoubleWell",
+        "CIR",
+        "MeanField",
+        "ReflectedBM",
+    ] {
+        assert!(ran.iter().any(|r| r == name), "{name} did not run: {ran:?}");
+    }
+}
