@@ -9,7 +9,8 @@
 //! * hand: structure-of-arrays loop over chunks of 256 paths, the same RNG family
 //!   (Xoshiro256++ with rand_distr's ziggurat normals), mean and sd at 101 times.
 //!
-//! The numpy and JAX peers are run by `sde_peers/run_peers.sh` (see its README).
+//! Then, when their venv exists (`bash benches/sde_peers/setup.sh` makes it), the numpy and
+//! JAX peers on the same workloads, 1 and 2 threads (`sde_peers/run_peers.sh`).
 
 #[path = "sde_peers/hand.rs"]
 #[allow(dead_code)]
@@ -132,5 +133,22 @@ fn main() {
                 ito_s / hand_s,
             );
         }
+    }
+    python_peers();
+}
+
+/// The numpy and JAX figures, in the same run, when their venv is installed.
+fn python_peers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !root.join("target/bench-venv/bin/python").exists() {
+        println!("numpy/JAX: skipped (run `bash benches/sde_peers/setup.sh` first)");
+        return;
+    }
+    let status = std::process::Command::new("bash")
+        .arg(root.join("benches/sde_peers/run_peers.sh"))
+        .args(["--runs", &RUNS.to_string()])
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        println!("numpy/JAX: the peer script failed ({status:?})");
     }
 }
