@@ -10,7 +10,7 @@ use ito::sim::{SdeSystem, prepare};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 #[derive(Args)]
@@ -221,8 +221,11 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         progress: true,
     };
     let started = Instant::now();
-    let never = AtomicBool::new(false);
-    let report = ensemble::run(&sys, &cfg, &never, |i, v| {
+    // Ctrl-C stops the engine between steps; the output files, not yet committed, are then
+    // removed, so an interrupted run leaves nothing half-written.
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+    let report = ensemble::run(&sys, &cfg, &INTERRUPTED, |i, v| {
         recorder.record(i, v).map_err(|e| e.to_string())
     })
     .map_err(|e| e.to_string())?;

@@ -262,3 +262,36 @@ fn bad_input_gets_a_clear_error() {
         "/nonexistent/dir",
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_run_and_leaves_no_file() {
+    let dir = scratch_dir("interrupt");
+    let out = dir.join("big.csv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ito"))
+        .args([
+            "run",
+            "examples/lorenz63.sde",
+            "--paths",
+            "3000000",
+            "--seed",
+            "1",
+        ])
+        .args(["--threads", "1", "--out", s(&out)])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ito starts");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let o = child.wait_with_output().expect("ito ends");
+    assert_clean_failure(&o, "the run was interrupted");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "a file was left"
+    );
+}

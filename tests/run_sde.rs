@@ -362,3 +362,28 @@ fn every_continuous_example_runs_briefly_with_its_default_method() {
         assert!(ran.iter().any(|r| r == name), "{name} did not run: {ran:?}");
     }
 }
+
+#[test]
+fn a_raised_cancellation_flag_stops_the_run() {
+    let c = compile_source("test.sde", OU, &Options::default());
+    let native = prepare(&c, None, &[]).unwrap();
+    let cfg = EnsembleConfig {
+        paths: 100,
+        seed: 1,
+        threads: 2,
+        method: Method::Em,
+        tolerances: Tolerances::default(),
+        times: vec![1.0],
+        dt: 0.01,
+        on_blowup: OnBlowup::Stop,
+        progress: false,
+    };
+    let mut delivered = 0;
+    let err = ensemble::run(&native.system(), &cfg, &AtomicBool::new(true), |_, _| {
+        delivered += 1;
+        Ok(())
+    })
+    .unwrap_err();
+    assert_eq!(err, RunError::Cancelled);
+    assert_eq!(delivered, 0);
+}
