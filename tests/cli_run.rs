@@ -268,7 +268,7 @@ fn bad_input_gets_a_clear_error() {
 fn ctrl_c_stops_the_run_and_leaves_no_file() {
     let dir = scratch_dir("interrupt");
     let out = dir.join("big.csv");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ito"))
+    let child = Command::new(env!("CARGO_BIN_EXE_ito"))
         .args([
             "run",
             "examples/lorenz63.sde",
