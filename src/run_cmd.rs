@@ -175,6 +175,11 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    // Everything parallel in the run (the engine and the summary) uses exactly this many
+    // threads.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
     let seed = args.seed.unwrap_or_else(clock_seed);
     let adaptive = method == Method::Dopri5;
 

@@ -126,13 +126,7 @@ pub struct Recorder<W: Write = AtomicFile> {
     samples: Vec<(usize, Vec<f64>)>,
     max_samples: usize,
     indices: Indices,
-    /// Recordings not yet in the summary: it takes them in batches, in parallel over cells.
-    pending: Vec<f64>,
 }
-
-/// Values a [`Recorder`] holds back for the summary (8 MB): past a few hundred thousand, a
-/// batch gains nothing more from the threads.
-const PENDING_VALUES: usize = 1 << 20;
 
 /// What a [`Recorder`] hands back: `info.dropped` filled in.
 pub struct Recorded<W = AtomicFile> {
@@ -159,7 +153,6 @@ impl<W: Write> Recorder<W> {
             samples: Vec::new(),
             max_samples,
             indices: Indices::default(),
-            pending: Vec::new(),
         }
     }
 
@@ -181,11 +174,7 @@ impl<W: Write> Recorder<W> {
         if let Some(p) = &mut self.paths {
             p.write_path(index, values)?;
         }
-        self.pending.extend_from_slice(values);
-        if self.pending.len() >= PENDING_VALUES {
-            self.summary.push_batch(&self.pending);
-            self.pending.clear();
-        }
+        self.summary.push(values);
         if self.samples.len() < self.max_samples {
             self.samples.push((index, values.to_vec()));
         }
@@ -196,13 +185,11 @@ impl<W: Write> Recorder<W> {
         let Recorder {
             mut info,
             paths,
-            mut summary,
+            summary,
             samples,
             indices,
-            pending,
             ..
         } = self;
-        summary.push_batch(&pending);
         info.dropped = indices.finish(info.paths);
         Ok((
             Recorded {

@@ -10,7 +10,7 @@
 //! so far in order and then the rest, so memory stays bounded whatever the number of paths.
 //! Non-finite values (NaN, ±inf: a blown-up path) are skipped and counted in
 //! `nonfinite`, so one bad path never turns a mean into NaN. The arithmetic is sequential:
-//! the same values in the same batches give the same bits.
+//! the same values in the same order give the same bits.
 //!
 //! ## CSV
 //!
@@ -217,11 +217,12 @@ impl BatchSums {
         max: f64::NEG_INFINITY,
     };
 
+    /// Adds `x`; whether it was finite (non-finite values are only counted).
     #[inline]
-    fn add(&mut self, x: f64) {
+    fn add(&mut self, x: f64) -> bool {
         if !x.is_finite() {
             self.nonfinite += 1;
-            return;
+            return false;
         }
         if self.n == 0 {
             self.shift = x;
@@ -232,6 +233,7 @@ impl BatchSums {
         self.s2 += d * d;
         self.min = self.min.min(x);
         self.max = self.max.max(x);
+        true
     }
 }
 
@@ -262,9 +264,18 @@ pub struct Summary {
     /// Per cell `k * nvars + v`.
     moments: Vec<Moments>,
     quantiles: Quantiles,
+    /// The current batch's sums per cell, merged into `moments` every [`BATCH_PATHS`] paths.
+    sums: Vec<BatchSums>,
+    batch_paths: usize,
+    /// Exact quantiles of every cell (`cell * probs.len() + j`), computed on first use.
+    exact_cache: std::sync::OnceLock<Vec<f64>>,
     /// [`EXACT_LIMIT`], lowered by tests.
     exact_limit: usize,
 }
+
+/// Paths whose sums are merged into the moments at once: batches are counted in paths, so
+/// the same paths give the same bits however they are pushed.
+const BATCH_PATHS: usize = 1024;
 
 /// Finite values the summary may hold for exact quantiles, over all cells.
 pub const EXACT_LIMIT: usize = 32 << 20;
@@ -306,6 +317,9 @@ impl Summary {
                 values: vec![Vec::new(); cells],
                 held: 0,
             },
+            sums: vec![BatchSums::EMPTY; cells],
+            batch_paths: 0,
+            exact_cache: std::sync::OnceLock::new(),
             exact_limit: EXACT_LIMIT,
             probs,
         }
@@ -348,13 +362,38 @@ impl Summary {
             self.ntimes,
             self.nvars
         );
-        self.push_batch(values);
+        self.paths += 1;
+        self.exact_cache = std::sync::OnceLock::new();
+        self.make_room(values.len());
+        let nq = self.probs.len();
+        match &mut self.quantiles {
+            Quantiles::Exact { values: held, .. } => {
+                for ((s, h), &x) in self.sums.iter_mut().zip(held.iter_mut()).zip(values) {
+                    if s.add(x) {
+                        h.push(x);
+                    }
+                }
+            }
+            Quantiles::Streamed(p2) => {
+                for (c, (s, &x)) in self.sums.iter_mut().zip(values).enumerate() {
+                    if s.add(x) {
+                        p2[c * nq..(c + 1) * nq].iter_mut().for_each(|e| e.push(x));
+                    }
+                }
+            }
+        }
+        self.batch_paths += 1;
+        if self.batch_paths == BATCH_PATHS {
+            for (m, s) in self.moments.iter_mut().zip(&mut self.sums) {
+                m.merge(s);
+                *s = BatchSums::EMPTY;
+            }
+            self.batch_paths = 0;
+        }
     }
 
-    /// Adds several paths' recordings, concatenated in path order. Moments are summed per
-    /// batch and merged (so the bits depend on how paths are batched: the same batches give
-    /// the same bits); cells are independent, so large batches update them in parallel
-    /// (rayon's current pool), each seeing the paths in order.
+    /// Adds several paths' recordings, concatenated in path order: the same as pushing them
+    /// one at a time, bit for bit.
     ///
     /// # Panics
     /// If `values` is not a whole number of recordings.
@@ -372,86 +411,7 @@ impl Summary {
             self.ntimes,
             self.nvars
         );
-        let npaths = values.len() / cells;
-        self.paths += npaths as u64;
-        self.make_room(values.len());
-        let nq = self.probs.len();
-        // Cells per task: enough work to amortise scheduling, enough tasks to spread; one
-        // task below the size where threads cost more than they save.
-        let chunk = if values.len() < 1 << 14 {
-            cells
-        } else {
-            cells
-                .div_ceil(rayon::current_num_threads() * 4)
-                .clamp(16, 4096)
-        };
-        let mut exact: Vec<&mut [Vec<f64>]> = Vec::new();
-        let mut streamed: Vec<&mut [P2]> = Vec::new();
-        match &mut self.quantiles {
-            Quantiles::Exact { values: held, .. } => exact = held.chunks_mut(chunk).collect(),
-            Quantiles::Streamed(p2) if nq > 0 => streamed = p2.chunks_mut(chunk * nq).collect(),
-            Quantiles::Streamed(_) => {}
-        }
-        let task = |i: usize,
-                    moments: &mut [Moments],
-                    exact: Option<&mut [Vec<f64>]>,
-                    streamed: Option<&mut [P2]>| {
-            let c0 = i * chunk;
-            let width = moments.len();
-            let mut sums = vec![BatchSums::EMPTY; width];
-            let rows = values.chunks(cells).map(|path| &path[c0..c0 + width]);
-            match (exact, streamed) {
-                (Some(held), _) => {
-                    held.iter_mut().for_each(|h| h.reserve(npaths));
-                    for row in rows {
-                        for ((s, h), &x) in sums.iter_mut().zip(held.iter_mut()).zip(row) {
-                            s.add(x);
-                            if x.is_finite() {
-                                h.push(x);
-                            }
-                        }
-                    }
-                }
-                (None, Some(est)) => {
-                    for row in rows {
-                        for ((s, e), &x) in sums.iter_mut().zip(est.chunks_mut(nq)).zip(row) {
-                            s.add(x);
-                            if x.is_finite() {
-                                e.iter_mut().for_each(|e| e.push(x));
-                            }
-                        }
-                    }
-                }
-                (None, None) => {
-                    for row in rows {
-                        sums.iter_mut().zip(row).for_each(|(s, &x)| s.add(x));
-                    }
-                }
-            }
-            for (m, s) in moments.iter_mut().zip(&sums) {
-                m.merge(s);
-            }
-        };
-        let mut exact = exact
-            .into_iter()
-            .map(Some)
-            .chain(std::iter::repeat_with(|| None));
-        let mut streamed = streamed
-            .into_iter()
-            .map(Some)
-            .chain(std::iter::repeat_with(|| None));
-        let jobs: Vec<_> = self
-            .moments
-            .chunks_mut(chunk)
-            .enumerate()
-            .map(|(i, m)| (i, m, exact.next().flatten(), streamed.next().flatten()))
-            .collect();
-        if jobs.len() == 1 {
-            jobs.into_iter().for_each(|(i, m, e, q)| task(i, m, e, q));
-        } else {
-            jobs.into_par_iter()
-                .for_each(|(i, m, e, q)| task(i, m, e, q));
-        }
+        values.chunks(cells).for_each(|row| self.push(row));
     }
 
     /// Paths pushed.
@@ -479,7 +439,9 @@ impl Summary {
 
     /// The statistics of variable `v` at time index `k`.
     pub fn stats(&self, k: usize, v: usize) -> CellStats {
-        let m = &self.moments[k * self.nvars + v];
+        let c = k * self.nvars + v;
+        let mut m = self.moments[c];
+        m.merge(&self.sums[c]);
         let defined = |x: f64| if m.n == 0 { f64::NAN } else { x };
         CellStats {
             n: m.n,
@@ -500,7 +462,17 @@ impl Summary {
     pub fn quantile(&self, k: usize, v: usize, j: usize) -> f64 {
         let c = k * self.nvars + v;
         match &self.quantiles {
-            Quantiles::Exact { values, .. } => sample_quantile(&values[c], self.probs[j]),
+            Quantiles::Exact { values, .. } => {
+                let nq = self.probs.len();
+                // Every cell's quantiles at once, in parallel, the first time one is asked.
+                let all = self.exact_cache.get_or_init(|| {
+                    values
+                        .par_iter()
+                        .flat_map_iter(|cell| sample_quantiles(cell, &self.probs))
+                        .collect()
+                });
+                all[c * nq + j]
+            }
             Quantiles::Streamed(p2) => p2[c * self.probs.len() + j].estimate(),
         }
     }
@@ -703,25 +675,32 @@ impl Summary {
     }
 }
 
-/// One value into a cell: counted as non-finite, or into the moments and every quantile.
-#[inline]
-/// The `p` quantile of `values` (any order): linear interpolation between the order
-/// statistics around rank (n − 1)·p ("type 7"); NaN when empty. Selection, not a sort: O(n).
-fn sample_quantile(values: &[f64], p: f64) -> f64 {
+/// The `probs` quantiles of `values` (any order): linear interpolation between the order
+/// statistics around rank (n − 1)·p ("type 7"); NaN when empty. Selection, not a sort: each
+/// level is selected in the part of the array at or above the previous (lower) level's rank.
+fn sample_quantiles(values: &[f64], probs: &[f64]) -> Vec<f64> {
     if values.is_empty() {
-        return f64::NAN;
+        return vec![f64::NAN; probs.len()];
     }
     let mut v = values.to_vec();
-    let h = (v.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let (_, &mut below, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
-    // The next order statistic is the smallest of the values above rank `lo`.
-    let next = above
-        .iter()
-        .copied()
-        .min_by(f64::total_cmp)
-        .unwrap_or(below);
-    below + (h - lo as f64) * (next - below)
+    let mut order: Vec<usize> = (0..probs.len()).collect();
+    order.sort_by(|&a, &b| probs[a].total_cmp(&probs[b]));
+    let mut out = vec![f64::NAN; probs.len()];
+    let mut from = 0;
+    for j in order {
+        let h = (v.len() - 1) as f64 * probs[j];
+        let lo = (h.floor() as usize).max(from);
+        let (_, &mut below, above) = v[from..].select_nth_unstable_by(lo - from, f64::total_cmp);
+        // The next order statistic is the smallest of the values above rank `lo`.
+        let next = above
+            .iter()
+            .copied()
+            .min_by(f64::total_cmp)
+            .unwrap_or(below);
+        out[j] = below + (h - lo as f64) * (next - below);
+        from = lo;
+    }
+    out
 }
 
 /// `q05` for 0.05, `q50`, `q95`, `q02.5` for 0.025, `q99.9` for 0.999.
@@ -887,6 +866,22 @@ mod tests {
     }
 
     #[test]
+    fn exact_quantiles_at_many_levels_match_a_sort() {
+        let mut s = 33;
+        let data: Vec<f64> = (0..1001).map(|_| uniform(&mut s).ln()).collect();
+        let mut sorted = data.clone();
+        sorted.sort_by(f64::total_cmp);
+        // Levels out of order, repeated, and at the extremes of the ranks.
+        let probs = [0.9, 0.1, 0.5, 0.5, 0.001, 0.999, 0.25];
+        let got = sample_quantiles(&data, &probs);
+        for (g, &p) in got.iter().zip(&probs) {
+            assert_eq!(*g, exact_quantile(&sorted, p), "p {p}");
+        }
+        assert!(sample_quantiles(&[], &probs).iter().all(|q| q.is_nan()));
+        assert_eq!(sample_quantiles(&[4.0], &[0.05, 0.95]), vec![4.0, 4.0]);
+    }
+
+    #[test]
     fn p2_is_exact_up_to_five() {
         let xs = [3.0, -1.0, 7.5, 2.0, 0.25];
         for p in [0.05, 0.3, 0.5, 0.95] {
@@ -983,8 +978,9 @@ mod tests {
     }
 
     #[test]
-    fn batching_changes_only_rounding() {
-        let (ntimes, nvars, npaths) = (101, 7, 60);
+    fn batches_give_the_same_bits() {
+        // More paths than one internal batch, so that merges happen mid-stream.
+        let (ntimes, nvars, npaths) = (11, 3, BATCH_PATHS + 300);
         let mut s = 12;
         let data: Vec<f64> = (0..ntimes * nvars * npaths)
             .map(|i| {
@@ -998,39 +994,45 @@ mod tests {
         for probs in [&[0.05, 0.5, 0.95][..], &[0.3], &[]] {
             let mut one = Summary::with_quantiles(ntimes, nvars, probs).unwrap();
             data.chunks(ntimes * nvars).for_each(|d| one.push(d));
-            let batched = |split: usize| {
-                let mut sum = Summary::with_quantiles(ntimes, nvars, probs).unwrap();
-                // Uneven batches, one above the parallel threshold.
-                let (a, b) = data.split_at(ntimes * nvars * split);
-                sum.push_batch(a);
-                sum.push_batch(b);
-                sum
-            };
-            let (b37, again) = (batched(37), batched(37));
-            assert_eq!(b37.paths(), one.paths());
+            let mut batched = Summary::with_quantiles(ntimes, nvars, probs).unwrap();
+            // Uneven batches.
+            let (a, b) = data.split_at(ntimes * nvars * 37);
+            batched.push_batch(a);
+            batched.push_batch(b);
+            assert_eq!(batched.paths(), one.paths());
             let csv = |sum: &Summary| {
                 let mut out = Vec::new();
                 sum.to_csv(&mut out, &info(nvars, ntimes, npaths)).unwrap();
                 out
             };
-            // The same batches give the same bits.
-            assert_eq!(csv(&b37), csv(&again));
-            for k in 0..ntimes {
-                for v in 0..nvars {
-                    let (x, y) = (one.stats(k, v), b37.stats(k, v));
-                    assert_eq!(
-                        (x.n, x.nonfinite, x.min, x.max),
-                        (y.n, y.nonfinite, y.min, y.max)
-                    );
-                    assert!((x.mean - y.mean).abs() <= 1e-13 * x.mean.abs().max(1.0));
-                    assert!((x.sd - y.sd).abs() <= 1e-12 * x.sd);
-                    // Exact quantiles do not depend on the order of arrival at all.
-                    for j in 0..probs.len() {
-                        assert_eq!(one.quantile(k, v, j), b37.quantile(k, v, j));
-                    }
-                }
-            }
+            assert_eq!(csv(&one), csv(&batched));
         }
+    }
+
+    #[test]
+    fn moments_across_batch_merges_match_two_pass() {
+        let n = 3 * BATCH_PATHS + 17;
+        let mut s = 8;
+        // Far from zero with a small spread: where a naive sum of squares would cancel.
+        let xs: Vec<f64> = (0..n).map(|_| 1e8 + uniform(&mut s)).collect();
+        let mut sum = Summary::new(1, 1);
+        xs.iter().for_each(|&x| sum.push(&[x]));
+        // The reference mean, shifted so that it is exact to rounding.
+        let mean = 1e8 + xs.iter().map(|x| x - 1e8).sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let st = sum.stats(0, 0);
+        assert_eq!(st.n, n as u64);
+        assert!(
+            (st.mean - mean).abs() <= 1e-15 * mean,
+            "{} vs {mean}",
+            st.mean
+        );
+        assert!(
+            (st.sd - var.sqrt()).abs() <= 1e-7 * var.sqrt(),
+            "{} vs {}",
+            st.sd,
+            var.sqrt()
+        );
     }
 
     fn filled(paths: usize) -> (Summary, RunInfo) {
