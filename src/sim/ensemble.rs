@@ -140,7 +140,7 @@ pub fn run(
     sys: &NativeSystem,
     cfg: &EnsembleConfig,
     cancel: &AtomicBool,
-    mut sink: impl FnMut(usize, &[f64]) -> Result<(), String>,
+    mut sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
 ) -> Result<RunReport, RunError> {
     // Refuse a method that does not fit before any work.
     schemes::stepper(cfg.method, sys, cfg.tolerances).map_err(|u| RunError::Unfit(u.0))?;
@@ -153,10 +153,15 @@ pub fn run(
     let ntimes = cfg.times.len();
     let threads = cfg.threads.max(1);
     let chunk = cfg.paths.div_ceil(threads * 8).clamp(1, 256);
-    // Bound the memory of a wave's recordings (about 256 MB), but keep every thread busy.
+    // Waves of chunks: the recordings of one wave are handed on (on one thread) while the
+    // next is computed, so a wave is an eighth of the run, at least a round of chunks for
+    // every thread, and at most about 128 MB of recordings.
     let per_path = (ntimes * nvars * 8).max(1);
-    let wave_paths = (256usize << 20) / per_path;
-    let wave_paths = wave_paths.max(chunk * threads * 2);
+    let wave_paths = cfg
+        .paths
+        .div_ceil(8)
+        .max(chunk * threads)
+        .min(((128usize << 20) / per_path).max(chunk));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -166,25 +171,25 @@ pub fn run(
         steps_per_path: plan.iter().map(|p| p.0).sum(),
         ..RunReport::default()
     };
-    let mut start = 0;
-    while start < cfg.paths {
+    let compute = |start: usize| -> Vec<Result<ChunkResult, RunError>> {
         let end = (start + wave_paths).min(cfg.paths);
         let chunks: Vec<(usize, usize)> = (start..end)
             .step_by(chunk)
             .map(|a| (a, (a + chunk).min(end)))
             .collect();
-        let results: Vec<Result<ChunkResult, RunError>> = pool.install(|| {
-            chunks
-                .par_iter()
-                .map(|&(a, b)| {
-                    let r = run_chunk(sys, cfg, &plan, a, b, cancel);
-                    if let Some(bar) = &bar {
-                        bar.inc((b - a) as u64);
-                    }
-                    r
-                })
-                .collect()
-        });
+        chunks
+            .par_iter()
+            .map(|&(a, b)| {
+                let r = run_chunk(sys, cfg, &plan, a, b, cancel);
+                if let Some(bar) = &bar {
+                    bar.inc((b - a) as u64);
+                }
+                r
+            })
+            .collect()
+    };
+    // Hands one wave's recordings on, in path order.
+    let mut consume = |results: Vec<Result<ChunkResult, RunError>>| -> Result<(), RunError> {
         for r in results {
             let r = r?;
             for (j, blowup) in r.blowups.into_iter().enumerate() {
@@ -199,8 +204,18 @@ pub fn run(
                 }
             }
         }
-        start = end;
-    }
+        Ok(())
+    };
+    let starts: Vec<usize> = (0..cfg.paths).step_by(wave_paths).collect();
+    let mut previous = Vec::new();
+    pool.install(|| -> Result<(), RunError> {
+        for &start in &starts {
+            let (current, handed_on) = rayon::join(|| compute(start), || consume(previous));
+            handed_on?;
+            previous = current;
+        }
+        consume(previous)
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
