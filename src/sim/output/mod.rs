@@ -146,6 +146,8 @@ impl<W: Write> Recorder<W> {
         paths: Option<PathWriter<W>>,
         max_samples: usize,
     ) -> Self {
+        let mut summary = summary;
+        summary.reserve_paths(info.paths);
         Recorder {
             info,
             paths,

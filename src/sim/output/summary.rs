@@ -325,6 +325,16 @@ impl Summary {
         }
     }
 
+    /// Room for `paths` recordings in the values kept for exact quantiles (a hint: it saves
+    /// regrowing them; nothing is reserved past the exact limit).
+    pub fn reserve_paths(&mut self, paths: usize) {
+        if let Quantiles::Exact { values, .. } = &mut self.quantiles {
+            let cells = values.len().max(1);
+            let per_cell = paths.min(self.exact_limit / cells);
+            values.iter_mut().for_each(|v| v.reserve_exact(per_cell));
+        }
+    }
+
     /// Before adding `incoming` values: past the limit, hand every cell's values to P²
     /// estimators, in order (cells in parallel).
     fn make_room(&mut self, incoming: usize) {
