@@ -283,8 +283,9 @@ pub const EXACT_LIMIT: usize = 32 << 20;
 /// How quantiles are kept.
 #[derive(Clone, Debug)]
 enum Quantiles {
-    /// Every finite value of each cell, in path order; `held` in all.
-    Exact { values: Vec<Vec<f64>>, held: usize },
+    /// Every recording pushed, as it came (row-major: path, then cell; non-finite values
+    /// included and skipped when the quantiles are computed): appending a row is one copy.
+    Exact { rows: Vec<f64> },
     /// Per cell and quantile (`cell * probs.len() + j`) a P² estimator.
     Streamed(Vec<P2>),
 }
@@ -313,10 +314,7 @@ impl Summary {
             nvars,
             paths: 0,
             moments: vec![Moments::EMPTY; cells],
-            quantiles: Quantiles::Exact {
-                values: vec![Vec::new(); cells],
-                held: 0,
-            },
+            quantiles: Quantiles::Exact { rows: Vec::new() },
             sums: vec![BatchSums::EMPTY; cells],
             batch_paths: 0,
             exact_cache: std::sync::OnceLock::new(),
@@ -328,29 +326,28 @@ impl Summary {
     /// Room for `paths` recordings in the values kept for exact quantiles (a hint: it saves
     /// regrowing them; nothing is reserved past the exact limit).
     pub fn reserve_paths(&mut self, paths: usize) {
-        if let Quantiles::Exact { values, .. } = &mut self.quantiles {
-            let cells = values.len().max(1);
-            let per_cell = paths.min(self.exact_limit / cells);
-            values.iter_mut().for_each(|v| v.reserve_exact(per_cell));
+        if let Quantiles::Exact { rows } = &mut self.quantiles {
+            let cells = self.moments.len();
+            rows.reserve_exact(paths.saturating_mul(cells).min(self.exact_limit));
         }
     }
 
     /// Before adding `incoming` values: past the limit, hand every cell's values to P²
     /// estimators, in order (cells in parallel).
     fn make_room(&mut self, incoming: usize) {
-        let Quantiles::Exact { values, held } = &mut self.quantiles else {
+        let Quantiles::Exact { rows } = &mut self.quantiles else {
             return;
         };
-        if *held + incoming <= self.exact_limit {
-            *held += incoming;
+        if rows.len() + incoming <= self.exact_limit {
             return;
         }
-        let probs = &self.probs;
-        let p2: Vec<Vec<P2>> = std::mem::take(values)
+        let (probs, cells) = (&self.probs, self.moments.len());
+        let rows = std::mem::take(rows);
+        let p2: Vec<Vec<P2>> = (0..cells)
             .into_par_iter()
-            .map(|cell| {
+            .map(|c| {
                 let mut est: Vec<P2> = probs.iter().map(|&p| P2::new(p)).collect();
-                for x in cell {
+                for &x in cell_values(&rows, cells, c).iter() {
                     est.iter_mut().for_each(|e| e.push(x));
                 }
                 est
@@ -377,11 +374,10 @@ impl Summary {
         self.make_room(values.len());
         let nq = self.probs.len();
         match &mut self.quantiles {
-            Quantiles::Exact { values: held, .. } => {
-                for ((s, h), &x) in self.sums.iter_mut().zip(held.iter_mut()).zip(values) {
-                    if s.add(x) {
-                        h.push(x);
-                    }
+            Quantiles::Exact { rows } => {
+                rows.extend_from_slice(values);
+                for (s, &x) in self.sums.iter_mut().zip(values) {
+                    s.add(x);
                 }
             }
             Quantiles::Streamed(p2) => {
@@ -472,13 +468,15 @@ impl Summary {
     pub fn quantile(&self, k: usize, v: usize, j: usize) -> f64 {
         let c = k * self.nvars + v;
         match &self.quantiles {
-            Quantiles::Exact { values, .. } => {
-                let nq = self.probs.len();
+            Quantiles::Exact { rows } => {
+                let (nq, cells) = (self.probs.len(), self.moments.len());
                 // Every cell's quantiles at once, in parallel, the first time one is asked.
                 let all = self.exact_cache.get_or_init(|| {
-                    values
-                        .par_iter()
-                        .flat_map_iter(|cell| sample_quantiles(cell, &self.probs))
+                    (0..cells)
+                        .into_par_iter()
+                        .flat_map_iter(|c| {
+                            sample_quantiles(&cell_values(rows, cells, c), &self.probs)
+                        })
                         .collect()
                 });
                 all[c * nq + j]
@@ -683,6 +681,16 @@ impl Summary {
         }
         out
     }
+}
+
+/// The finite values of cell `c` in row-major recordings of `cells` values each, in order.
+fn cell_values(rows: &[f64], cells: usize, c: usize) -> Vec<f64> {
+    rows.iter()
+        .skip(c)
+        .step_by(cells.max(1))
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect()
 }
 
 /// The `probs` quantiles of `values` (any order): linear interpolation between the order
