@@ -32,7 +32,7 @@ pub struct ModelInfo {
     pub calculus: Calculus,
     /// Names of the recorded variables: state components, then outputs.
     pub variables: Vec<String>,
-    /// How many of `variables` are state components (the rest are outputs).
+    /// How many of `variables` are outputs (they follow the `nx` state components).
     pub n_outputs: usize,
     has_jvp: bool,
     has_em_step: bool,
@@ -62,16 +62,11 @@ impl NativeModel {
         let jvp = lm.kernel("diffusion_jvp");
         let mut kernels: Vec<Kernel> = Vec::new();
         let internal = |e: batch::BatchError| format!("internal: {}", e.0);
-        let zero_drift;
-        let drift = match drift {
-            Some(k) => k,
-            None => {
-                // No equations: nothing moves (a model of states held constant).
-                zero_drift = Kernel::new("drift");
-                &zero_drift
-            }
-        };
-        kernels.push(batch::map_paths(drift, "drift_batch", nx, None, nx).map_err(internal)?);
+        // Without equations (not a model `ito run` accepts) nothing moves: no drift kernel,
+        // and the system's drift is zero.
+        if let Some(f) = drift {
+            kernels.push(batch::map_paths(f, "drift_batch", nx, None, nx).map_err(internal)?);
+        }
         if let Some(g) = diffusion {
             kernels
                 .push(batch::map_paths(g, "diffusion_batch", nx, None, ndiff).map_err(internal)?);
@@ -83,7 +78,7 @@ impl NativeModel {
             );
         }
         // The fused step exists only where the kernels allow it (see `ir::batch`).
-        let em = batch::em_step(drift, diffusion, &shape).ok();
+        let em = drift.and_then(|f| batch::em_step(f, diffusion, &shape).ok());
         let has_em_step = em.is_some();
         kernels.extend(em);
         for name in ["init", "outputs"] {
@@ -188,22 +183,35 @@ fn diffusion_pattern(
 }
 
 /// Component names: `x`, or `v[1]`, `v[2]`, … (`m[1,2]` for matrices) for arrays, 1-based
-/// like the language; `total` is the number of components (for sizes known only from data).
+/// like the language; `total` is the number of components. A slot whose size depends on data
+/// takes what the others leave when it is the only one; with several such slots every
+/// component is named by its position (`#7` for the 7th), since where each ends is not
+/// known here.
 fn flat_names<'a>(
-    slots: impl Iterator<Item = (&'a String, &'a Type)>,
+    slots: impl Iterator<Item = (&'a String, &'a Type)> + Clone,
     total: usize,
 ) -> Vec<String> {
-    let mut names = Vec::with_capacity(total);
-    for (name, ty) in slots {
-        let dims: Option<Vec<u64>> = ty
-            .dims
+    let fixed_dims = |ty: &Type| -> Option<Vec<u64>> {
+        ty.dims
             .iter()
             .map(|d| match d {
                 Dim::Fixed(n) => Some(*n),
                 Dim::Data(_) => None,
             })
-            .collect();
-        match dims {
+            .collect()
+    };
+    let unknown = slots
+        .clone()
+        .filter(|(_, t)| fixed_dims(t).is_none())
+        .count();
+    let known: u64 = slots
+        .clone()
+        .filter_map(|(_, t)| fixed_dims(t))
+        .map(|d| d.iter().product::<u64>())
+        .sum();
+    let mut names = Vec::with_capacity(total);
+    for (name, ty) in slots {
+        match fixed_dims(ty) {
             Some(dims) if dims.is_empty() => names.push(name.clone()),
             Some(dims) => {
                 let count: u64 = dims.iter().product();
@@ -218,19 +226,16 @@ fn flat_names<'a>(
                     names.push(format!("{name}[{}]", idx.join(",")));
                 }
             }
-            // A data-sized array is the rest of the buffer when it is the last one; name its
-            // elements by position.
-            None => {
-                let k = names.len();
-                for i in k..total {
-                    names.push(format!("{name}[{}]", i - k + 1));
-                }
+            None if unknown == 1 => {
+                let len = (total as u64).saturating_sub(known);
+                names.extend((1..=len).map(|i| format!("{name}[{i}]")));
             }
+            // Several data-sized arrays: where one ends is not known here.
+            None => {}
         }
     }
-    names.truncate(total);
-    while names.len() < total {
-        names.push(format!("v{}", names.len() + 1));
+    if unknown > 1 || names.len() != total {
+        return (1..=total).map(|i| format!("#{i}")).collect();
     }
     names
 }
@@ -445,5 +450,56 @@ impl SdeSystem for NativeSystem<'_> {
             )
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::types::Scalar;
+
+    fn ty(dims: Vec<Dim>) -> Type {
+        Type {
+            scalar: Scalar::Real,
+            dims,
+        }
+    }
+
+    #[test]
+    fn component_names() {
+        let n = |s: &str| s.to_string();
+        let (x, v, m) = (n("x"), n("v"), n("m"));
+        let (scalar, vec2, mat) = (
+            ty(vec![]),
+            ty(vec![Dim::Fixed(2)]),
+            ty(vec![Dim::Fixed(2), Dim::Fixed(2)]),
+        );
+        let slots = [(&x, &scalar), (&v, &vec2), (&m, &mat)];
+        assert_eq!(
+            flat_names(slots.iter().copied(), 7),
+            ["x", "v[1]", "v[2]", "m[1,1]", "m[1,2]", "m[2,1]", "m[2,2]"]
+        );
+        // Sizes from data: the types of a checked model's states.
+        let src = "model M {
+          data N: int
+          state x = 0.0
+          state v: real[N] = 0.0
+          state w: real[N] = 0.0
+          dx = 1 dt
+          dv[i] = 1 dt for i in 1..N
+          dw[i] = 1 dt for i in 1..N
+        }";
+        let c = crate::frontend::compile_source("m.sde", src, &Default::default());
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        let states = &c.program.models[0].states;
+        let slot = |i: usize| (&states[i].name, &states[i].ty);
+        assert_eq!(
+            flat_names([slot(0), slot(1)].into_iter(), 4),
+            ["x", "v[1]", "v[2]", "v[3]"]
+        );
+        assert_eq!(
+            flat_names([slot(1), slot(2)].into_iter(), 3),
+            ["#1", "#2", "#3"]
+        );
     }
 }
