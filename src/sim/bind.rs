@@ -1,10 +1,11 @@
 //! Binding a model's inputs for a run: data scalars and parameter values (defaults,
 //! overridden by `--set name=value`), checked against the model's layout.
 
-use crate::check::model::{Model, Var};
+use crate::check::model::{Bounds, Model, TExpr, TKind, Var};
 use crate::check::types::Scalar;
 use crate::ir::eval::{self, Args};
 use crate::ir::lower::{LoweredModel, Slot, size_index};
+use crate::syntax::ast::UnOp;
 
 /// The buffers a run needs beside the state, and the sizes they imply.
 #[derive(Clone, Debug)]
@@ -76,6 +77,9 @@ pub fn bind(lm: &LoweredModel, m: &Model, settings: &[Setting]) -> Result<Bound,
         let len = slot_len(slot)?;
         if let Some(s) = value_of(&slot.name) {
             let values = parse_values(slot, &s.value, len)?;
+            if let Some(param) = m.params.iter().find(|q| q.name == slot.name) {
+                check_bounds(&slot.name, &param.bounds, &values)?;
+            }
             p[offset..offset + len].copy_from_slice(&values);
         }
         if let Some(i) = p[offset..offset + len].iter().position(|v| v.is_nan()) {
@@ -105,6 +109,37 @@ pub fn bind(lm: &LoweredModel, m: &Model, settings: &[Setting]) -> Result<Bound,
         sizes,
         param_values,
     })
+}
+
+/// A `--set` value inside the parameter's declared bounds (those that are numbers; bounds
+/// written with other parameters are the model's business).
+fn check_bounds(name: &str, bounds: &Bounds, values: &[f64]) -> Result<(), String> {
+    let lower = bounds.lower.as_ref().and_then(literal);
+    let upper = bounds.upper.as_ref().and_then(literal);
+    for &v in values {
+        if let Some(lo) = lower.filter(|lo| v < *lo) {
+            return Err(format!(
+                "--set {name}: {v} is below the lower bound {lo} declared for `{name}`"
+            ));
+        }
+        if let Some(hi) = upper.filter(|hi| v > *hi) {
+            return Err(format!(
+                "--set {name}: {v} is above the upper bound {hi} declared for `{name}`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The value of a number literal, possibly negated.
+fn literal(e: &TExpr) -> Option<f64> {
+    match &e.kind {
+        TKind::Int(i) => Some(*i as f64),
+        TKind::Real(x) => Some(*x),
+        TKind::Unary(UnOp::Neg, a) => literal(a).map(|x| -x),
+        TKind::Unary(UnOp::Plus, a) => literal(a),
+        _ => None,
+    }
 }
 
 fn unknown_name(m: &Model, name: &str) -> String {
