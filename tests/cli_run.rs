@@ -211,6 +211,10 @@ fn bad_input_gets_a_clear_error() {
             &["run", "examples/ou.sde", "--set", "theta=abc"],
             "is not a number",
         ),
+        (
+            &["run", "examples/ou.sde", "--set", "sigma=-1"],
+            "below the lower bound 0",
+        ),
         (&["run", "examples/ou.sde", "--method", "rk4"], "rk4"),
         (
             &["run", "examples/ou.sde", "--dt", "0"],
