@@ -68,10 +68,10 @@ pub struct RunArgs {
     /// report it.
     #[arg(long = "on-blowup", value_enum, default_value_t = BlowupArg::Stop)]
     on_blowup: BlowupArg,
-    /// Relative tolerance of the adaptive method (dopri5).
+    /// Relative tolerance of the adaptive methods (dopri5, adaptive).
     #[arg(long, default_value_t = 1e-6)]
     rtol: f64,
-    /// Absolute tolerance of the adaptive method (dopri5).
+    /// Absolute tolerance of the adaptive methods (dopri5, adaptive).
     #[arg(long, default_value_t = 1e-9)]
     atol: f64,
 }
@@ -92,6 +92,9 @@ enum MethodArg {
     Rk4,
     /// Adaptive Dormand–Prince 5(4) (ODEs; --rtol, --atol).
     Dopri5,
+    /// Adaptive Euler–Maruyama/Heun pair with error control (RSwM1): steps chosen per path
+    /// from --rtol/--atol; --dt is the largest step (additive noise and ODEs).
+    Adaptive,
 }
 
 impl MethodArg {
@@ -104,6 +107,7 @@ impl MethodArg {
             MethodArg::Sri => Method::Sri,
             MethodArg::Rk4 => Method::Rk4,
             MethodArg::Dopri5 => Method::Dopri5,
+            MethodArg::Adaptive => Method::Adaptive,
         }
     }
 }
@@ -181,7 +185,7 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         .num_threads(threads)
         .build_global();
     let seed = args.seed.unwrap_or_else(clock_seed);
-    let adaptive = method == Method::Dopri5;
+    let adaptive = matches!(method, Method::Dopri5 | Method::Adaptive);
 
     let run_info = RunInfo {
         model: info.name.clone(),
@@ -256,7 +260,13 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         let _ = writeln!(stderr, "dropped: {b}");
     }
     let kept = paths - report.dropped.len();
-    let step = if adaptive {
+    let step = if method == Method::Adaptive {
+        // --dt only caps the step there.
+        format!(
+            "rtol {}, atol {}, max step {dt}",
+            tolerances.rtol, tolerances.atol
+        )
+    } else if adaptive {
         format!("rtol {}, atol {}", tolerances.rtol, tolerances.atol)
     } else {
         format!("dt {dt}")

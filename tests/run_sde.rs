@@ -387,3 +387,22 @@ fn a_raised_cancellation_flag_stops_the_run() {
     assert_eq!(err, RunError::Cancelled);
     assert_eq!(delivered, 0);
 }
+
+#[test]
+fn adaptive_steps_match_the_ou_transition_and_refuse_multiplicative_noise() {
+    // OU with the default tolerances (1e-6, 1e-9); --dt = 0.5 is only the largest step.
+    let times = [0.5, 2.0];
+    let rec = simulate(OU, Method::Adaptive, 1000, &times, 0.5, 2, &[]).unwrap();
+    let (theta, mu, sigma, x0) = (1.0f64, 0.5, 0.6, 2.0);
+    for (k, &t) in times.iter().enumerate() {
+        let m = moments(&rec, 1, k, 0);
+        let mean = mu + (x0 - mu) * (-theta * t).exp();
+        let var = sigma * sigma / (2.0 * theta) * (1.0 - (-2.0 * theta * t).exp());
+        assert_close(&format!("adaptive mean at {t}"), m.mean, mean, m.se_mean);
+        assert_close(&format!("adaptive variance at {t}"), m.var, var, m.se_var);
+    }
+    let Err(RunError::Unfit(msg)) = simulate(GBM, Method::Adaptive, 10, &[1.0], 0.1, 1, &[]) else {
+        panic!("adaptive accepted multiplicative noise")
+    };
+    assert!(msg.contains("needs additive noise"), "{msg}");
+}

@@ -289,10 +289,12 @@ fn run_chunk(
                 return Err(RunError::Cancelled);
             }
             let ti = t + i as f64 * h;
-            let area = stepper.needs_area().then_some(&mut i10[..]);
-            schemes::draw_increments(h, nw, &mut rngs, &mut dw, area);
-            let inc = Increments { dw: &dw, i10: &i10 };
-            stepper.step(sys, ti, h, &mut x, &inc);
+            if !stepper.step_drawing(sys, ti, h, &mut x, &mut rngs) {
+                let area = stepper.needs_area().then_some(&mut i10[..]);
+                schemes::draw_increments(h, nw, &mut rngs, &mut dw, area);
+                let inc = Increments { dw: &dw, i10: &i10 };
+                stepper.step(sys, ti, h, &mut x, &inc);
+            }
             let t_after = if i + 1 == steps {
                 tr
             } else {

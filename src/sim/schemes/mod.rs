@@ -9,6 +9,7 @@ use super::{Calculus, NoiseKind, SdeSystem};
 use crate::rt::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+mod adaptive;
 mod correction;
 mod dopri5;
 mod em;
@@ -40,10 +41,13 @@ pub enum Method {
     Rk4,
     /// Adaptive Dormand–Prince 5(4) (ODEs).
     Dopri5,
+    /// Adaptive Euler–Maruyama with an Euler–Heun error estimate and rejection sampling
+    /// with memory (Itô models, additive noise in either calculus, ODEs).
+    Adaptive,
 }
 
 impl Method {
-    pub const ALL: [Method; 7] = [
+    pub const ALL: [Method; 8] = [
         Method::Em,
         Method::Milstein,
         Method::Heun,
@@ -51,6 +55,7 @@ impl Method {
         Method::Sri,
         Method::Rk4,
         Method::Dopri5,
+        Method::Adaptive,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,6 +67,7 @@ impl Method {
             Method::Sri => "sri",
             Method::Rk4 => "rk4",
             Method::Dopri5 => "dopri5",
+            Method::Adaptive => "adaptive",
         }
     }
 
@@ -108,6 +114,19 @@ pub trait Stepper: Send {
     /// A path whose step cannot be computed (a derivative kernel that fails, an adaptive
     /// step size that underflows) is set to NaN: the runner reports non-finite states.
     fn step(&mut self, sys: &dyn SdeSystem, t: f64, h: f64, x: &mut [f64], inc: &Increments);
+    /// The same step drawing its own random numbers from `rngs` (path `j` from `rngs[j]`),
+    /// for schemes that need more than the step's increments (adaptive steps); `false` when
+    /// the scheme does not (then the runner draws the increments and calls `step`).
+    fn step_drawing(
+        &mut self,
+        _sys: &dyn SdeSystem,
+        _t: f64,
+        _h: f64,
+        _x: &mut [f64],
+        _rngs: &mut [Rng],
+    ) -> bool {
+        false
+    }
 }
 
 /// Draw the increments of one step of length `h` for a batch, path `j` from `rngs[j]`
@@ -180,6 +199,7 @@ pub fn stepper(
         Method::Sri => Box::new(sri::Sriw1::new(sys)?),
         Method::Rk4 => Box::new(rk4::Rk4::new(sys)?),
         Method::Dopri5 => Box::new(dopri5::Dopri5::new(sys, tol)?),
+        Method::Adaptive => Box::new(adaptive::Adaptive::new(sys, tol)?),
     })
 }
 

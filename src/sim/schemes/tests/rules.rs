@@ -106,6 +106,21 @@ fn methods_needing_noise_derivatives_refuse_without_them() {
 }
 
 #[test]
+fn adaptive_refuses_state_dependent_noise() {
+    let want = "`adaptive` needs additive noise (accepting Euler–Maruyama steps by the noise they \
+                drew biases state-dependent noise) — use em, milstein, sri or heun";
+    assert_eq!(refusal(Method::Adaptive, &gbm(0.1, 0.2)), want);
+    assert_eq!(refusal(Method::Adaptive, &gbm_stratonovich(0.1, 0.2)), want);
+    assert_eq!(refusal(Method::Adaptive, &noncommutative_general()), want);
+    assert!(fits(Method::Adaptive, &additive_nonlinear().without_jvp()));
+    assert!(fits(Method::Adaptive, &additive_nonlinear().stratonovich()));
+    assert!(fits(
+        Method::Adaptive,
+        &TestSys::ode(1, |_, x, o| o[0] = -x[0])
+    ));
+}
+
+#[test]
 fn commutativity_is_checked_at_the_state() {
     let x = [1.0, 2.0, 0.5, -3.0]; // two paths
     for sys in [cross_diagonal(), noncommutative_general()] {
@@ -250,6 +265,7 @@ fn a_path_does_not_depend_on_its_batch() {
             TestSys::ode(1, |t, x, o| o[0] = t.cos() * x[0] - x[0] * x[0] * x[0]),
             &x1,
         ),
+        (Method::Adaptive, additive_nonlinear().stratonovich(), &x0),
     ];
     for (method, sys, x0) in cases {
         let one = run_batched(method, &sys, x0, 1);
