@@ -102,7 +102,6 @@ fn exact_range(q: f64) -> f64 {
 /// `p1` over [a, s], `p2 = d − p1` over [s, b]. Returns the pieces' grid, on which
 /// `p1 + p2 == d` exactly (for every component unless one is beyond 2⁵² grid steps, which
 /// is then split by plain subtraction).
-#[allow(clippy::too_many_arguments)]
 pub(super) fn bridge_split(
     d: &[f64],
     quantum: f64,
@@ -499,7 +498,6 @@ impl Adaptive {
 
     /// Advance path `j` (`xs`) from t to t + h. With `given`, the Brownian increment over
     /// the interval is that; otherwise it is drawn as the steps need it.
-    #[allow(clippy::too_many_arguments)]
     fn run_path(
         &mut self,
         sys: &dyn SdeSystem,
