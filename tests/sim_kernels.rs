@@ -80,6 +80,22 @@ fn batch_kernels_match_the_model_kernels_path_by_path() {
             );
         }
 
+        // Outputs (`output let`s) of the whole batch.
+        if let Some(k) = lm.kernel("outputs") {
+            let nout = info.n_outputs;
+            let mut o = vec![0.0; nb * nout];
+            sys.outputs(0.3, &x, &mut o);
+            for j in 0..nb {
+                let mut want = vec![0.0; nout];
+                run_kernel(k, &x[j * nx..(j + 1) * nx], p, d, &[], &mut want);
+                assert_eq!(
+                    bits(&want),
+                    bits(&o[j * nout..(j + 1) * nout]),
+                    "{file}: outputs"
+                );
+            }
+        }
+
         // The fused Euler–Maruyama step, where the model has one, is x + f dt + G dW with
         // the same operations in the same order.
         let dt = 0.01;

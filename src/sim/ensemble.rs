@@ -272,6 +272,7 @@ fn run_chunk(
     let mut values = vec![f64::NAN; nb * ntimes * nvars];
     let mut blowups: Vec<Option<Blowup>> = vec![None; nb];
     let mut dw = vec![0.0; nb * nw];
+    let mut outputs = vec![0.0; nb * nout];
     let mut i10 = vec![0.0; if stepper.needs_area() { nb * nw } else { 0 }];
     let stop = cfg.on_blowup == OnBlowup::Stop;
     if check_finite(sys, &x, 0.0, first, &mut blowups) && stop {
@@ -310,13 +311,13 @@ fn run_chunk(
             }
         }
         t = tr;
+        if nout > 0 {
+            sys.outputs(tr, &x, &mut outputs);
+        }
         for j in 0..nb {
-            let state = &x[j * nx..(j + 1) * nx];
             let at = (j * ntimes + k) * nvars;
-            values[at..at + nx].copy_from_slice(state);
-            if nout > 0 {
-                sys.outputs(tr, state, &mut values[at + nx..at + nvars]);
-            }
+            values[at..at + nx].copy_from_slice(&x[j * nx..(j + 1) * nx]);
+            values[at + nx..at + nvars].copy_from_slice(&outputs[j * nout..(j + 1) * nout]);
         }
     }
     Ok(ChunkResult {

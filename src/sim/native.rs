@@ -81,10 +81,12 @@ impl NativeModel {
         let em = drift.and_then(|f| batch::em_step(f, diffusion, &shape).ok());
         let has_em_step = em.is_some();
         kernels.extend(em);
-        for name in ["init", "outputs"] {
-            if let Some(k) = lm.kernel(name) {
-                kernels.push(k.clone());
-            }
+        if let Some(k) = lm.kernel("init") {
+            kernels.push(k.clone());
+        }
+        if let Some(k) = lm.kernel("outputs") {
+            kernels
+                .push(batch::map_paths(k, "outputs_batch", nx, None, n_outputs).map_err(internal)?);
         }
         let jit = Jit::compile(&kernels).map_err(|e| e.to_string())?;
         let noise = match m.noise {
@@ -137,7 +139,7 @@ impl NativeModel {
             jvp: get("diffusion_jvp_batch"),
             em: get("em_step").filter(|_| self.info.has_em_step),
             init: get("init"),
-            outputs: get("outputs"),
+            outputs: get("outputs_batch"),
             _jit: PhantomData,
         }
     }
@@ -358,26 +360,10 @@ impl NativeSystem<'_> {
         }
     }
 
-    /// The `output let` values of one path's state.
+    /// The `output let` values of a batch of states: `out[j * n_outputs..]` for path `j`.
     pub fn outputs(&self, t: f64, x: &[f64], out: &mut [f64]) {
-        let Some(f) = self.outputs else {
-            return;
-        };
-        assert_eq!(x.len(), self.model.nx);
-        assert!(out.len() >= self.model.n_outputs);
-        let b = &self.model.bound;
-        // SAFETY: outputs reads one state and writes n_outputs values.
-        unsafe {
-            call(
-                f,
-                t,
-                x.as_ptr() as *mut f64,
-                &b.p,
-                &b.d,
-                &[],
-                None,
-                out.as_mut_ptr(),
-            )
+        if let Some(f) = self.outputs {
+            self.map(f, t, x, &[], out, self.model.n_outputs);
         }
     }
 
