@@ -12,6 +12,7 @@
 //! | `drift_batch` | `[nb]` | nb × nx | nb × nx |
 //! | `diffusion_batch` | `[nb]` | nb × nx | nb × ndiff |
 //! | `diffusion_jvp_batch` | `[nb, v (nb × nx)]` | nb × nx | nb × ndiff |
+//! | `outputs_batch` | `[nb]` | nb × nx | nb × noutputs |
 //! | `em_step` | `[nb, dt]` | nb × nx, advanced in place | dW (nb × nw), read only |
 //!
 //! `em_step` fuses one Euler–Maruyama step, `x += f dt + G dW`, with drift and diffusion
