@@ -152,11 +152,16 @@ pub fn run(
     let nvars = info.variables.len();
     let ntimes = cfg.times.len();
     let threads = cfg.threads.max(1);
-    let chunk = cfg.paths.div_ceil(threads * 8).clamp(1, 256);
+    // Bytes of one path's recording: a chunk holds at most 32 MB of them (but one path).
+    let per_path = (ntimes * nvars * 8).max(1);
+    let chunk = cfg
+        .paths
+        .div_ceil(threads * 8)
+        .clamp(1, 256)
+        .min(((32usize << 20) / per_path).max(1));
     // Waves of chunks: the recordings of one wave are handed on (on one thread) while the
     // next is computed, so a wave is an eighth of the run, at least a round of chunks for
-    // every thread, and at most about 128 MB of recordings.
-    let per_path = (ntimes * nvars * 8).max(1);
+    // every thread, and at most about 128 MB of recordings (but one chunk).
     let wave_paths = cfg
         .paths
         .div_ceil(8)
