@@ -187,7 +187,7 @@ pub fn run(
             .map(|&(a, b)| {
                 let r = run_chunk(sys, cfg, &plan, a, b, cancel);
                 if let Some(bar) = &bar {
-                    bar.inc((b - a) as u64);
+                    advance(bar, b - a);
                 }
                 r
             })
@@ -239,18 +239,31 @@ fn check_commutative_at_start(sys: &NativeSystem, cfg: &EnsembleConfig) -> Resul
     schemes::check_commutative(sys, 0.0, &x).map_err(|u| RunError::Unfit(u.0))
 }
 
+/// A progress bar for a run on a terminal; it stays hidden until the run has taken
+/// [`PROGRESS_AFTER`], so short runs print nothing.
 fn progress_bar(cfg: &EnsembleConfig) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if !cfg.progress || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(cfg.paths as u64);
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_length(cfg.paths as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "{spinner} {bar:40} {pos}/{len} paths  {elapsed} (eta {eta})",
     ) {
         bar.set_style(style);
     }
     Some(bar)
+}
+
+const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Count `n` more paths done, showing the bar once the run has lasted long enough.
+fn advance(bar: &indicatif::ProgressBar, n: usize) {
+    if bar.is_hidden() && bar.elapsed() >= PROGRESS_AFTER {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    bar.inc(n as u64);
 }
 
 /// Integrate paths `first..end` as one batch.
