@@ -118,6 +118,9 @@ enum BlowupArg {
     Drop,
 }
 
+/// More worker threads than any machine this runs on has cores is a typo.
+const MAX_THREADS: usize = 1024;
+
 /// An error for the user, printed as `error: …`.
 type Fail = String;
 
@@ -176,6 +179,9 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
     }
     let threads = match args.threads {
         Some(0) => return Err("--threads must be at least 1".to_string()),
+        Some(n) if n > MAX_THREADS => {
+            return Err(format!("--threads is at most {MAX_THREADS}"));
+        }
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };

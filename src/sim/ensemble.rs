@@ -211,10 +211,9 @@ pub fn run(
         }
         Ok(())
     };
-    let starts: Vec<usize> = (0..cfg.paths).step_by(wave_paths).collect();
     let mut previous = Vec::new();
     pool.install(|| -> Result<(), RunError> {
-        for &start in &starts {
+        for start in (0..cfg.paths).step_by(wave_paths) {
             let (current, handed_on) = rayon::join(|| compute(start), || consume(previous));
             handed_on?;
             previous = current;
