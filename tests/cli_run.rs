@@ -233,6 +233,10 @@ fn bad_input_gets_a_clear_error() {
             "--paths must be at least 1",
         ),
         (
+            &["run", "examples/ou.sde", "--threads", "5000"],
+            "--threads is at most 1024",
+        ),
+        (
             &["run", "examples/ou.sde", "--out", "x.txt"],
             "must end in .csv or .json",
         ),
