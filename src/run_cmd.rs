@@ -312,9 +312,9 @@ fn recording_times(args: &RunArgs) -> Result<Vec<f64>, Fail> {
         return Err(format!("--every must be a positive number, not {every}"));
     }
     let intervals = (t_end / every - 1e-9).ceil();
-    if intervals > 1e7 {
+    if intervals > 1e6 {
         return Err(format!(
-            "--every {every} records {intervals} times; at most 10^7 are allowed"
+            "--every {every} records {intervals} times; at most 10^6 are allowed (each is summarised for every variable)"
         ));
     }
     let n = intervals as usize;
