@@ -11,8 +11,9 @@
 //! that (a base scheme with the (ΔW² − h) terms, Milstein-type, would be needed).
 //!
 //! **Step.** From (t, x) with step h and Brownian increment ΔW: the Euler–Maruyama
-//! predictor x̃ = x + f(t, x) h + G(t) ΔW is the solution. Its Heun corrector differs from it by ½h(f(x̃) − f(x)) + ½(G(x̃) − G(x))ΔW
-//! (the natural embedding, as in Lamba's EM–Heun pair); the local error estimate is, per
+//! predictor x̃ = x + f(t, x) h + G(t) ΔW is the solution. Its Heun corrector differs from
+//! it by ½h(f(x̃) − f(x)) + ½(G(x̃) − G(x))ΔW (the natural embedding, as in Lamba's EM–Heun
+//! pair); the local error estimate is, per
 //! component, E_i = |½h(f_i(x̃) − f_i(x))| + |½ Σ_k (g_ik(x̃) − g_ik(x)) ΔW_k|, scaled by
 //! atol + rtol·max(|x_i|, |x̃_i|), RMS over components. A step is accepted when that is ≤ 1.
 //! The next step is h·clamp(0.9·err^(−½), 0.2, 5) (no growth right after a rejection): the
