@@ -203,6 +203,7 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         t_end,
         params: info.bound.param_values.clone(),
         variables: info.variables.clone(),
+        outputs: info.n_outputs,
         times: times.clone(),
         ito_version: env!("CARGO_PKG_VERSION"),
         dropped: Vec::new(),

@@ -70,6 +70,9 @@ pub struct RunInfo {
     pub params: Vec<(String, f64)>,
     /// The recorded variables, in the order of a recording's columns.
     pub variables: Vec<String>,
+    /// How many of the last `variables` are the model's outputs (`output let`), which the
+    /// terminal table shows first.
+    pub outputs: usize,
     /// The recording times.
     pub times: Vec<f64>,
     /// The ito version (`env!("CARGO_PKG_VERSION")`).
@@ -433,6 +436,7 @@ pub(crate) mod tests {
                 })
                 .collect(),
             times: (0..ntimes).map(|k| k as f64 * 0.25).collect(),
+            outputs: 0,
             ito_version: "0.1.0",
             dropped: vec![],
         }

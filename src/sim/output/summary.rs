@@ -635,7 +635,23 @@ impl Summary {
             header.push("nonfinite".to_string());
         }
         let mut table = vec![header];
-        for (v, name) in info.variables.iter().enumerate() {
+        // A terminal's worth: every variable when they fit; else the outputs (usually what a
+        // model is run for), then the first state components, and a line saying how many
+        // more there are.
+        let nvars = info.variables.len();
+        let order: Vec<usize> = if nvars <= TABLE_VARIABLES {
+            (0..nvars).collect()
+        } else {
+            let outputs = info.outputs.min(nvars);
+            let shown_outputs = outputs.min(TABLE_VARIABLES);
+            let shown_states = (nvars - outputs).min(TABLE_VARIABLES - shown_outputs);
+            (nvars - outputs..nvars - outputs + shown_outputs)
+                .chain(0..shown_states)
+                .collect()
+        };
+        let shown = order.len();
+        for v in order {
+            let name = &info.variables[v];
             for &k in &rows {
                 let s = self.stats(k, v);
                 let mut row = vec![
@@ -679,6 +695,14 @@ impl Summary {
             out.push_str(line.trim_end());
             out.push('\n');
         }
+        let hidden = info.variables.len() - shown;
+        if hidden > 0 {
+            let _ = writeln!(
+                out,
+                "… and {hidden} more variable{} (all of them are in the files --out writes)",
+                if hidden == 1 { "" } else { "s" }
+            );
+        }
         out
     }
 }
@@ -720,6 +744,9 @@ fn sample_quantiles(values: &[f64], probs: &[f64]) -> Vec<f64> {
     }
     out
 }
+
+/// Variables the terminal table shows at most.
+const TABLE_VARIABLES: usize = 12;
 
 /// `q05` for 0.05, `q50`, `q95`, `q02.5` for 0.025, `q99.9` for 0.999.
 pub fn quantile_name(p: f64) -> String {
@@ -1183,6 +1210,38 @@ mod tests {
         assert!(Summary::with_quantiles(1, 1, &[f64::NAN]).is_err());
         let s = Summary::with_quantiles(1, 1, &[0.1, 0.9]).unwrap();
         assert_eq!(s.quantile_index(0.9), Some(1));
+    }
+
+    #[test]
+    fn table_shows_outputs_first_when_not_every_variable_fits() {
+        let nvars = TABLE_VARIABLES + 8;
+        let mut info = info(nvars, 2, 3);
+        info.outputs = 2;
+        let mut sum = Summary::new(2, nvars);
+        (0..3).for_each(|_| sum.push(&vec![1.0; 2 * nvars]));
+        let text = sum.table(&info, 2);
+        let names: Vec<&str> = text
+            .lines()
+            .skip(2)
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        let last = format!("v{}", nvars - 1);
+        // The two outputs, then the first state components, each at two times.
+        assert_eq!(names[0], format!("v{}", nvars - 2));
+        assert_eq!(names[2], last);
+        assert_eq!(names[4], "x");
+        assert!(text.contains("… and 8 more variables"), "{text}");
+        // Everything fits: the natural order, no note.
+        let mut small = info(3, 2, 3);
+        small.outputs = 1;
+        let mut sum = Summary::new(2, 3);
+        (0..3).for_each(|_| sum.push(&[1.0; 6]));
+        let text = sum.table(&small, 2);
+        assert!(
+            text.lines().nth(2).is_some_and(|l| l.starts_with('x')),
+            "{text}"
+        );
+        assert!(!text.contains("more variable"));
     }
 
     #[test]
