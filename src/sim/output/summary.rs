@@ -1215,11 +1215,11 @@ mod tests {
     #[test]
     fn table_shows_outputs_first_when_not_every_variable_fits() {
         let nvars = TABLE_VARIABLES + 8;
-        let mut info = info(nvars, 2, 3);
-        info.outputs = 2;
+        let mut run = info(nvars, 2, 3);
+        run.outputs = 2;
         let mut sum = Summary::new(2, nvars);
         (0..3).for_each(|_| sum.push(&vec![1.0; 2 * nvars]));
-        let text = sum.table(&info, 2);
+        let text = sum.table(&run, 2);
         let names: Vec<&str> = text
             .lines()
             .skip(2)
