@@ -209,13 +209,15 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         dropped: Vec::new(),
     };
     let summary = Summary::new(times.len(), info.variables.len());
+    // Where the results go, decided (and bad file names refused) before the run.
+    let mut summary_out = None;
     let path_writer = match (&args.out, args.summary) {
         (Some(out), false) => Some(
             PathWriter::create(out, path_format(out, args.wide)?, &run_info)
                 .map_err(|e| e.to_string())?,
         ),
         (Some(out), true) => {
-            summary_format(out)?;
+            summary_out = Some((out, summary_format(out)?));
             None
         }
         (None, _) => None,
@@ -248,8 +250,8 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
     let elapsed = started.elapsed().as_secs_f64();
     let recorded = recorder.finish().map_err(|e| e.to_string())?;
 
-    if let (Some(out), true) = (&args.out, args.summary) {
-        let written = match summary_format(out)? {
+    if let Some((out, format)) = summary_out {
+        let written = match format {
             SummaryFormat::Csv => recorded.summary.write_csv(out, &recorded.info),
             SummaryFormat::Json => recorded.summary.write_json(out, &recorded.info),
         };

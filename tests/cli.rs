@@ -2,22 +2,10 @@
 //! of bad input the issue lists (each must give a clear error and exit code 1, never a panic).
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn ito(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ito"))
-        .args(args)
-        .output()
-        .expect("the ito binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{assert_clean_failure, ito, stderr, stdout};
 
 /// A scratch file under the test target directory.
 fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
@@ -26,14 +14,6 @@ fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     path
-}
-
-/// Exit code 1, the expected text on stderr, and no sign of a panic.
-fn assert_clean_failure(o: &Output, expect: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "stderr:\n{err}");
-    assert!(err.contains(expect), "expected {expect:?} in:\n{err}");
-    assert!(!err.contains("panicked"), "panic:\n{err}");
 }
 
 #[test]

@@ -4,16 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn ito(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ito"))
-        .args(args)
-        .output()
-        .expect("the ito binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+#[path = "common/cli.rs"]
+mod cli;
+use cli::{assert_clean_failure, ito, stderr};
 
 /// A fresh scratch directory under the test target directory.
 fn scratch_dir(name: &str) -> PathBuf {
@@ -31,13 +24,6 @@ fn s(p: &Path) -> &str {
 
 fn assert_ok(o: &Output) {
     assert_eq!(o.status.code(), Some(0), "stderr:\n{}", stderr(o));
-}
-
-fn assert_clean_failure(o: &Output, expect: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "stderr:\n{err}");
-    assert!(err.contains(expect), "expected {expect:?} in:\n{err}");
-    assert!(!err.contains("panicked"), "panic:\n{err}");
 }
 
 #[test]

@@ -34,8 +34,6 @@ pub struct ModelInfo {
     pub variables: Vec<String>,
     /// How many of `variables` are outputs (they follow the `nx` state components).
     pub n_outputs: usize,
-    has_jvp: bool,
-    has_em_step: bool,
     /// Whether the initial state is drawn at random.
     random_init: bool,
 }
@@ -78,9 +76,7 @@ impl NativeModel {
             );
         }
         // The fused step exists only where the kernels allow it (see `ir::batch`).
-        let em = drift.and_then(|f| batch::em_step(f, diffusion, &shape).ok());
-        let has_em_step = em.is_some();
-        kernels.extend(em);
+        kernels.extend(drift.and_then(|f| batch::em_step(f, diffusion, &shape).ok()));
         if let Some(k) = lm.kernel("init") {
             kernels.push(k.clone());
         }
@@ -108,7 +104,6 @@ impl NativeModel {
         Ok(NativeModel {
             info: ModelInfo {
                 name: m.name.clone(),
-                has_jvp: jit.get("diffusion_jvp_batch").is_some(),
                 bound,
                 nx,
                 nw,
@@ -117,7 +112,6 @@ impl NativeModel {
                 calculus,
                 variables,
                 n_outputs,
-                has_em_step,
                 random_init: lm.kernel("init").is_some_and(Kernel::samples),
             },
             jit,
@@ -137,7 +131,7 @@ impl NativeModel {
             drift: get("drift_batch"),
             diffusion: get("diffusion_batch"),
             jvp: get("diffusion_jvp_batch"),
-            em: get("em_step").filter(|_| self.info.has_em_step),
+            em: get("em_step"),
             init: get("init"),
             outputs: get("outputs_batch"),
             _jit: PhantomData,
@@ -408,7 +402,7 @@ impl SdeSystem for NativeSystem<'_> {
         true
     }
     fn has_diffusion_jvp(&self) -> bool {
-        self.model.has_jvp
+        self.jvp.is_some()
     }
     fn em_step(&self, t: f64, dt: f64, x: &mut [f64], dw: &[f64]) -> bool {
         let Some(f) = self.em else {
