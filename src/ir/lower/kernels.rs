@@ -1,6 +1,7 @@
 //! The kernels of a model and the tables beside them.
 
 use super::layout::Layout;
+use super::transitions;
 use super::{Binding, Env, Lower};
 use crate::check::builtins::DistKind;
 use crate::check::model::*;
@@ -91,8 +92,15 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
         build("diffusion", &mut |l| diffusion(l, false));
         build("diffusion_pattern", &mut |l| diffusion(l, true));
     }
+    let (dependencies, time_dependent) = dependency_graph(m, &lets);
     if !m.reactions.is_empty() || !m.jumps.is_empty() {
-        build("propensities", &mut |l| propensities(l));
+        build("propensities", &mut |l| transitions::propensities(l));
+        build("channel_starts", &mut |l| transitions::channel_starts(l));
+        for (g, affected) in dependencies.iter().enumerate() {
+            build(&format!("fire_{g}"), &mut |l| {
+                transitions::fire(l, g, affected)
+            });
+        }
     }
     let mut jumps = Vec::new();
     for (k, j) in m.jumps.iter().enumerate() {
@@ -148,7 +156,6 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
                 .collect(),
         })
         .collect();
-    let (dependencies, time_dependent) = dependency_graph(m, &lets);
     Ok(LoweredModel {
         name: m.name.clone(),
         layout,
@@ -240,7 +247,7 @@ fn sizes(l: &mut Lower) {
 }
 
 /// Each binder's lower end and number of values, `hi − lo + 1` (≤ 0 for an empty range).
-fn binder_extents(l: &mut Lower, binders: &[Binder]) -> Vec<(Val, Val)> {
+pub(super) fn binder_extents(l: &mut Lower, binders: &[Binder]) -> Vec<(Val, Val)> {
     binders
         .iter()
         .enumerate()
@@ -280,7 +287,7 @@ fn mentions_local(e: &TExpr, locals: &[usize]) -> bool {
 }
 
 /// Product of `hi − lo + 1` over binders (0 for empty ranges).
-fn binder_count(l: &mut Lower, binders: &[Binder]) -> Val {
+pub(super) fn binder_count(l: &mut Lower, binders: &[Binder]) -> Val {
     let mut n = l.b.i(1);
     for (_, span) in binder_extents(l, binders) {
         let zero = l.b.i(0);
@@ -292,7 +299,12 @@ fn binder_count(l: &mut Lower, binders: &[Binder]) -> Val {
 
 /// Row-major position of the current iteration of a binder nest among all its
 /// iterations (`extents` from `binder_extents`).
-fn iteration_position(l: &mut Lower, binders: &[Binder], extents: &[(Val, Val)], env: &Env) -> Val {
+pub(super) fn iteration_position(
+    l: &mut Lower,
+    binders: &[Binder],
+    extents: &[(Val, Val)],
+    env: &Env,
+) -> Val {
     let mut iter = l.b.i(0);
     for (b, &(lo, n)) in binders.iter().zip(extents) {
         let Some(Binding::Scalar(i)) = env.locals.get(&b.local).cloned() else {
@@ -305,7 +317,7 @@ fn iteration_position(l: &mut Lower, binders: &[Binder], extents: &[(Val, Val)],
     iter
 }
 
-fn channel_count(l: &mut Lower) -> Val {
+pub(super) fn channel_count(l: &mut Lower) -> Val {
     let mut n = l.b.i(l.m.reactions.len() as i64);
     for j in &l.m.jumps {
         let c = binder_count(l, &j.binders);
@@ -815,85 +827,8 @@ fn x_position(l: &mut Lower, var: Var, idx: &[Val]) -> Val {
     l.b.iadd(off, flat)
 }
 
-fn propensities(l: &mut Lower) {
-    let m = l.m;
-    let n = channel_count(l);
-    l.out_len = Some(n);
-    for (r, reaction) in m.reactions.iter().enumerate() {
-        let rate = l.scalar(&reaction.rate, &Env::default());
-        let rate = l.b.to_f64(rate);
-        let h = match reaction.law {
-            RateLaw::Propensity => rate,
-            RateLaw::MassAction => {
-                let mut h = rate;
-                for &(s, nu) in &reaction.reactants {
-                    let n = l.load_var(Var::Species(s), &[]).expect("species are in x");
-                    let c = binomial(l, n, nu);
-                    h = l.b.mul(h, c);
-                }
-                h
-            }
-        };
-        let at = l.b.i(r as i64);
-        l.store_out(at, h);
-    }
-    let mut base = l.b.i(m.reactions.len() as i64);
-    for j in &m.jumps {
-        let extents = binder_extents(l, &j.binders);
-        let start = base;
-        l.binder_for(&j.binders, &Env::default(), &mut |l, env| {
-            let iter = iteration_position(l, &j.binders, &extents, env);
-            let at = l.b.iadd(start, iter);
-            let rate = l.scalar(&j.rate, env);
-            l.store_out(at, rate);
-        });
-        let c = binder_count(l, &j.binders);
-        base = l.b.iadd(base, c);
-    }
-}
-
-/// C(n, ν) for a count n (f64) and a small whole ν: Π_{j<ν} (n − j) / ν!, which is 0 when
-/// n < ν. Large ν use lgamma.
-fn binomial(l: &mut Lower, n: Val, nu: u32) -> Val {
-    if nu <= 12 {
-        let mut acc = l.b.f(1.0);
-        let mut fact = 1.0;
-        for j in 0..nu {
-            let jj = l.b.f(f64::from(j));
-            let t = l.b.sub(n, jj);
-            acc = l.b.mul(acc, t);
-            fact *= f64::from(j + 1);
-        }
-        if nu > 1 {
-            let f = l.b.f(fact);
-            acc = l.b.div(acc, f);
-        }
-        // A negative count (never in a valid state) must not give a positive propensity.
-        let nu_f = l.b.f(f64::from(nu));
-        let enough = l.b.fcmp(Cmp::Ge, n, nu_f);
-        let zero = l.b.f(0.0);
-        return l.b.select(enough, acc, zero);
-    }
-    let one = l.b.f(1.0);
-    let nu_f = l.b.f(f64::from(nu));
-    let n1 = l.b.add(n, one);
-    let g1 = l.b.call(MathFn::Lgamma, vec![n1]);
-    let nm = l.b.sub(n, nu_f);
-    let nm1 = l.b.add(nm, one);
-    let g2 = l.b.call(MathFn::Lgamma, vec![nm1]);
-    let nu1 = l.b.add(nu_f, one);
-    let g3 = l.b.call(MathFn::Lgamma, vec![nu1]);
-    let d = l.b.sub(g1, g2);
-    let d = l.b.sub(d, g3);
-    let c = l.b.call(MathFn::Exp, vec![d]);
-    let c = l.b.fun(crate::ir::FUn::Round, c);
-    let enough = l.b.fcmp(Cmp::Ge, n, nu_f);
-    let zero = l.b.f(0.0);
-    l.b.select(enough, c, zero)
-}
-
 /// The largest scratch space any jump or event effect needs.
-fn effect_scratch(l: &mut Lower) -> Val {
+pub(super) fn effect_scratch(l: &mut Lower) -> Val {
     let m = l.m;
     let mut most = l.b.i(0);
     let bodies = m.jumps.iter().map(|j| &j.actions);
@@ -943,7 +878,7 @@ fn scratch_dims(l: &Lower, a: &Action) -> Option<Vec<Dim>> {
 }
 
 /// Decode a channel number (`aux[0]`) into the jump's loop variables and run its actions.
-fn jump_effect(l: &mut Lower, k: usize) {
+pub(super) fn jump_effect(l: &mut Lower, k: usize) {
     let m = l.m;
     let j = &m.jumps[k];
     if let Some(end) = (0..j.binders.len()).find_map(|k| dependent_end(&j.binders, k)) {

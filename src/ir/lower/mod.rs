@@ -7,6 +7,7 @@ mod expr;
 mod kernels;
 pub mod layout;
 mod symbolic;
+mod transitions;
 
 pub use kernels::{EventInfo, JumpInfo, LoweredModel, ReactionTable, lower_model, size_index};
 pub use layout::{Layout, Slot};
