@@ -6,6 +6,10 @@ use ito::sim::bind::Setting;
 use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
 use ito::sim::output::{PathFormat, PathWriter, Recorder, RunInfo, Summary, plot};
 use ito::sim::schemes::{self, Method, Tolerances};
+use ito::check::model::{Dynamics, ModelKind};
+use ito::sim::mjp::run::{MjpConfig, MjpMethod, MjpReport};
+use ito::sim::mjp::{self, MjpInfo, MjpModel};
+use ito::sim::native::NativeModel;
 use ito::sim::{SdeSystem, prepare};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,8 +25,9 @@ pub struct RunArgs {
     /// The model to run (needed when the file defines several).
     #[arg(long)]
     model: Option<String>,
-    /// Integration method (default: dopri5 for ODEs, sra for additive noise, sri for
-    /// scalar or diagonal noise, em otherwise — heun for Stratonovich general noise).
+    /// Method (default: ssa for jump processes; for SDEs and ODEs dopri5 for ODEs, sra for
+    /// additive noise, sri for scalar or diagonal noise, em otherwise — heun for
+    /// Stratonovich general noise).
     #[arg(long, value_enum)]
     method: Option<MethodArg>,
     /// End time (paths start at t = 0).
@@ -74,6 +79,12 @@ pub struct RunArgs {
     /// Absolute tolerance of the adaptive methods (dopri5, adaptive).
     #[arg(long, default_value_t = 1e-9)]
     atol: f64,
+    /// Jump processes: report the firings per path and per reaction or jump.
+    #[arg(long)]
+    stats: bool,
+    /// Jump processes: stop with an error when a path fires more than this many times.
+    #[arg(long = "max-events", default_value_t = 1_000_000_000)]
+    max_events: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -95,19 +106,41 @@ enum MethodArg {
     /// Adaptive Euler–Maruyama/Heun pair with error control (RSwM1): steps chosen per path
     /// from --rtol/--atol; --dt is the largest step (additive noise and ODEs).
     Adaptive,
+    /// Jump processes: Gillespie's exact direct method (dependency graph; a sum tree for
+    /// large networks).
+    Ssa,
+    /// Jump processes: Gibson–Bruck exact next-reaction method.
+    Nrm,
+}
+
+/// A method for one engine or the other.
+#[derive(Clone, Copy)]
+enum Chosen {
+    Continuous(Method),
+    Jumps(MjpMethod),
 }
 
 impl MethodArg {
-    fn method(self) -> Method {
+    fn resolve(self) -> Chosen {
+        let c = Chosen::Continuous;
         match self {
-            MethodArg::Em => Method::Em,
-            MethodArg::Milstein => Method::Milstein,
-            MethodArg::Heun => Method::Heun,
-            MethodArg::Sra => Method::Sra,
-            MethodArg::Sri => Method::Sri,
-            MethodArg::Rk4 => Method::Rk4,
-            MethodArg::Dopri5 => Method::Dopri5,
-            MethodArg::Adaptive => Method::Adaptive,
+            MethodArg::Em => c(Method::Em),
+            MethodArg::Milstein => c(Method::Milstein),
+            MethodArg::Heun => c(Method::Heun),
+            MethodArg::Sra => c(Method::Sra),
+            MethodArg::Sri => c(Method::Sri),
+            MethodArg::Rk4 => c(Method::Rk4),
+            MethodArg::Dopri5 => c(Method::Dopri5),
+            MethodArg::Adaptive => c(Method::Adaptive),
+            MethodArg::Ssa => Chosen::Jumps(MjpMethod::Ssa),
+            MethodArg::Nrm => Chosen::Jumps(MjpMethod::Nrm),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self.resolve() {
+            Chosen::Continuous(m) => m.name(),
+            Chosen::Jumps(m) => m.name(),
         }
     }
 }
@@ -149,12 +182,153 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         .iter()
         .map(|s| Setting::parse(s))
         .collect::<Result<_, _>>()?;
-    let native = prepare::prepare(&c, args.model.as_deref(), &settings)?;
+    let m = prepare::pick(&c, args.model.as_deref())?;
+    let jumps = matches!(
+        m.kind,
+        ModelKind::Dynamic(Dynamics::Mjp) | ModelKind::StateSpace(Dynamics::Mjp)
+    );
+    let common = Common::new(&args)?;
+    if jumps {
+        let method = match args.method.map(MethodArg::resolve) {
+            None => MjpMethod::Ssa,
+            Some(Chosen::Jumps(m)) => m,
+            Some(Chosen::Continuous(_)) => {
+                return Err(format!(
+                    "model `{}` is a jump process; its methods are ssa and nrm, not {}",
+                    m.name,
+                    args.method.map_or("", MethodArg::name)
+                ));
+            }
+        };
+        let model = prepare::prepare_jumps(&c, args.model.as_deref(), &settings)?;
+        run_jumps(&args, &common, &model, method)
+    } else {
+        let method = match args.method.map(MethodArg::resolve) {
+            None => None,
+            Some(Chosen::Continuous(m)) => Some(m),
+            Some(Chosen::Jumps(j)) => {
+                return Err(format!(
+                    "`{}` simulates jump processes; model `{}` is a {} model",
+                    j.name(),
+                    m.name,
+                    m.kind
+                ));
+            }
+        };
+        let native = prepare::prepare(&c, args.model.as_deref(), &settings)?;
+        run_continuous(&args, &common, &native, method)
+    }
+}
+
+/// What every run needs, from the flags.
+struct Common {
+    times: Vec<f64>,
+    t_end: f64,
+    threads: usize,
+    seed: u64,
+}
+
+impl Common {
+    fn new(args: &RunArgs) -> Result<Common, Fail> {
+        let times = recording_times(args)?;
+        let t_end = times.last().copied().unwrap_or(args.t_end);
+        let threads = match args.threads {
+            Some(0) => return Err("--threads must be at least 1".to_string()),
+            Some(n) if n > MAX_THREADS => {
+                return Err(format!("--threads is at most {MAX_THREADS}"));
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        // Everything parallel in the run (the engine and the summary) uses exactly this many
+        // threads.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global();
+        Ok(Common {
+            times,
+            t_end,
+            threads,
+            seed: args.seed.unwrap_or_else(clock_seed),
+        })
+    }
+
+    fn paths(&self, args: &RunArgs, stochastic: bool) -> Result<usize, Fail> {
+        let paths = args.paths.unwrap_or(if stochastic { 1000 } else { 1 });
+        if paths == 0 {
+            return Err("--paths must be at least 1".to_string());
+        }
+        Ok(paths)
+    }
+}
+
+/// Where a run's recordings go: the paths file or the summary, the plot and the table.
+struct Outputs {
+    recorder: Recorder,
+    summary_out: Option<(PathBuf, SummaryFormat)>,
+}
+
+impl Outputs {
+    /// Decide where results go (refusing bad file names) before the run.
+    fn new(args: &RunArgs, info: RunInfo) -> Result<Outputs, Fail> {
+        let summary = Summary::new(info.times.len(), info.variables.len());
+        let mut summary_out = None;
+        let path_writer = match (&args.out, args.summary) {
+            (Some(out), false) => Some(
+                PathWriter::create(out, path_format(out, args.wide)?, &info)
+                    .map_err(|e| e.to_string())?,
+            ),
+            (Some(out), true) => {
+                summary_out = Some((out.clone(), summary_format(out)?));
+                None
+            }
+            (None, _) => None,
+        };
+        Ok(Outputs {
+            recorder: Recorder::new(info, summary, path_writer, plot::MAX_SAMPLES),
+            summary_out,
+        })
+    }
+
+    /// Commit the files and print the table when nothing was written.
+    fn finish(self, args: &RunArgs) -> Result<(), Fail> {
+        let recorded = self.recorder.finish().map_err(|e| e.to_string())?;
+        if let Some((out, format)) = self.summary_out {
+            let written = match format {
+                SummaryFormat::Csv => recorded.summary.write_csv(&out, &recorded.info),
+                SummaryFormat::Json => recorded.summary.write_json(&out, &recorded.info),
+            };
+            written.map_err(|e| e.to_string())?;
+        }
+        if let Some(file) = &args.plot {
+            plot::write_svg(file, &recorded.info, &recorded.summary, &recorded.samples)
+                .map_err(|e| e.to_string())?;
+        }
+        if args.out.is_none() {
+            let table = recorded.summary.table(&recorded.info, 6);
+            let _ = std::io::stdout().lock().write_all(table.as_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// Ctrl-C stops the engine; the output files, not yet committed, are then removed, so an
+/// interrupted run leaves nothing half-written.
+fn interrupt_flag() -> &'static AtomicBool {
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+    &INTERRUPTED
+}
+
+fn run_continuous(
+    args: &RunArgs,
+    common: &Common,
+    native: &NativeModel,
+    method: Option<Method>,
+) -> Result<(), Fail> {
     let sys = native.system();
     let info = sys.model();
-
-    let times = recording_times(&args)?;
-    let t_end = times.last().copied().unwrap_or(args.t_end);
+    let t_end = common.t_end;
     let dt = args.dt.unwrap_or(t_end / 1000.0);
     if !(dt.is_finite() && dt > 0.0) {
         return Err(format!("--dt must be a positive number, not {dt}"));
@@ -168,31 +342,10 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         rtol: positive("--rtol", args.rtol)?,
         atol: positive("--atol", args.atol)?,
     };
-    let method = match args.method {
-        Some(m) => m.method(),
-        None => schemes::default_method(&sys),
-    };
-    let stochastic = sys.noise_dim() > 0 || native.random_init();
-    let paths = args.paths.unwrap_or(if stochastic { 1000 } else { 1 });
-    if paths == 0 {
-        return Err("--paths must be at least 1".to_string());
-    }
-    let threads = match args.threads {
-        Some(0) => return Err("--threads must be at least 1".to_string()),
-        Some(n) if n > MAX_THREADS => {
-            return Err(format!("--threads is at most {MAX_THREADS}"));
-        }
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    // Everything parallel in the run (the engine and the summary) uses exactly this many
-    // threads.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global();
-    let seed = args.seed.unwrap_or_else(clock_seed);
+    let method = method.unwrap_or_else(|| schemes::default_method(&sys));
+    let paths = common.paths(args, sys.noise_dim() > 0 || native.random_init())?;
+    let (threads, seed) = (common.threads, common.seed);
     let adaptive = matches!(method, Method::Dopri5 | Method::Adaptive);
-
     let run_info = RunInfo {
         model: info.name.clone(),
         file: args.file.display().to_string(),
@@ -204,33 +357,18 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         params: info.bound.param_values.clone(),
         variables: info.variables.clone(),
         outputs: info.n_outputs,
-        times: times.clone(),
+        times: common.times.clone(),
         ito_version: env!("CARGO_PKG_VERSION"),
         dropped: Vec::new(),
     };
-    let summary = Summary::new(times.len(), info.variables.len());
-    // Where the results go, decided (and bad file names refused) before the run.
-    let mut summary_out = None;
-    let path_writer = match (&args.out, args.summary) {
-        (Some(out), false) => Some(
-            PathWriter::create(out, path_format(out, args.wide)?, &run_info)
-                .map_err(|e| e.to_string())?,
-        ),
-        (Some(out), true) => {
-            summary_out = Some((out, summary_format(out)?));
-            None
-        }
-        (None, _) => None,
-    };
-    let mut recorder = Recorder::new(run_info, summary, path_writer, plot::MAX_SAMPLES);
-
+    let mut outputs = Outputs::new(args, run_info)?;
     let cfg = EnsembleConfig {
         paths,
         seed,
         threads,
         method,
         tolerances,
-        times,
+        times: common.times.clone(),
         dt,
         on_blowup: match args.on_blowup {
             BlowupArg::Stop => OnBlowup::Stop,
@@ -239,32 +377,14 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         progress: true,
     };
     let started = Instant::now();
-    // Ctrl-C stops the engine between steps; the output files, not yet committed, are then
-    // removed, so an interrupted run leaves nothing half-written.
-    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
-    let report = ensemble::run(&sys, &cfg, &INTERRUPTED, |i, v| {
-        recorder.record(i, v).map_err(|e| e.to_string())
+    let report = ensemble::run(&sys, &cfg, interrupt_flag(), |i, v| {
+        outputs.recorder.record(i, v).map_err(|e| e.to_string())
     })
     .map_err(|e| e.to_string())?;
     let elapsed = started.elapsed().as_secs_f64();
-    let recorded = recorder.finish().map_err(|e| e.to_string())?;
+    outputs.finish(args)?;
 
-    if let Some((out, format)) = summary_out {
-        let written = match format {
-            SummaryFormat::Csv => recorded.summary.write_csv(out, &recorded.info),
-            SummaryFormat::Json => recorded.summary.write_json(out, &recorded.info),
-        };
-        written.map_err(|e| e.to_string())?;
-    }
-    if let Some(file) = &args.plot {
-        plot::write_svg(file, &recorded.info, &recorded.summary, &recorded.samples)
-            .map_err(|e| e.to_string())?;
-    }
-    if args.out.is_none() {
-        let table = recorded.summary.table(&recorded.info, 6);
-        let _ = std::io::stdout().lock().write_all(table.as_bytes());
-    }
+    let mut stderr = std::io::stderr().lock();
     for b in &report.dropped {
         let _ = writeln!(stderr, "dropped: {b}");
     }
@@ -285,9 +405,103 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         "ran {kept} of {paths} paths of {} to t = {t_end} with {} ({step}, seed {seed}, {threads} thread{}) in {elapsed:.3} s",
         info.name,
         method.name(),
-        if threads == 1 { "" } else { "s" },
+        plural(threads),
     );
     Ok(())
+}
+
+fn run_jumps(
+    args: &RunArgs,
+    common: &Common,
+    model: &MjpModel,
+    method: MjpMethod,
+) -> Result<(), Fail> {
+    let k = model.kernels();
+    let info = k.info;
+    let paths = common.paths(args, true)?;
+    let (threads, seed, t_end) = (common.threads, common.seed, common.t_end);
+    if args.max_events == 0 {
+        return Err("--max-events must be at least 1".to_string());
+    }
+    let run_info = RunInfo {
+        model: info.name.clone(),
+        file: args.file.display().to_string(),
+        method: method.name().to_string(),
+        dt: None,
+        seed,
+        paths,
+        t_end,
+        params: info.bound.param_values.clone(),
+        variables: info.variables.clone(),
+        outputs: info.n_outputs,
+        times: common.times.clone(),
+        ito_version: env!("CARGO_PKG_VERSION"),
+        dropped: Vec::new(),
+    };
+    let mut outputs = Outputs::new(args, run_info)?;
+    let cfg = MjpConfig {
+        paths,
+        seed,
+        threads,
+        method,
+        times: common.times.clone(),
+        max_events: args.max_events,
+        progress: true,
+    };
+    let started = Instant::now();
+    let report = mjp::run::run(&k, &cfg, interrupt_flag(), |i, v| {
+        outputs.recorder.record(i, v).map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed().as_secs_f64();
+    outputs.finish(args)?;
+
+    let mut stderr = std::io::stderr().lock();
+    if report.absorbed > 0 {
+        let _ = writeln!(
+            stderr,
+            "note: in {} of {paths} paths every rate reached zero before t = {t_end}; the state then stays as it is",
+            report.absorbed
+        );
+    }
+    if args.stats {
+        let _ = stderr.write_all(jump_stats(info, &report, paths, elapsed).as_bytes());
+    }
+    let _ = writeln!(
+        stderr,
+        "ran {paths} paths of {} to t = {t_end} with {} ({} events, seed {seed}, {threads} thread{}) in {elapsed:.3} s",
+        info.name,
+        method.name(),
+        report.total_events(),
+        plural(threads),
+    );
+    Ok(())
+}
+
+/// The `--stats` table: firings per path overall and per reaction or jump.
+fn jump_stats(info: &MjpInfo, r: &MjpReport, paths: usize, elapsed: f64) -> String {
+    let total = r.total_events();
+    let per_path = total as f64 / paths as f64;
+    let mut s = format!(
+        "events per path: mean {per_path:.1}, min {}, max {} ({:.3e} events/s)\n",
+        r.min_events,
+        r.max_events,
+        total as f64 / elapsed.max(1e-9)
+    );
+    let width = info.group_names.iter().map(|n| n.len()).max().unwrap_or(0).max(10);
+    s.push_str(&format!("{:width$}  {:>14}  {:>7}\n", "transition", "per path", "share"));
+    for (name, &n) in info.group_names.iter().zip(&r.fired) {
+        let share = if total > 0 { 100.0 * n as f64 / total as f64 } else { 0.0 };
+        s.push_str(&format!(
+            "{name:width$}  {:>14.1}  {share:>6.2}%\n",
+            n as f64 / paths as f64
+        ));
+    }
+    s
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// The recording grid: `--times`, or every `--every` from 0 to `--t-end`.

@@ -70,6 +70,8 @@ pub enum RunError {
     Cancelled,
     /// The consumer of the recordings failed (e.g. writing a file).
     Sink(String),
+    /// A path reached a state the model does not allow (the message says where and when).
+    Model(String),
 }
 
 impl std::fmt::Display for RunError {
@@ -81,7 +83,7 @@ impl std::fmt::Display for RunError {
                 "{b} (a smaller --dt, another --method, or --on-blowup drop may help)"
             ),
             RunError::Cancelled => f.write_str("the run was interrupted"),
-            RunError::Sink(m) => f.write_str(m),
+            RunError::Sink(m) | RunError::Model(m) => f.write_str(m),
         }
     }
 }
@@ -128,10 +130,10 @@ fn step_plan(times: &[f64], dt: f64) -> Vec<(u64, f64)> {
 }
 
 /// The recording of one chunk: `values[(j * ntimes + k) * nvars + v]`, and what blew up.
-struct ChunkResult {
-    first: usize,
-    values: Vec<f64>,
-    blowups: Vec<Option<Blowup>>,
+pub(crate) struct ChunkResult {
+    pub first: usize,
+    pub values: Vec<f64>,
+    pub blowups: Vec<Option<Blowup>>,
 }
 
 /// Run the ensemble, handing each kept path's recording (`times × variables`, row-major by
@@ -140,7 +142,7 @@ pub fn run(
     sys: &NativeSystem,
     cfg: &EnsembleConfig,
     cancel: &AtomicBool,
-    mut sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
+    sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
 ) -> Result<RunReport, RunError> {
     // Refuse a method that does not fit before any work.
     schemes::stepper(cfg.method, sys, cfg.tolerances).map_err(|u| RunError::Unfit(u.0))?;
@@ -148,13 +150,47 @@ pub fn run(
         check_commutative_at_start(sys, cfg)?;
     }
     let plan = step_plan(&cfg.times, cfg.dt);
-    let info = sys.model();
-    let nvars = info.variables.len();
-    let ntimes = cfg.times.len();
-    let threads = cfg.threads.max(1);
+    let shape = RunShape {
+        paths: cfg.paths,
+        threads: cfg.threads,
+        values_per_path: cfg.times.len() * sys.model().variables.len(),
+        progress: cfg.progress,
+    };
+    let dropped = drive(
+        &shape,
+        |a, b| run_chunk(sys, cfg, &plan, a, b, cancel),
+        cfg.on_blowup,
+        sink,
+    )?;
+    Ok(RunReport {
+        dropped,
+        steps_per_path: plan.iter().map(|p| p.0).sum(),
+    })
+}
+
+/// The size of an ensemble, for [`drive`].
+pub(crate) struct RunShape {
+    pub paths: usize,
+    pub threads: usize,
+    /// Recorded values per path (times × variables).
+    pub values_per_path: usize,
+    pub progress: bool,
+}
+
+/// Run `compute` over chunks of paths in parallel, in waves of bounded memory, handing each
+/// kept path's recording to `sink` in path order (one wave's while the next is computed).
+/// Returns the paths dropped under `OnBlowup::Drop`.
+pub(crate) fn drive(
+    shape: &RunShape,
+    compute_chunk: impl Fn(usize, usize) -> Result<ChunkResult, RunError> + Sync,
+    on_blowup: OnBlowup,
+    mut sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
+) -> Result<Vec<Blowup>, RunError> {
+    let threads = shape.threads.max(1);
+    let per_path_values = shape.values_per_path;
     // Bytes of one path's recording: a chunk holds at most 32 MB of them (but one path).
-    let per_path = (ntimes * nvars * 8).max(1);
-    let chunk = cfg
+    let per_path = (per_path_values * 8).max(1);
+    let chunk = shape
         .paths
         .div_ceil(threads * 8)
         .clamp(1, 256)
@@ -162,7 +198,7 @@ pub fn run(
     // Waves of chunks: the recordings of one wave are handed on (on one thread) while the
     // next is computed, so a wave is an eighth of the run, at least a round of chunks for
     // every thread, and at most about 128 MB of recordings (but one chunk).
-    let wave_paths = cfg
+    let wave_paths = shape
         .paths
         .div_ceil(8)
         .max(chunk * threads)
@@ -171,13 +207,10 @@ pub fn run(
         .num_threads(threads)
         .build()
         .map_err(|e| RunError::Sink(format!("could not start {threads} threads: {e}")))?;
-    let bar = progress_bar(cfg);
-    let mut report = RunReport {
-        steps_per_path: plan.iter().map(|p| p.0).sum(),
-        ..RunReport::default()
-    };
+    let bar = progress_bar(shape);
+    let mut dropped = Vec::new();
     let compute = |start: usize| -> Vec<Result<ChunkResult, RunError>> {
-        let end = (start + wave_paths).min(cfg.paths);
+        let end = (start + wave_paths).min(shape.paths);
         let chunks: Vec<(usize, usize)> = (start..end)
             .step_by(chunk)
             .map(|a| (a, (a + chunk).min(end)))
@@ -185,7 +218,7 @@ pub fn run(
         chunks
             .par_iter()
             .map(|&(a, b)| {
-                let r = run_chunk(sys, cfg, &plan, a, b, cancel);
+                let r = compute_chunk(a, b);
                 if let Some(bar) = &bar {
                     advance(bar, b - a);
                 }
@@ -199,12 +232,13 @@ pub fn run(
             let r = r?;
             for (j, blowup) in r.blowups.into_iter().enumerate() {
                 let path = r.first + j;
-                match (blowup, cfg.on_blowup) {
+                match (blowup, on_blowup) {
                     (Some(b), OnBlowup::Stop) => return Err(RunError::Blowup(b)),
-                    (Some(b), OnBlowup::Drop) => report.dropped.push(b),
+                    (Some(b), OnBlowup::Drop) => dropped.push(b),
                     (None, _) => {
-                        let at = j * ntimes * nvars;
-                        sink(path, &r.values[at..at + ntimes * nvars]).map_err(RunError::Sink)?;
+                        let at = j * per_path_values;
+                        sink(path, &r.values[at..at + per_path_values])
+                            .map_err(RunError::Sink)?;
                     }
                 }
             }
@@ -213,7 +247,7 @@ pub fn run(
     };
     let mut previous = Vec::new();
     pool.install(|| -> Result<(), RunError> {
-        for start in (0..cfg.paths).step_by(wave_paths) {
+        for start in (0..shape.paths).step_by(wave_paths) {
             let (current, handed_on) = rayon::join(|| compute(start), || consume(previous));
             handed_on?;
             previous = current;
@@ -223,7 +257,7 @@ pub fn run(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(report)
+    Ok(dropped)
 }
 
 /// Milstein needs commuting noise: checked at the initial states of the first paths (the
@@ -240,13 +274,13 @@ fn check_commutative_at_start(sys: &NativeSystem, cfg: &EnsembleConfig) -> Resul
 
 /// A progress bar for a run on a terminal; it stays hidden until the run has taken
 /// [`PROGRESS_AFTER`], so short runs print nothing.
-fn progress_bar(cfg: &EnsembleConfig) -> Option<indicatif::ProgressBar> {
+fn progress_bar(shape: &RunShape) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
-    if !cfg.progress || !std::io::stderr().is_terminal() {
+    if !shape.progress || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::hidden();
-    bar.set_length(cfg.paths as u64);
+    bar.set_length(shape.paths as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "{spinner} {bar:40} {pos}/{len} paths  {elapsed} (eta {eta})",
     ) {

@@ -8,6 +8,7 @@
 
 pub mod bind;
 pub mod ensemble;
+pub mod mjp;
 pub mod native;
 pub mod output;
 pub mod prepare;

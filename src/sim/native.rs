@@ -183,7 +183,7 @@ fn diffusion_pattern(
 /// takes what the others leave when it is the only one; with several such slots every
 /// component is named by its position (`#7` for the 7th), since where each ends is not
 /// known here.
-fn flat_names<'a>(
+pub(crate) fn flat_names<'a>(
     slots: impl Iterator<Item = (&'a String, &'a Type)> + Clone,
     total: usize,
 ) -> Vec<String> {

@@ -3,7 +3,9 @@
 
 use super::bind::{self, Setting};
 use super::native::NativeModel;
-use crate::check::model::{Dynamics, ModelKind};
+use super::mjp::MjpModel;
+use crate::check::model::{Dynamics, Model, ModelKind};
+use crate::ir::lower::LoweredModel;
 use crate::frontend::Compilation;
 
 /// The model of `c` named `name` (or its only model), compiled with `settings` bound.
@@ -12,25 +14,7 @@ pub fn prepare(
     name: Option<&str>,
     settings: &[Setting],
 ) -> Result<NativeModel, String> {
-    let models = &c.program.models;
-    let m = match name {
-        Some(n) => models.iter().find(|m| m.name == n).ok_or_else(|| {
-            format!(
-                "the file has no model `{n}` (it has: {})",
-                names(c).join(", ")
-            )
-        })?,
-        None => match models.as_slice() {
-            [m] => m,
-            [] => return Err("the file defines no model".to_string()),
-            _ => {
-                return Err(format!(
-                    "the file defines several models; pick one with --model ({})",
-                    names(c).join(", ")
-                ));
-            }
-        },
-    };
+    let m = pick(c, name)?;
     match m.kind {
         ModelKind::Dynamic(Dynamics::Sde | Dynamics::Ode)
         | ModelKind::StateSpace(Dynamics::Sde | Dynamics::Ode) => {}
@@ -41,13 +25,59 @@ pub fn prepare(
             ));
         }
     }
-    let lm = c
-        .lowered
-        .iter()
-        .find(|l| l.name == m.name)
-        .ok_or_else(|| format!("model `{}` could not be compiled to kernels", m.name))?;
+    let lm = lowered(c, m)?;
     let bound = bind::bind(lm, m, settings)?;
     NativeModel::new(m, lm, bound)
+}
+
+/// The jump process `name` of `c` (or its only model), compiled with `settings` bound.
+pub fn prepare_jumps(
+    c: &Compilation,
+    name: Option<&str>,
+    settings: &[Setting],
+) -> Result<MjpModel, String> {
+    let m = pick(c, name)?;
+    if !matches!(
+        m.kind,
+        ModelKind::Dynamic(Dynamics::Mjp) | ModelKind::StateSpace(Dynamics::Mjp)
+    ) {
+        return Err(format!(
+            "model `{}` is a {} model, not a jump process",
+            m.name, m.kind
+        ));
+    }
+    let lm = lowered(c, m)?;
+    let bound = bind::bind(lm, m, settings)?;
+    MjpModel::new(m, lm, bound)
+}
+
+/// The model of `c` named `name`, or its only model.
+pub fn pick<'c>(c: &'c Compilation, name: Option<&str>) -> Result<&'c Model, String> {
+    let models = &c.program.models;
+    match name {
+        Some(n) => models.iter().find(|m| m.name == n).ok_or_else(|| {
+            format!(
+                "the file has no model `{n}` (it has: {})",
+                names(c).join(", ")
+            )
+        }),
+        None => match models.as_slice() {
+            [m] => Ok(m),
+            [] => Err("the file defines no model".to_string()),
+            _ => Err(format!(
+                "the file defines several models; pick one with --model ({})",
+                names(c).join(", ")
+            )),
+        },
+    }
+}
+
+/// The kernels of model `m`.
+fn lowered<'c>(c: &'c Compilation, m: &Model) -> Result<&'c LoweredModel, String> {
+    c.lowered
+        .iter()
+        .find(|l| l.name == m.name)
+        .ok_or_else(|| format!("model `{}` could not be compiled to kernels", m.name))
 }
 
 fn names(c: &Compilation) -> Vec<String> {

@@ -1,0 +1,12 @@
+//! Markov jump processes: reaction networks, general jumps and events, simulated exactly
+//! (`ssa`, `nrm`) or by leaping (`tau`), path by path, in parallel ensembles.
+
+pub mod heap;
+pub mod model;
+pub mod nrm;
+pub mod path;
+pub mod run;
+pub mod select;
+pub mod ssa;
+
+pub use model::{MjpInfo, MjpKernels, MjpModel};

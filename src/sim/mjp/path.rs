@@ -1,0 +1,366 @@
+//! One path of a jump process: firings chosen by a [`Clock`] (the exact methods differ only
+//! there), events at their times or conditions, and the state recorded at the recording
+//! times as the piecewise-constant value it holds there (right-continuous: a change at a
+//! recording time is included).
+
+use super::model::{EventKind, MjpKernels};
+use crate::rt::Rng;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How the next firing is chosen.
+pub trait Clock {
+    /// Whether [`Clock::fired`] needs the propensities the firing replaced.
+    const NEEDS_OLD: bool;
+    /// All propensities are new (start of a path, after an event). `Err(channel)` when one
+    /// is negative or not a number.
+    fn reset(&mut self, t: f64, a: &[f64], rng: &mut Rng) -> Result<(), usize>;
+    /// The next firing after `t`: (time, channel), or `None` when nothing can fire.
+    fn next(&mut self, t: f64, a: &[f64], rng: &mut Rng) -> Result<Option<(f64, usize)>, usize>;
+    /// `fired` fired at `t`; the channels in `affected` now have propensities `a[c]`
+    /// (their previous values in `old`, in the same order, when `NEEDS_OLD`).
+    fn fired(
+        &mut self,
+        t: f64,
+        fired: usize,
+        affected: &[u32],
+        old: &[f64],
+        a: &[f64],
+        rng: &mut Rng,
+    ) -> Result<(), usize>;
+}
+
+/// What stopped a path.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PathError {
+    /// A propensity became negative or not a number.
+    Propensity {
+        channel: usize,
+        value: f64,
+        t: f64,
+        state: Vec<f64>,
+    },
+    /// A firing or event left a count negative, fractional or not finite.
+    BadState {
+        cause: String,
+        variable: usize,
+        value: f64,
+        t: f64,
+    },
+    /// More firings than `--max-events`.
+    TooManyEvents { max: u64, t: f64 },
+    /// `when` events kept triggering each other at one instant.
+    EventLoop { t: f64 },
+    Cancelled,
+}
+
+/// Fixed settings of every path.
+pub struct PathConfig<'a> {
+    pub times: &'a [f64],
+    pub t_end: f64,
+    pub max_events: u64,
+    pub cancel: &'a AtomicBool,
+}
+
+/// Buffers a path needs, reused across the paths of a chunk.
+pub struct PathBuffers {
+    pub x: Vec<f64>,
+    pub p: Vec<f64>,
+    /// Scratch space of the firing kernels, then one propensity per channel.
+    pub work: Vec<f64>,
+    pub old: Vec<f64>,
+    pub outputs: Vec<f64>,
+    when_before: Vec<bool>,
+}
+
+impl PathBuffers {
+    pub fn new(k: &MjpKernels) -> PathBuffers {
+        let i = k.info;
+        PathBuffers {
+            x: vec![0.0; i.nx],
+            p: i.bound.p.clone(),
+            work: vec![0.0; i.scratch + i.channels],
+            old: Vec::with_capacity(i.channels),
+            outputs: vec![0.0; i.n_outputs],
+            when_before: vec![false; i.events.len()],
+        }
+    }
+}
+
+/// What a finished path reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PathSummary {
+    pub events: u64,
+    /// Whether every propensity was zero before the end (the state then stays).
+    pub absorbed: bool,
+}
+
+/// Check the cancellation flag this often (in firings).
+const CANCEL_EVERY: u64 = 1 << 16;
+/// `when` events may trigger each other at most this many times in a row at one instant.
+const MAX_CASCADE: usize = 1000;
+
+/// Simulate one path from its initial state, writing `times × variables` into `values`
+/// and adding each group's firings to `counts`.
+pub fn simulate<C: Clock>(
+    k: &MjpKernels,
+    clock: &mut C,
+    cfg: &PathConfig,
+    rng: &mut Rng,
+    buf: &mut PathBuffers,
+    values: &mut [f64],
+    counts: &mut [u64],
+) -> Result<PathSummary, PathError> {
+    let info = k.info;
+    let scratch = info.scratch;
+    buf.p.copy_from_slice(&info.bound.p);
+    k.init(rng, &mut buf.x);
+    check_counts(k, &buf.x, 0.0, "the initial state", None)?;
+    let mut rec = Recording {
+        times: cfg.times,
+        next: 0,
+        values,
+    };
+    let mut t = 0.0;
+    let mut events = 0u64;
+    let mut absorbed = false;
+    // Pending `at` events (time, event), the earliest last.
+    let mut pending = at_times(k, t, buf);
+    for (e, before) in buf.when_before.iter_mut().enumerate() {
+        *before = info.events[e] == EventKind::When && k.trigger(e, t, &mut buf.x, &mut buf.p) != 0.0;
+    }
+    k.propensities(t, &mut buf.x, &mut buf.p, &mut buf.work[scratch..]);
+    reset(k, clock, t, rng, buf)?;
+    loop {
+        let next_at = pending.last().map_or(f64::INFINITY, |&(te, _)| te);
+        let horizon = next_at.min(cfg.t_end);
+        let a = &buf.work[scratch..];
+        let next = clock
+            .next(t, a, rng)
+            .map_err(|c| propensity_error(c, a, t, &buf.x))?;
+        match next {
+            Some((tn, c)) if tn <= horizon => {
+                rec.until(k, tn, &mut buf.x, &mut buf.p, &mut buf.outputs, false);
+                t = tn;
+                events += 1;
+                if events > cfg.max_events {
+                    return Err(PathError::TooManyEvents {
+                        max: cfg.max_events,
+                        t,
+                    });
+                }
+                if events % CANCEL_EVERY == 0 && cfg.cancel.load(Ordering::Relaxed) {
+                    return Err(PathError::Cancelled);
+                }
+                let g = info.group_of[c] as usize;
+                counts[g] += 1;
+                let affected = &info.affected[g];
+                if C::NEEDS_OLD {
+                    buf.old.clear();
+                    buf.old
+                        .extend(affected.iter().map(|&d| buf.work[scratch + d as usize]));
+                }
+                k.fire(c, t, &mut buf.x, &mut buf.p, rng, &mut buf.work);
+                if info.changes[g].is_none() || info.literal_propensity[g] {
+                    let cause = format!("firing `{}`", info.group_names[g]);
+                    check_counts(k, &buf.x, t, &cause, info.changes[g].as_deref())?;
+                }
+                let a = &buf.work[scratch..];
+                clock
+                    .fired(t, c, affected, &buf.old, a, rng)
+                    .map_err(|c| propensity_error(c, a, t, &buf.x))?;
+                if !buf.when_before.is_empty() && whens(k, t, rng, buf)? {
+                    pending = at_times(k, t, buf);
+                    reset(k, clock, t, rng, buf)?;
+                }
+            }
+            next => {
+                if next.is_none() && horizon == cfg.t_end {
+                    absorbed = true;
+                }
+                if next_at > cfg.t_end {
+                    rec.until(k, cfg.t_end, &mut buf.x, &mut buf.p, &mut buf.outputs, true);
+                    break;
+                }
+                // An `at` event: the state until then is what it was.
+                rec.until(k, next_at, &mut buf.x, &mut buf.p, &mut buf.outputs, false);
+                t = next_at;
+                while let Some(&(te, e)) = pending.last() {
+                    if te > t {
+                        break;
+                    }
+                    pending.pop();
+                    fire_event(k, e, t, rng, buf)?;
+                }
+                whens(k, t, rng, buf)?;
+                pending = at_times_after(k, t, buf, &pending);
+                reset(k, clock, t, rng, buf)?;
+            }
+        }
+    }
+    Ok(PathSummary { events, absorbed })
+}
+
+/// Recomputes every propensity and restarts the clock.
+fn reset<C: Clock>(
+    k: &MjpKernels,
+    clock: &mut C,
+    t: f64,
+    rng: &mut Rng,
+    buf: &mut PathBuffers,
+) -> Result<(), PathError> {
+    let scratch = k.info.scratch;
+    k.propensities(t, &mut buf.x, &mut buf.p, &mut buf.work[scratch..]);
+    let a = &buf.work[scratch..];
+    clock
+        .reset(t, a, rng)
+        .map_err(|c| propensity_error(c, a, t, &buf.x))
+}
+
+fn propensity_error(channel: usize, a: &[f64], t: f64, x: &[f64]) -> PathError {
+    PathError::Propensity {
+        channel,
+        value: a[channel],
+        t,
+        state: x.to_vec(),
+    }
+}
+
+/// The `at` events still to come after `t`, the earliest last (ties in declaration order).
+fn at_times(k: &MjpKernels, t: f64, buf: &mut PathBuffers) -> Vec<(f64, usize)> {
+    let mut v: Vec<(f64, usize)> = (0..k.info.events.len())
+        .filter(|&e| k.info.events[e] == EventKind::At)
+        .map(|e| (k.trigger(e, t, &mut buf.x, &mut buf.p), e))
+        .filter(|&(te, _)| te >= t)
+        .collect();
+    v.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+    v
+}
+
+/// After `at` events fired at `t`: the times of those still pending (which may have moved
+/// if an event changed a parameter they use).
+fn at_times_after(
+    k: &MjpKernels,
+    t: f64,
+    buf: &mut PathBuffers,
+    pending: &[(f64, usize)],
+) -> Vec<(f64, usize)> {
+    let still: Vec<usize> = pending.iter().map(|&(_, e)| e).collect();
+    let mut v: Vec<(f64, usize)> = still
+        .into_iter()
+        .map(|e| (k.trigger(e, t, &mut buf.x, &mut buf.p), e))
+        .filter(|&(te, _)| te > t)
+        .collect();
+    v.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+    v
+}
+
+/// Run event `e`'s body at `t` and check the state it leaves.
+fn fire_event(
+    k: &MjpKernels,
+    e: usize,
+    t: f64,
+    rng: &mut Rng,
+    buf: &mut PathBuffers,
+) -> Result<(), PathError> {
+    k.effect(e, t, &mut buf.x, &mut buf.p, rng, &mut buf.work);
+    check_counts(k, &buf.x, t, &format!("event {}", e + 1), None)
+}
+
+/// Fire the `when` events whose condition has just become true (and those their bodies
+/// set off in turn). Whether any fired.
+fn whens(k: &MjpKernels, t: f64, rng: &mut Rng, buf: &mut PathBuffers) -> Result<bool, PathError> {
+    let mut any = false;
+    for _ in 0..MAX_CASCADE {
+        let mut fired = false;
+        for e in 0..k.info.events.len() {
+            if k.info.events[e] != EventKind::When {
+                continue;
+            }
+            let now = k.trigger(e, t, &mut buf.x, &mut buf.p) != 0.0;
+            let rising = now && !buf.when_before[e];
+            buf.when_before[e] = now;
+            if rising {
+                fire_event(k, e, t, rng, buf)?;
+                fired = true;
+            }
+        }
+        if !fired {
+            return Ok(any);
+        }
+        any = true;
+    }
+    Err(PathError::EventLoop { t })
+}
+
+/// Species counts must stay whole and non-negative, and every state finite. `touched`
+/// limits the check to a reaction's species.
+fn check_counts(
+    k: &MjpKernels,
+    x: &[f64],
+    t: f64,
+    cause: &str,
+    touched: Option<&[(usize, i64)]>,
+) -> Result<(), PathError> {
+    let bad = |i: usize, v: f64| PathError::BadState {
+        cause: cause.to_string(),
+        variable: i,
+        value: v,
+        t,
+    };
+    match touched {
+        Some(changes) => {
+            for &(i, _) in changes {
+                if !(x[i] >= 0.0) {
+                    return Err(bad(i, x[i]));
+                }
+            }
+        }
+        None => {
+            for &i in &k.info.species {
+                if !(x[i] >= 0.0 && x[i].fract() == 0.0) {
+                    return Err(bad(i, x[i]));
+                }
+            }
+            if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+                return Err(bad(i, x[i]));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the recording rows as time passes.
+struct Recording<'a> {
+    times: &'a [f64],
+    next: usize,
+    values: &'a mut [f64],
+}
+
+impl Recording<'_> {
+    /// Record the current state at every recording time before `t` (or up to and
+    /// including it, with `inclusive`).
+    fn until(
+        &mut self,
+        k: &MjpKernels,
+        t: f64,
+        x: &mut [f64],
+        p: &mut [f64],
+        outputs: &mut [f64],
+        inclusive: bool,
+    ) {
+        let info = k.info;
+        let nvars = info.nx + info.n_outputs;
+        while let Some(&tr) = self.times.get(self.next) {
+            if tr > t || (tr == t && !inclusive) {
+                break;
+            }
+            let row = &mut self.values[self.next * nvars..(self.next + 1) * nvars];
+            row[..info.nx].copy_from_slice(x);
+            if info.n_outputs > 0 {
+                k.outputs(tr, x, p, outputs);
+                row[info.nx..].copy_from_slice(outputs);
+            }
+            self.next += 1;
+        }
+    }
+}
