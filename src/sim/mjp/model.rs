@@ -39,9 +39,10 @@ pub struct MjpInfo {
     /// Reactions' state changes (position in `x`, change), for leaping methods; `None` for
     /// `jump` groups, whose change is a program.
     pub changes: Vec<Option<Vec<(usize, i64)>>>,
-    /// Reactions whose propensity is written out (`=>`): nothing stops them firing with too
-    /// few molecules, so counts are checked after they fire.
-    pub literal_propensity: Vec<bool>,
+    /// Groups whose firing must be followed by a check of the state: `jump`s (their body
+    /// can set anything) and `=>` reactions (nothing stops a propensity written out from
+    /// firing with too few molecules).
+    pub check_after: Vec<bool>,
     /// Groups whose propensity reads the time `t` directly.
     pub time_dependent: Vec<bool>,
     /// Positions in `x` of the species (counts must stay whole and non-negative).
@@ -117,8 +118,8 @@ impl MjpModel {
         let changes = (0..groups)
             .map(|g| lm.reactions.get(g).map(|r| r.changes.clone()))
             .collect();
-        let literal_propensity = (0..groups)
-            .map(|g| m.reactions.get(g).is_some_and(|r| r.law == RateLaw::Propensity))
+        let check_after = (0..groups)
+            .map(|g| m.reactions.get(g).is_none_or(|r| r.law == RateLaw::Propensity))
             .collect();
         let species = lm
             .layout
@@ -146,7 +147,7 @@ impl MjpModel {
                 group_of,
                 affected,
                 changes,
-                literal_propensity,
+                check_after,
                 time_dependent: lm.time_dependent.clone(),
                 species,
                 events,

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub trait Clock {
     /// Whether [`Clock::fired`] needs the propensities the firing replaced.
     const NEEDS_OLD: bool;
+    /// A new path begins (forget what the last one learned).
+    fn start_path(&mut self) {}
     /// All propensities are new (start of a path, after an event). `Err(channel)` when one
     /// is negative or not a number.
     fn reset(&mut self, t: f64, a: &[f64], rng: &mut Rng) -> Result<(), usize>;
@@ -118,6 +120,7 @@ pub fn simulate<C: Clock>(
     let mut rec = Recording {
         times: cfg.times,
         next: 0,
+        next_time: cfg.times.first().copied().unwrap_or(f64::INFINITY),
         values,
     };
     let mut t = 0.0;
@@ -128,7 +131,7 @@ pub fn simulate<C: Clock>(
     for (e, before) in buf.when_before.iter_mut().enumerate() {
         *before = info.events[e] == EventKind::When && k.trigger(e, t, &mut buf.x, &mut buf.p) != 0.0;
     }
-    k.propensities(t, &mut buf.x, &mut buf.p, &mut buf.work[scratch..]);
+    clock.start_path();
     reset(k, clock, t, rng, buf)?;
     loop {
         let next_at = pending.last().map_or(f64::INFINITY, |&(te, _)| te);
@@ -155,12 +158,12 @@ pub fn simulate<C: Clock>(
                 counts[g] += 1;
                 let affected = &info.affected[g];
                 if C::NEEDS_OLD {
+                    let a = &buf.work[scratch..];
                     buf.old.clear();
-                    buf.old
-                        .extend(affected.iter().map(|&d| buf.work[scratch + d as usize]));
+                    buf.old.extend(affected.iter().map(|&d| a[d as usize]));
                 }
                 k.fire(c, t, &mut buf.x, &mut buf.p, rng, &mut buf.work);
-                if info.changes[g].is_none() || info.literal_propensity[g] {
+                if info.check_after[g] {
                     let cause = format!("firing `{}`", info.group_names[g]);
                     check_counts(k, &buf.x, t, &cause, info.changes[g].as_deref())?;
                 }
@@ -333,13 +336,31 @@ fn check_counts(
 struct Recording<'a> {
     times: &'a [f64],
     next: usize,
+    /// `times[next]`, or ∞ once every row is written.
+    next_time: f64,
     values: &'a mut [f64],
 }
 
 impl Recording<'_> {
     /// Record the current state at every recording time before `t` (or up to and
     /// including it, with `inclusive`).
+    #[inline]
     fn until(
+        &mut self,
+        k: &MjpKernels,
+        t: f64,
+        x: &mut [f64],
+        p: &mut [f64],
+        outputs: &mut [f64],
+        inclusive: bool,
+    ) {
+        if t > self.next_time || (t == self.next_time && inclusive) {
+            self.write_rows(k, t, x, p, outputs, inclusive);
+        }
+    }
+
+    #[cold]
+    fn write_rows(
         &mut self,
         k: &MjpKernels,
         t: f64,
@@ -362,5 +383,6 @@ impl Recording<'_> {
             }
             self.next += 1;
         }
+        self.next_time = self.times.get(self.next).copied().unwrap_or(f64::INFINITY);
     }
 }
