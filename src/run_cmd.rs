@@ -1,15 +1,15 @@
 //! `ito run`: simulate an SDE or ODE model's ensemble and write what it recorded.
 
 use clap::{Args, ValueEnum};
+use ito::check::model::{Dynamics, ModelKind};
 use ito::frontend::{self, Options};
 use ito::sim::bind::Setting;
 use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
-use ito::sim::output::{PathFormat, PathWriter, Recorder, RunInfo, Summary, plot};
-use ito::sim::schemes::{self, Method, Tolerances};
-use ito::check::model::{Dynamics, ModelKind};
 use ito::sim::mjp::run::{MjpConfig, MjpMethod, MjpReport};
 use ito::sim::mjp::{self, MjpInfo, MjpModel};
 use ito::sim::native::NativeModel;
+use ito::sim::output::{PathFormat, PathWriter, Recorder, RunInfo, Summary, plot};
+use ito::sim::schemes::{self, Method, Tolerances};
 use ito::sim::{SdeSystem, prepare};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -488,10 +488,23 @@ fn jump_stats(info: &MjpInfo, r: &MjpReport, paths: usize, elapsed: f64) -> Stri
         r.max_events,
         total as f64 / elapsed.max(1e-9)
     );
-    let width = info.group_names.iter().map(|n| n.len()).max().unwrap_or(0).max(10);
-    s.push_str(&format!("{:width$}  {:>14}  {:>7}\n", "transition", "per path", "share"));
+    let width = info
+        .group_names
+        .iter()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    s.push_str(&format!(
+        "{:width$}  {:>14}  {:>7}\n",
+        "transition", "per path", "share"
+    ));
     for (name, &n) in info.group_names.iter().zip(&r.fired) {
-        let share = if total > 0 { 100.0 * n as f64 / total as f64 } else { 0.0 };
+        let share = if total > 0 {
+            100.0 * n as f64 / total as f64
+        } else {
+            0.0
+        };
         s.push_str(&format!(
             "{name:width$}  {:>14.1}  {share:>6.2}%\n",
             n as f64 / paths as f64

@@ -2,11 +2,11 @@
 //! continuous engines simulate, bind its inputs and compile its kernels.
 
 use super::bind::{self, Setting};
-use super::native::NativeModel;
 use super::mjp::MjpModel;
+use super::native::NativeModel;
 use crate::check::model::{Dynamics, Model, ModelKind};
-use crate::ir::lower::LoweredModel;
 use crate::frontend::Compilation;
+use crate::ir::lower::LoweredModel;
 
 /// The model of `c` named `name` (or its only model), compiled with `settings` bound.
 pub fn prepare(

@@ -1,6 +1,7 @@
 //! Markov jump processes: reaction networks, general jumps and events, simulated exactly
 //! (`ssa`, `nrm`) or by leaping (`tau`), path by path, in parallel ensembles.
 
+pub mod events;
 pub mod heap;
 pub mod model;
 pub mod nrm;

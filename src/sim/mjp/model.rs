@@ -119,7 +119,11 @@ impl MjpModel {
             .map(|g| lm.reactions.get(g).map(|r| r.changes.clone()))
             .collect();
         let check_after = (0..groups)
-            .map(|g| m.reactions.get(g).is_none_or(|r| r.law == RateLaw::Propensity))
+            .map(|g| {
+                m.reactions
+                    .get(g)
+                    .is_none_or(|r| r.law == RateLaw::Propensity)
+            })
             .collect();
         let species = lm
             .layout
@@ -132,7 +136,13 @@ impl MjpModel {
         let events = lm
             .events
             .iter()
-            .map(|e| if e.at_time { EventKind::At } else { EventKind::When })
+            .map(|e| {
+                if e.at_time {
+                    EventKind::At
+                } else {
+                    EventKind::When
+                }
+            })
             .collect();
         Ok(MjpModel {
             info: MjpInfo {
@@ -211,7 +221,9 @@ fn channel_starts(
     let starts: Vec<usize> = out.iter().map(|&v| v as usize).collect();
     let whole = out.iter().all(|v| *v >= 0.0 && v.fract() == 0.0);
     if !whole || starts.windows(2).any(|w| w[0] > w[1]) || starts[groups] != channels {
-        return Err(format!("internal: channel ranges {out:?} for {channels} channels"));
+        return Err(format!(
+            "internal: channel ranges {out:?} for {channels} channels"
+        ));
     }
     Ok(starts)
 }
@@ -253,7 +265,17 @@ impl MjpKernels<'_> {
         let g = self.info.group_of[channel] as usize;
         let within = (channel - self.info.group_start[g]) as f64;
         debug_assert!(work.len() >= self.info.scratch + self.info.channels);
-        unsafe { self.call(self.fire[g], t, x, p, &[within], Some(rng), work.as_mut_ptr()) }
+        unsafe {
+            self.call(
+                self.fire[g],
+                t,
+                x,
+                p,
+                &[within],
+                Some(rng),
+                work.as_mut_ptr(),
+            )
+        }
     }
 
     /// Event `k`'s trigger: the time of an `at` event, or 1.0 / 0.0 for a `when` condition.

@@ -3,7 +3,8 @@
 //! times as the piecewise-constant value it holds there (right-continuous: a change at a
 //! recording time is included).
 
-use super::model::{EventKind, MjpKernels};
+use super::events::Events;
+use super::model::MjpKernels;
 use crate::rt::Rng;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -49,9 +50,14 @@ pub enum PathError {
         t: f64,
     },
     /// More firings than `--max-events`.
-    TooManyEvents { max: u64, t: f64 },
+    TooManyEvents {
+        max: u64,
+        t: f64,
+    },
     /// `when` events kept triggering each other at one instant.
-    EventLoop { t: f64 },
+    EventLoop {
+        t: f64,
+    },
     Cancelled,
 }
 
@@ -71,7 +77,6 @@ pub struct PathBuffers {
     pub work: Vec<f64>,
     pub old: Vec<f64>,
     pub outputs: Vec<f64>,
-    when_before: Vec<bool>,
 }
 
 impl PathBuffers {
@@ -83,7 +88,6 @@ impl PathBuffers {
             work: vec![0.0; i.scratch + i.channels],
             old: Vec::with_capacity(i.channels),
             outputs: vec![0.0; i.n_outputs],
-            when_before: vec![false; i.events.len()],
         }
     }
 }
@@ -97,9 +101,7 @@ pub struct PathSummary {
 }
 
 /// Check the cancellation flag this often (in firings).
-const CANCEL_EVERY: u64 = 1 << 16;
-/// `when` events may trigger each other at most this many times in a row at one instant.
-const MAX_CASCADE: usize = 1000;
+pub(super) const CANCEL_EVERY: u64 = 1 << 16;
 
 /// Simulate one path from its initial state, writing `times × variables` into `values`
 /// and adding each group's firings to `counts`.
@@ -117,24 +119,15 @@ pub fn simulate<C: Clock>(
     buf.p.copy_from_slice(&info.bound.p);
     k.init(rng, &mut buf.x);
     check_counts(k, &buf.x, 0.0, "the initial state", None)?;
-    let mut rec = Recording {
-        times: cfg.times,
-        next: 0,
-        next_time: cfg.times.first().copied().unwrap_or(f64::INFINITY),
-        values,
-    };
+    let mut rec = Recording::new(cfg.times, values);
     let mut t = 0.0;
     let mut events = 0u64;
     let mut absorbed = false;
-    // Pending `at` events (time, event), the earliest last.
-    let mut pending = at_times(k, t, buf);
-    for (e, before) in buf.when_before.iter_mut().enumerate() {
-        *before = info.events[e] == EventKind::When && k.trigger(e, t, &mut buf.x, &mut buf.p) != 0.0;
-    }
+    let mut events_due = Events::start(k, t, buf);
     clock.start_path();
     reset(k, clock, t, rng, buf)?;
     loop {
-        let next_at = pending.last().map_or(f64::INFINITY, |&(te, _)| te);
+        let next_at = events_due.next_time();
         let horizon = next_at.min(cfg.t_end);
         let a = &buf.work[scratch..];
         let next = clock
@@ -171,8 +164,7 @@ pub fn simulate<C: Clock>(
                 clock
                     .fired(t, c, affected, &buf.old, a, rng)
                     .map_err(|c| propensity_error(c, a, t, &buf.x))?;
-                if !buf.when_before.is_empty() && whens(k, t, rng, buf)? {
-                    pending = at_times(k, t, buf);
+                if events_due.watching() && events_due.after_change(k, t, rng, buf)? {
                     reset(k, clock, t, rng, buf)?;
                 }
             }
@@ -187,20 +179,23 @@ pub fn simulate<C: Clock>(
                 // An `at` event: the state until then is what it was.
                 rec.until(k, next_at, &mut buf.x, &mut buf.p, &mut buf.outputs, false);
                 t = next_at;
-                while let Some(&(te, e)) = pending.last() {
-                    if te > t {
-                        break;
-                    }
-                    pending.pop();
-                    fire_event(k, e, t, rng, buf)?;
-                }
-                whens(k, t, rng, buf)?;
-                pending = at_times_after(k, t, buf, &pending);
+                events_due.fire_due(k, t, rng, buf)?;
                 reset(k, clock, t, rng, buf)?;
             }
         }
     }
     Ok(PathSummary { events, absorbed })
+}
+
+impl<'a> Recording<'a> {
+    pub(super) fn new(times: &'a [f64], values: &'a mut [f64]) -> Recording<'a> {
+        Recording {
+            times,
+            next: 0,
+            next_time: times.first().copied().unwrap_or(f64::INFINITY),
+            values,
+        }
+    }
 }
 
 /// Recomputes every propensity and restarts the clock.
@@ -219,7 +214,7 @@ fn reset<C: Clock>(
         .map_err(|c| propensity_error(c, a, t, &buf.x))
 }
 
-fn propensity_error(channel: usize, a: &[f64], t: f64, x: &[f64]) -> PathError {
+pub(super) fn propensity_error(channel: usize, a: &[f64], t: f64, x: &[f64]) -> PathError {
     PathError::Propensity {
         channel,
         value: a[channel],
@@ -228,76 +223,9 @@ fn propensity_error(channel: usize, a: &[f64], t: f64, x: &[f64]) -> PathError {
     }
 }
 
-/// The `at` events still to come after `t`, the earliest last (ties in declaration order).
-fn at_times(k: &MjpKernels, t: f64, buf: &mut PathBuffers) -> Vec<(f64, usize)> {
-    let mut v: Vec<(f64, usize)> = (0..k.info.events.len())
-        .filter(|&e| k.info.events[e] == EventKind::At)
-        .map(|e| (k.trigger(e, t, &mut buf.x, &mut buf.p), e))
-        .filter(|&(te, _)| te >= t)
-        .collect();
-    v.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
-    v
-}
-
-/// After `at` events fired at `t`: the times of those still pending (which may have moved
-/// if an event changed a parameter they use).
-fn at_times_after(
-    k: &MjpKernels,
-    t: f64,
-    buf: &mut PathBuffers,
-    pending: &[(f64, usize)],
-) -> Vec<(f64, usize)> {
-    let still: Vec<usize> = pending.iter().map(|&(_, e)| e).collect();
-    let mut v: Vec<(f64, usize)> = still
-        .into_iter()
-        .map(|e| (k.trigger(e, t, &mut buf.x, &mut buf.p), e))
-        .filter(|&(te, _)| te > t)
-        .collect();
-    v.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
-    v
-}
-
-/// Run event `e`'s body at `t` and check the state it leaves.
-fn fire_event(
-    k: &MjpKernels,
-    e: usize,
-    t: f64,
-    rng: &mut Rng,
-    buf: &mut PathBuffers,
-) -> Result<(), PathError> {
-    k.effect(e, t, &mut buf.x, &mut buf.p, rng, &mut buf.work);
-    check_counts(k, &buf.x, t, &format!("event {}", e + 1), None)
-}
-
-/// Fire the `when` events whose condition has just become true (and those their bodies
-/// set off in turn). Whether any fired.
-fn whens(k: &MjpKernels, t: f64, rng: &mut Rng, buf: &mut PathBuffers) -> Result<bool, PathError> {
-    let mut any = false;
-    for _ in 0..MAX_CASCADE {
-        let mut fired = false;
-        for e in 0..k.info.events.len() {
-            if k.info.events[e] != EventKind::When {
-                continue;
-            }
-            let now = k.trigger(e, t, &mut buf.x, &mut buf.p) != 0.0;
-            let rising = now && !buf.when_before[e];
-            buf.when_before[e] = now;
-            if rising {
-                fire_event(k, e, t, rng, buf)?;
-                fired = true;
-            }
-        }
-        if !fired {
-            return Ok(any);
-        }
-        any = true;
-    }
-    Err(PathError::EventLoop { t })
-}
-
 /// Species counts must stay whole and non-negative, and every state finite. `touched`
 /// limits the check to a reaction's species.
-fn check_counts(
+pub(super) fn check_counts(
     k: &MjpKernels,
     x: &[f64],
     t: f64,
@@ -333,7 +261,7 @@ fn check_counts(
 }
 
 /// Writes the recording rows as time passes.
-struct Recording<'a> {
+pub(super) struct Recording<'a> {
     times: &'a [f64],
     next: usize,
     /// `times[next]`, or ∞ once every row is written.
@@ -345,7 +273,7 @@ impl Recording<'_> {
     /// Record the current state at every recording time before `t` (or up to and
     /// including it, with `inclusive`).
     #[inline]
-    fn until(
+    pub(super) fn until(
         &mut self,
         k: &MjpKernels,
         t: f64,

@@ -178,7 +178,11 @@ fn describe(k: &MjpKernels, path: usize, e: PathError) -> RunError {
             let within = channel - info.group_start[g];
             let family = info.group_start[g + 1] - info.group_start[g] > 1;
             let which = if family {
-                format!(" (channel {} of {})", within + 1, info.group_start[g + 1] - info.group_start[g])
+                format!(
+                    " (channel {} of {})",
+                    within + 1,
+                    info.group_start[g + 1] - info.group_start[g]
+                )
             } else {
                 String::new()
             };

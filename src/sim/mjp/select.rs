@@ -126,7 +126,11 @@ mod tests {
         assert_eq!(tree.total(), 8.0);
         for k in 0..80 {
             let target = k as f64 * 0.1;
-            assert_eq!(tree.find(target), linear_find(&a, target), "target {target}");
+            assert_eq!(
+                tree.find(target),
+                linear_find(&a, target),
+                "target {target}"
+            );
         }
         tree.set(5, 0.0);
         assert_eq!(tree.total(), 5.0);
