@@ -111,6 +111,9 @@ enum MethodArg {
     Ssa,
     /// Jump processes: Gibson–Bruck exact next-reaction method.
     Nrm,
+    /// Reaction networks: adaptive tau-leaping (Cao–Gillespie–Petzold step selection;
+    /// exact steps when few molecules are involved; counts never go negative).
+    Tau,
 }
 
 /// A method for one engine or the other.
@@ -134,6 +137,7 @@ impl MethodArg {
             MethodArg::Adaptive => c(Method::Adaptive),
             MethodArg::Ssa => Chosen::Jumps(MjpMethod::Ssa),
             MethodArg::Nrm => Chosen::Jumps(MjpMethod::Nrm),
+            MethodArg::Tau => Chosen::Jumps(MjpMethod::Tau),
         }
     }
 
@@ -194,7 +198,7 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
             Some(Chosen::Jumps(m)) => m,
             Some(Chosen::Continuous(_)) => {
                 return Err(format!(
-                    "model `{}` is a jump process; its methods are ssa and nrm, not {}",
+                    "model `{}` is a jump process; its methods are ssa, nrm and tau, not {}",
                     m.name,
                     args.method.map_or("", MethodArg::name)
                 ));

@@ -20,7 +20,7 @@ pub fn prepare(
         | ModelKind::StateSpace(Dynamics::Sde | Dynamics::Ode) => {}
         kind => {
             return Err(format!(
-                "model `{}` is a {kind} model; `ito run` integrates SDE and ODE models",
+                "model `{}` is a {kind} model; `ito run` simulates SDE, ODE and jump-process models",
                 m.name
             ));
         }

@@ -9,5 +9,6 @@ pub mod path;
 pub mod run;
 pub mod select;
 pub mod ssa;
+pub mod tau;
 
 pub use model::{MjpInfo, MjpKernels, MjpModel};

@@ -39,6 +39,8 @@ pub struct MjpInfo {
     /// Reactions' state changes (position in `x`, change), for leaping methods; `None` for
     /// `jump` groups, whose change is a program.
     pub changes: Vec<Option<Vec<(usize, i64)>>>,
+    /// Reactions' reactants (position in `x`, coefficient), for leaping methods.
+    pub reactants: Vec<Vec<(usize, u32)>>,
     /// Groups whose firing must be followed by a check of the state: `jump`s (their body
     /// can set anything) and `=>` reactions (nothing stops a propensity written out from
     /// firing with too few molecules).
@@ -118,6 +120,23 @@ impl MjpModel {
         let changes = (0..groups)
             .map(|g| lm.reactions.get(g).map(|r| r.changes.clone()))
             .collect();
+        let position = |s: usize| {
+            lm.layout
+                .x
+                .iter()
+                .position(|slot| slot.var == Var::Species(s))
+                .unwrap_or(0)
+        };
+        let reactants = m
+            .reactions
+            .iter()
+            .map(|r| {
+                r.reactants
+                    .iter()
+                    .map(|&(s, nu)| (position(s), nu))
+                    .collect()
+            })
+            .collect();
         let check_after = (0..groups)
             .map(|g| {
                 m.reactions
@@ -158,6 +177,7 @@ impl MjpModel {
                 affected,
                 changes,
                 check_after,
+                reactants,
                 time_dependent: lm.time_dependent.clone(),
                 species,
                 events,

@@ -144,7 +144,7 @@ pub fn simulate<C: Clock>(
                         t,
                     });
                 }
-                if events % CANCEL_EVERY == 0 && cfg.cancel.load(Ordering::Relaxed) {
+                if events.is_multiple_of(CANCEL_EVERY) && cfg.cancel.load(Ordering::Relaxed) {
                     return Err(PathError::Cancelled);
                 }
                 let g = info.group_of[c] as usize;
@@ -188,6 +188,11 @@ pub fn simulate<C: Clock>(
 }
 
 impl<'a> Recording<'a> {
+    /// The next time to record (∞ once every row is written).
+    pub(super) fn next_time(&self) -> f64 {
+        self.next_time
+    }
+
     pub(super) fn new(times: &'a [f64], values: &'a mut [f64]) -> Recording<'a> {
         Recording {
             times,
@@ -241,7 +246,7 @@ pub(super) fn check_counts(
     match touched {
         Some(changes) => {
             for &(i, _) in changes {
-                if !(x[i] >= 0.0) {
+                if x[i].is_nan() || x[i] < 0.0 {
                     return Err(bad(i, x[i]));
                 }
             }

@@ -4,8 +4,10 @@
 
 use super::model::MjpKernels;
 use super::nrm::NextReaction;
-use super::path::{self, Clock, PathBuffers, PathConfig, PathError};
+use super::path::{self, PathBuffers, PathConfig, PathError, PathSummary};
 use super::ssa::Direct;
+use super::tau::{self, TauPlan};
+use crate::rt::Rng;
 use crate::sim::ensemble::{self, ChunkResult, OnBlowup, RunError, RunShape, path_rng};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
@@ -16,6 +18,8 @@ pub enum MjpMethod {
     Ssa,
     /// Gibson–Bruck next-reaction method.
     Nrm,
+    /// Adaptive tau-leaping (Cao–Gillespie–Petzold).
+    Tau,
 }
 
 impl MjpMethod {
@@ -23,6 +27,7 @@ impl MjpMethod {
         match self {
             MjpMethod::Ssa => "ssa",
             MjpMethod::Nrm => "nrm",
+            MjpMethod::Tau => "tau",
         }
     }
 }
@@ -67,6 +72,10 @@ pub fn run(
     sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
 ) -> Result<MjpReport, RunError> {
     check_fit(k, cfg.method).map_err(RunError::Unfit)?;
+    let plan = match cfg.method {
+        MjpMethod::Tau => Some(TauPlan::new(k).map_err(RunError::Unfit)?),
+        _ => None,
+    };
     let info = k.info;
     let groups = info.group_names.len();
     let report = Mutex::new(MjpReport {
@@ -80,11 +89,44 @@ pub fn run(
         values_per_path: cfg.times.len() * info.variables.len(),
         progress: cfg.progress,
     };
-    let chunk = |a: usize, b: usize| match cfg.method {
-        MjpMethod::Ssa => run_chunk(k, cfg, a, b, cancel, &report, || Direct::new(info.channels)),
-        MjpMethod::Nrm => run_chunk(k, cfg, a, b, cancel, &report, || {
-            NextReaction::new(info.channels)
-        }),
+    let chunk = |a: usize, b: usize| match (cfg.method, &plan) {
+        (MjpMethod::Tau, Some(plan)) => run_chunk(
+            k,
+            cfg,
+            a,
+            b,
+            cancel,
+            &report,
+            |pc, rng, buf, rows, fired| tau::simulate(k, plan, pc, rng, buf, rows, fired),
+        ),
+        (MjpMethod::Nrm, _) => {
+            let mut clock = NextReaction::new(info.channels);
+            run_chunk(
+                k,
+                cfg,
+                a,
+                b,
+                cancel,
+                &report,
+                |pc, rng, buf, rows, fired| {
+                    path::simulate(k, &mut clock, pc, rng, buf, rows, fired)
+                },
+            )
+        }
+        _ => {
+            let mut clock = Direct::new(info.channels);
+            run_chunk(
+                k,
+                cfg,
+                a,
+                b,
+                cancel,
+                &report,
+                |pc, rng, buf, rows, fired| {
+                    path::simulate(k, &mut clock, pc, rng, buf, rows, fired)
+                },
+            )
+        }
     };
     ensemble::drive(&shape, chunk, OnBlowup::Stop, sink)?;
     let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -97,9 +139,13 @@ pub fn run(
 /// Whether `method` can simulate the process exactly; the reason when it cannot.
 pub fn check_fit(k: &MjpKernels, method: MjpMethod) -> Result<(), String> {
     let info = k.info;
+    if method == MjpMethod::Tau {
+        // Leaps hold rates fixed over each leap anyway.
+        return Ok(());
+    }
     if let Some(g) = info.time_dependent.iter().position(|&d| d) {
         return Err(format!(
-            "the rate of `{}` depends on t, but `{}` simulates exactly only rates that stay constant between firings",
+            "the rate of `{}` depends on t, but `{}` simulates exactly only rates that stay constant between firings (`tau` holds rates fixed over each leap)",
             info.group_names[g],
             method.name()
         ));
@@ -107,21 +153,26 @@ pub fn check_fit(k: &MjpKernels, method: MjpMethod) -> Result<(), String> {
     Ok(())
 }
 
-/// Simulate paths `first..end` one after another.
-fn run_chunk<C: Clock>(
+/// Simulate paths `first..end` one after another with `simulate`.
+fn run_chunk(
     k: &MjpKernels,
     cfg: &MjpConfig,
     first: usize,
     end: usize,
     cancel: &AtomicBool,
     report: &Mutex<MjpReport>,
-    clock: impl Fn() -> C,
+    mut simulate: impl FnMut(
+        &PathConfig,
+        &mut Rng,
+        &mut PathBuffers,
+        &mut [f64],
+        &mut [u64],
+    ) -> Result<PathSummary, PathError>,
 ) -> Result<ChunkResult, RunError> {
     let info = k.info;
     let per_path = cfg.times.len() * info.variables.len();
     let mut values = vec![f64::NAN; (end - first) * per_path];
     let mut buf = PathBuffers::new(k);
-    let mut clock = clock();
     let mut fired = vec![0u64; info.group_names.len()];
     let (mut least, mut most, mut absorbed) = (u64::MAX, 0, 0);
     let pcfg = PathConfig {
@@ -133,7 +184,7 @@ fn run_chunk<C: Clock>(
     for (j, path) in (first..end).enumerate() {
         let mut rng = path_rng(cfg.seed, path as u64);
         let rows = &mut values[j * per_path..(j + 1) * per_path];
-        let done = path::simulate(k, &mut clock, &pcfg, &mut rng, &mut buf, rows, &mut fired)
+        let done = simulate(&pcfg, &mut rng, &mut buf, rows, &mut fired)
             .map_err(|e| describe(k, path, e))?;
         least = least.min(done.events);
         most = most.max(done.events);
