@@ -247,7 +247,14 @@ fn bad_input_gets_a_clear_error() {
             "--max-events must be at least 1",
         ),
         (
-            &["run", "examples/sir.sde", "--max-events", "100", "--seed", "1"],
+            &[
+                "run",
+                "examples/sir.sde",
+                "--max-events",
+                "100",
+                "--seed",
+                "1",
+            ],
             "fired more than 100 events",
         ),
         (&["run", "examples/nope.sde"], "nope.sde"),
