@@ -51,6 +51,30 @@ pub fn prepare_jumps(
     MjpModel::new(m, lm, bound)
 }
 
+/// A jump-diffusion `name` of `c` (or its only model): its continuous part and its jumps,
+/// compiled with `settings` bound.
+pub fn prepare_jump_diffusion(
+    c: &Compilation,
+    name: Option<&str>,
+    settings: &[Setting],
+) -> Result<(NativeModel, MjpModel), String> {
+    let m = pick(c, name)?;
+    if !matches!(
+        m.kind,
+        ModelKind::Dynamic(Dynamics::JumpDiffusion)
+            | ModelKind::StateSpace(Dynamics::JumpDiffusion)
+    ) {
+        return Err(format!(
+            "model `{}` is a {} model, not a jump-diffusion",
+            m.name, m.kind
+        ));
+    }
+    let lm = lowered(c, m)?;
+    let bound = bind::bind(lm, m, settings)?;
+    let continuous = NativeModel::new(m, lm, bound.clone())?;
+    Ok((continuous, MjpModel::new(m, lm, bound)?))
+}
+
 /// The model of `c` named `name`, or its only model.
 pub fn pick<'c>(c: &'c Compilation, name: Option<&str>) -> Result<&'c Model, String> {
     let models = &c.program.models;

@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod heap;
+pub mod jumpdiff;
 pub mod model;
 pub mod nrm;
 pub mod path;

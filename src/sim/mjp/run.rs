@@ -2,6 +2,7 @@
 //! (seed, path) as for SDEs), so results do not depend on the number of threads; chunks of
 //! paths run in parallel and their recordings are handed on in path order.
 
+use super::jumpdiff::{self, Continuous};
 use super::model::MjpKernels;
 use super::nrm::NextReaction;
 use super::path::{self, PathBuffers, PathConfig, PathError, PathSummary};
@@ -9,6 +10,7 @@ use super::ssa::Direct;
 use super::tau::{self, TauPlan};
 use crate::rt::Rng;
 use crate::sim::ensemble::{self, ChunkResult, OnBlowup, RunError, RunShape, path_rng};
+use crate::sim::schemes::{self, Method, Tolerances, Unfit};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 
@@ -76,10 +78,71 @@ pub fn run(
         MjpMethod::Tau => Some(TauPlan::new(k).map_err(RunError::Unfit)?),
         _ => None,
     };
+    let channels = k.info.channels;
+    ensemble(k, cfg, sink, |a, b, report| match (cfg.method, &plan) {
+        (MjpMethod::Tau, Some(plan)) => {
+            run_chunk(k, cfg, a, b, cancel, report, |pc, rng, buf, rows, fired| {
+                tau::simulate(k, plan, pc, rng, buf, rows, fired)
+            })
+        }
+        (MjpMethod::Nrm, _) => {
+            let mut clock = NextReaction::new(channels);
+            run_chunk(k, cfg, a, b, cancel, report, |pc, rng, buf, rows, fired| {
+                path::simulate(k, &mut clock, pc, rng, buf, rows, fired)
+            })
+        }
+        _ => {
+            let mut clock = Direct::new(channels);
+            run_chunk(k, cfg, a, b, cancel, report, |pc, rng, buf, rows, fired| {
+                path::simulate(k, &mut clock, pc, rng, buf, rows, fired)
+            })
+        }
+    })
+}
+
+/// Run an ensemble of a jump-diffusion: `scheme` integrates the continuous part with
+/// steps of at most `c.dt` between jumps (`cfg.method` is not used).
+pub fn run_jump_diffusion(
+    c: &Continuous,
+    scheme: Method,
+    k: &MjpKernels,
+    cfg: &MjpConfig,
+    cancel: &AtomicBool,
+    sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
+) -> Result<MjpReport, RunError> {
+    if matches!(scheme, Method::Dopri5 | Method::Adaptive) {
+        return Err(RunError::Unfit(format!(
+            "`{}` adapts its step to each path, but a jump-diffusion is integrated with fixed steps between jumps; use rk4 (no noise) or em, milstein, heun, sra or sri",
+            scheme.name()
+        )));
+    }
+    let tolerances = Tolerances::default();
+    let unfit = |u: Unfit| RunError::Unfit(u.0);
+    schemes::stepper(scheme, &c.sys, tolerances).map_err(unfit)?;
+    if scheme == Method::Milstein {
+        // Commuting noise, checked at the first path's initial state.
+        let mut x0 = vec![0.0; k.info.nx];
+        k.init(&mut path_rng(cfg.seed, 0), &mut x0);
+        schemes::check_commutative(&c.sys, 0.0, &x0).map_err(unfit)?;
+    }
+    ensemble(k, cfg, sink, |a, b, report| {
+        let mut stepper = schemes::stepper(scheme, &c.sys, tolerances).map_err(unfit)?;
+        run_chunk(k, cfg, a, b, cancel, report, |pc, rng, buf, rows, fired| {
+            jumpdiff::simulate(c, &mut *stepper, k, pc, rng, buf, rows, fired)
+        })
+    })
+}
+
+/// Drive chunks of paths (`chunk(first, end, report)`) in parallel and add up the report.
+fn ensemble(
+    k: &MjpKernels,
+    cfg: &MjpConfig,
+    sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
+    chunk: impl Fn(usize, usize, &Mutex<MjpReport>) -> Result<ChunkResult, RunError> + Sync,
+) -> Result<MjpReport, RunError> {
     let info = k.info;
-    let groups = info.group_names.len();
     let report = Mutex::new(MjpReport {
-        fired: vec![0; groups],
+        fired: vec![0; info.group_names.len()],
         min_events: u64::MAX,
         ..MjpReport::default()
     });
@@ -89,46 +152,7 @@ pub fn run(
         values_per_path: cfg.times.len() * info.variables.len(),
         progress: cfg.progress,
     };
-    let chunk = |a: usize, b: usize| match (cfg.method, &plan) {
-        (MjpMethod::Tau, Some(plan)) => run_chunk(
-            k,
-            cfg,
-            a,
-            b,
-            cancel,
-            &report,
-            |pc, rng, buf, rows, fired| tau::simulate(k, plan, pc, rng, buf, rows, fired),
-        ),
-        (MjpMethod::Nrm, _) => {
-            let mut clock = NextReaction::new(info.channels);
-            run_chunk(
-                k,
-                cfg,
-                a,
-                b,
-                cancel,
-                &report,
-                |pc, rng, buf, rows, fired| {
-                    path::simulate(k, &mut clock, pc, rng, buf, rows, fired)
-                },
-            )
-        }
-        _ => {
-            let mut clock = Direct::new(info.channels);
-            run_chunk(
-                k,
-                cfg,
-                a,
-                b,
-                cancel,
-                &report,
-                |pc, rng, buf, rows, fired| {
-                    path::simulate(k, &mut clock, pc, rng, buf, rows, fired)
-                },
-            )
-        }
-    };
-    ensemble::drive(&shape, chunk, OnBlowup::Stop, sink)?;
+    ensemble::drive(&shape, |a, b| chunk(a, b, &report), OnBlowup::Stop, sink)?;
     let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
     if report.min_events == u64::MAX {
         report.min_events = 0;

@@ -109,6 +109,19 @@ pub fn ordered_find(a: &[f64], order: &[u32], target: f64) -> Option<usize> {
     None
 }
 
+/// The channel where the running sum of `a` passes `target` (0 ≤ target < Σa), never one
+/// whose propensity is zero (rounding at the very end gives the last that can fire).
+pub fn pick(a: &[f64], target: f64) -> usize {
+    let mut s = 0.0;
+    for (j, &v) in a.iter().enumerate() {
+        s += v;
+        if target < s && v > 0.0 {
+            return j;
+        }
+    }
+    a.iter().rposition(|&v| v > 0.0).unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,7 +175,7 @@ pub fn simulate(
                 }
                 rec.until(k, tn, &mut buf.x, &mut buf.p, &mut buf.outputs, false);
                 t = tn;
-                let j = pick(&a, total * rng.random::<f64>());
+                let j = select::pick(&a, total * rng.random::<f64>());
                 apply(&plan.changes[j], &mut buf.x, 1.0);
                 counts[info.group_of[j] as usize] += 1;
                 fired_total += 1;
@@ -278,20 +278,7 @@ fn apply(change: &[(usize, i64)], x: &mut [f64], times: f64) {
     }
 }
 
-/// The channel where the running sum of `a` passes `target`, never one whose propensity
-/// is zero.
-fn pick(a: &[f64], target: f64) -> usize {
-    let mut s = 0.0;
-    for (j, &v) in a.iter().enumerate() {
-        s += v;
-        if target < s && v > 0.0 {
-            return j;
-        }
-    }
-    a.iter().rposition(|&v| v > 0.0).unwrap_or(0)
-}
-
-/// Like [`pick`], among the channels marked in `among`.
+/// Like [`select::pick`], among the channels marked in `among`.
 fn pick_where(a: &[f64], among: &[bool], target: f64) -> usize {
     let mut s = 0.0;
     let mut last = 0;
