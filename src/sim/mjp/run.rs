@@ -279,7 +279,7 @@ fn describe(k: &MjpKernels, path: usize, e: PathError) -> RunError {
             } else {
                 "states must stay finite"
             };
-            format!("path {path}: {cause} at t = {t} left `{name}` = {value} ({rule})")
+            format!("path {path}, t = {t}: {cause} gives `{name}` = {value} ({rule})")
         }
         PathError::TooManyEvents { max, t } => format!(
             "path {path} fired more than {max} events by t = {t} (--max-events); a process that runs away, or a run that needs a higher --max-events"
