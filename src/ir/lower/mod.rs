@@ -6,6 +6,7 @@ mod density;
 mod expr;
 mod kernels;
 pub mod layout;
+mod reaction_views;
 mod symbolic;
 mod transitions;
 
@@ -75,6 +76,9 @@ pub(crate) struct Lower<'m> {
     pub read_state_from_out: bool,
     /// Likewise for parameter defaults in `param_defaults`.
     pub read_params_from_out: bool,
+    /// `int` values (species counts above all) are computed as reals, not truncated: the
+    /// kernels of a reaction network's continuous views, whose counts are real numbers.
+    pub real_counts: bool,
 }
 
 impl<'m> Lower<'m> {
@@ -101,6 +105,7 @@ impl<'m> Lower<'m> {
             out_len: None,
             read_state_from_out: false,
             read_params_from_out: false,
+            real_counts: false,
         }
     }
 
