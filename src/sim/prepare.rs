@@ -3,8 +3,10 @@
 
 use super::bind::{self, Setting};
 use super::native::NativeModel;
-use crate::check::model::{Dynamics, ModelKind};
+pub use super::native::ReactionView;
+use crate::check::model::{Dynamics, Model, ModelKind};
 use crate::frontend::Compilation;
+use crate::ir::lower::LoweredModel;
 
 /// The model of `c` named `name` (or its only model), compiled with `settings` bound.
 pub fn prepare(
@@ -12,25 +14,7 @@ pub fn prepare(
     name: Option<&str>,
     settings: &[Setting],
 ) -> Result<NativeModel, String> {
-    let models = &c.program.models;
-    let m = match name {
-        Some(n) => models.iter().find(|m| m.name == n).ok_or_else(|| {
-            format!(
-                "the file has no model `{n}` (it has: {})",
-                names(c).join(", ")
-            )
-        })?,
-        None => match models.as_slice() {
-            [m] => m,
-            [] => return Err("the file defines no model".to_string()),
-            _ => {
-                return Err(format!(
-                    "the file defines several models; pick one with --model ({})",
-                    names(c).join(", ")
-                ));
-            }
-        },
-    };
+    let m = select(c, name)?;
     match m.kind {
         ModelKind::Dynamic(Dynamics::Sde | Dynamics::Ode)
         | ModelKind::StateSpace(Dynamics::Sde | Dynamics::Ode) => {}
@@ -41,13 +25,80 @@ pub fn prepare(
             ));
         }
     }
-    let lm = c
-        .lowered
-        .iter()
-        .find(|l| l.name == m.name)
-        .ok_or_else(|| format!("model `{}` could not be compiled to kernels", m.name))?;
+    let lm = lowered(c, m)?;
     let bound = bind::bind(lm, m, settings)?;
     NativeModel::new(m, lm, bound)
+}
+
+/// The reaction network of `c` named `name` (or its only model) as a continuous system in
+/// `view`, compiled with `settings` bound. Models with anything but reactions are refused.
+pub fn prepare_view(
+    c: &Compilation,
+    name: Option<&str>,
+    settings: &[Setting],
+    view: ReactionView,
+) -> Result<NativeModel, String> {
+    let m = select(c, name)?;
+    if let Some(why) = not_a_network(m) {
+        return Err(format!("`{}` needs a reaction network; {why}", view.name()));
+    }
+    let lm = lowered(c, m)?;
+    let bound = bind::bind(lm, m, settings)?;
+    NativeModel::reaction_view(m, lm, bound, view)
+}
+
+/// What keeps `m` from being a reaction network and nothing else, if anything.
+fn not_a_network(m: &Model) -> Option<String> {
+    if let Some(j) = m.jumps.first() {
+        return Some(format!("`jump {}` is a general jump", j.name));
+    }
+    if !m.events.is_empty() {
+        return Some(format!(
+            "model `{}` has events, which change the state outside the reactions",
+            m.name
+        ));
+    }
+    if let Some(e) = m.equations.first() {
+        return Some(format!(
+            "`d{} = …` is a differential equation",
+            m.states[e.state].name
+        ));
+    }
+    if let Some(s) = m.states.first() {
+        return Some(format!("state `{}: {}` is not a species", s.name, s.ty));
+    }
+    if m.reactions.is_empty() {
+        return Some(format!("model `{}` has no reactions", m.name));
+    }
+    None
+}
+
+/// The model named `name`, or the file's only model.
+fn select<'c>(c: &'c Compilation, name: Option<&str>) -> Result<&'c Model, String> {
+    let models = &c.program.models;
+    match name {
+        Some(n) => models.iter().find(|m| m.name == n).ok_or_else(|| {
+            format!(
+                "the file has no model `{n}` (it has: {})",
+                names(c).join(", ")
+            )
+        }),
+        None => match models.as_slice() {
+            [m] => Ok(m),
+            [] => Err("the file defines no model".to_string()),
+            _ => Err(format!(
+                "the file defines several models; pick one with --model ({})",
+                names(c).join(", ")
+            )),
+        },
+    }
+}
+
+fn lowered<'c>(c: &'c Compilation, m: &Model) -> Result<&'c LoweredModel, String> {
+    c.lowered
+        .iter()
+        .find(|l| l.name == m.name)
+        .ok_or_else(|| format!("model `{}` could not be compiled to kernels", m.name))
 }
 
 fn names(c: &Compilation) -> Vec<String> {
