@@ -148,6 +148,7 @@ impl NativeModel {
         Self::with_kernels(m, lm, bound, &kernels)
     }
 
+    /// Compile the batch kernels of the system `which` describes, with `bound`.
     fn with_kernels(
         m: &Model,
         lm: &LoweredModel,
