@@ -216,8 +216,9 @@ fn view_kernels_compute_the_rate_equations_and_the_langevin_terms() {
     let kernel = |name: &str| lm.kernel(name).unwrap_or_else(|| panic!("no `{name}`"));
     let p = [0.003, 0.4, 0.05];
     let (c1, c2, d) = (p[0], p[1], p[2]);
-    // Real-valued counts, and one below the dimerisation's threshold (P ≤ 1: no pair).
-    for x in [[30.5, 4.25], [0.6, 2.0]] {
+    // Real-valued counts, one below the dimerisation's threshold (P ≤ 1: no pair), and a
+    // negative one, which rates see as 0.
+    for x in [[30.5f64, 4.25], [0.6, 2.0], [-0.5, 2.0]] {
         let (pp, p2) = (x[0], x[1]);
         let close = |got: &[f64], want: &[f64], what: &str| {
             for (g, w) in got.iter().zip(want) {
@@ -227,8 +228,9 @@ fn view_kernels_compute_the_rate_equations_and_the_langevin_terms() {
                 );
             }
         };
-        // Macroscopic: c1 P² / 2 per firing; exact: c1 P (P − 1) / 2, 0 for P ≤ 1.
-        let r = [c1 * pp * pp / 2.0, c2 * p2, d * p2];
+        // Macroscopic: c1 P² / 2 per firing (P read as max(P, 0)); exact: c1 P (P − 1) / 2,
+        // 0 for P ≤ 1.
+        let r = [c1 * pp.max(0.0).powi(2) / 2.0, c2 * p2, d * p2];
         let rre = run_kernel(kernel("rre_drift"), &x, &p, &[], 2);
         close(
             &rre,
@@ -274,7 +276,7 @@ fn view_kernels_compute_the_rate_equations_and_the_langevin_terms() {
 
 /// The example reaction networks with the views' kernels, and values for the parameters
 /// that have none.
-const NETWORKS: [(&str, &[(&str, &str)]); 6] = [
+const NETWORKS: [(&str, &[(&str, &str)]); 7] = [
     ("examples/birth_death.sde", &[]),
     ("examples/dimerisation.sde", &[]),
     ("examples/schlogl.sde", &[]),
@@ -283,6 +285,7 @@ const NETWORKS: [(&str, &[(&str, &str)]); 6] = [
         "examples/sir_observed.sde",
         &[("beta", "1.7"), ("gamma", "0.5"), ("rho", "0.8")],
     ),
+    ("examples/toggle_switch.sde", &[]),
     ("examples/vilar.sde", &[]),
 ];
 
@@ -396,4 +399,41 @@ fn views_refuse_models_that_are_not_reaction_networks() {
         refusal(event, ReactionView::Cle),
         "`cle` needs a reaction network; model `Pulse` has events, which change the state outside the reactions"
     );
+}
+
+#[test]
+fn every_example_network_runs_briefly_in_both_views() {
+    for (file, sets) in NETWORKS {
+        let c = ito::frontend::compile_file(std::path::Path::new(file), &Options::default());
+        let settings: Vec<Setting> = sets
+            .iter()
+            .map(|(n, v)| Setting::parse(&format!("{n}={v}")).unwrap())
+            .collect();
+        for (view, method) in [
+            (ReactionView::Cle, Method::Em),
+            (ReactionView::Rre, Method::Dopri5),
+        ] {
+            let native =
+                prepare_view(&c, None, &settings, view).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let sys = native.system();
+            let cfg = EnsembleConfig {
+                paths: 50,
+                seed: 7,
+                threads: 2,
+                method,
+                tolerances: Tolerances::default(),
+                times: vec![0.5, 1.0],
+                dt: 0.01,
+                on_blowup: OnBlowup::Stop,
+                progress: false,
+            };
+            let mut finite = true;
+            ensemble::run(&sys, &cfg, &AtomicBool::new(false), |_, v| {
+                finite &= v.iter().all(|x| x.is_finite());
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{file} as `{}`: {e}", view.name()));
+            assert!(finite, "{file} as `{}`", view.name());
+        }
+    }
 }

@@ -13,7 +13,9 @@
 //! The diffusion entries are listed reaction by reaction, each reaction's species in the
 //! order of its net change (`ReactionTable::changes`). Counts are real here: rate
 //! expressions and `let`s see them untruncated (`Lower::real_counts`), and so does
-//! `real_outputs`, the outputs kernel of the views.
+//! `real_outputs`, the outputs kernel of the views. Rates see max(x, 0)
+//! (`Lower::nonnegative_counts`): they are defined for counts ≥ 0, and the CLE's state
+//! can dip below 0 where a species runs out.
 
 use super::kernels::species_position;
 use super::{Env, Lower};
@@ -65,7 +67,7 @@ fn cle_diffusion_pattern(l: &mut Lower) {
 /// Σ_j ν_ij · rate_j into `out[i]` for every species (0 for one no reaction changes).
 fn drift(l: &mut Lower, macroscopic: bool) {
     let m = l.m;
-    l.real_counts = true;
+    real_counts(l);
     let nx = l.buf_len(Buf::X);
     l.out_len = Some(nx);
     let mut sums: Vec<Option<Val>> = vec![None; m.species.len()];
@@ -97,7 +99,7 @@ fn drift(l: &mut Lower, macroscopic: bool) {
 /// (x position, noise index) pairs.
 fn diffusion(l: &mut Lower, pattern: bool) {
     let m = l.m;
-    l.real_counts = true;
+    real_counts(l);
     let n = cle_entry_count(m) * if pattern { 2 } else { 1 };
     let len = l.b.i(n as i64);
     l.out_len = Some(len);
@@ -132,6 +134,12 @@ fn diffusion(l: &mut Lower, pattern: bool) {
         }
         noise += 1;
     }
+}
+
+/// Counts are real in these kernels, and rates see them clamped at 0.
+fn real_counts(l: &mut Lower) {
+    l.real_counts = true;
+    l.nonnegative_counts = true;
 }
 
 /// √a for a > 0, else 0: the same values as √max(a, 0), but written as a choice so that the
@@ -220,6 +228,9 @@ fn choose(l: &mut Lower, x: Val, nu: u32) -> Val {
         let d = l.b.sub(d, lf);
         l.b.call(MathFn::Exp, vec![d])
     };
+    if nu == 1 {
+        return value; // x ≥ 0 already (`nonnegative_counts`)
+    }
     let floor = l.b.f(f64::from(nu) - 1.0);
     let enough = l.b.fcmp(Cmp::Gt, x, floor);
     let zero = l.b.f(0.0);
