@@ -4,6 +4,7 @@
 use super::bind::{self, Setting};
 use super::mjp::MjpModel;
 use super::native::NativeModel;
+pub use super::native::ReactionView;
 use crate::check::model::{Dynamics, Model, ModelKind};
 use crate::frontend::Compilation;
 use crate::ir::lower::LoweredModel;
