@@ -124,11 +124,11 @@ fn out_and_aux(k: &Kernel, inp: &Inputs, r: &mut StdRng) -> (usize, Vec<f64>) {
         // Reverse derivatives: the adjoint in `aux[0]`, the gradient laid out like the input.
         "log_density_grad_p" => (s[P], few(r)),
         "log_density_grad_x" => (s[X], few(r)),
-        // Firing: the jump body's scratch space, then every channel's propensity; the
-        // channel within the group in `aux[0]`, as for `jump_` kernels.
+        // Firing: the jump body's scratch space, every channel's propensity, and two
+        // summaries; the channel within the group in `aux[0]`, as for `jump_` kernels.
         n if n.starts_with("fire_") => {
             let c = f64::from(r.random_range(0..(s[CHANNELS] as i32 + 1).max(1)));
-            (s[SCRATCH] + s[CHANNELS], vec![c])
+            (s[SCRATCH] + s[CHANNELS] + 2, vec![c])
         }
         n if n.starts_with("jump_") => {
             // The channel number (possibly beyond this jump's channels: then nothing fires).

@@ -272,7 +272,8 @@ impl MjpKernels<'_> {
     }
 
     /// Fire `channel`: apply its change to `x` (and `p`), then recompute the propensities
-    /// of the channels `affected[group]` lists in `work[scratch..]`.
+    /// of the channels `affected[group]` lists in `work[scratch..scratch + channels]`, and
+    /// after them the change of their sum and how many are invalid.
     pub fn fire(
         &self,
         channel: usize,
@@ -284,7 +285,7 @@ impl MjpKernels<'_> {
     ) {
         let g = self.info.group_of[channel] as usize;
         let within = (channel - self.info.group_start[g]) as f64;
-        debug_assert!(work.len() >= self.info.scratch + self.info.channels);
+        debug_assert!(work.len() >= self.info.scratch + self.info.channels + 2);
         unsafe {
             self.call(
                 self.fire[g],
