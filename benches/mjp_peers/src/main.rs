@@ -1,0 +1,538 @@
+//! Side-by-side benchmark of ito's exact SSA against rebop (crates.io), one thread.
+//!
+//! Per model and implementation: trajectories/s (median of `--runs` runs of M trajectories
+//! each, M chosen so that a run lasts at least `--min-secs`), events per trajectory and
+//! events/s. Every trajectory starts from the model's initial state with its own seed,
+//! runs from t = 0 to t_end and records the whole state at t = 0, every, 2 every, …, t_end
+//! (rebop: `advance_until` to each recording time, then the species copied out).
+//!
+//! rebop's figures come from this process; ito's from `ito run FILE --method ssa|nrm
+//! --threads 1 --paths M --seed S --t-end T --every E --out FILE.csv --summary` run as a
+//! child process: its run time is the one on ito's last stderr line (simulation and
+//! recording, after parsing and JIT compilation); the compile time reported beside it is
+//! the process's wall time minus that run time (start-up, parsing, checking, lowering,
+//! Cranelift, writing the summary).
+//!
+//! Usage:
+//!   mjp_peers gen-models DIR        write the generated ito models (ring_*.sde) to DIR
+//!   mjp_peers bench [--models a,b] [--impls macro,runtime,sparse,ssa,nrm] [--runs 5]
+//!                   [--min-secs 1] [--ito PATH] [--root REPO] [--json FILE]
+//!   mjp_peers list                  the models
+
+// rebop's `_choice!` recurses once per reaction: the generated rings need a deep limit.
+#![recursion_limit = "12000"]
+
+mod macro_models;
+mod params;
+mod ring;
+mod runtime_models;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+/// One simulator of one model, reset and reseeded for every trajectory.
+pub trait Sim {
+    fn reset(&mut self, seed: u64);
+    fn advance_until(&mut self, t: f64);
+    fn record(&self, out: &mut Vec<i64>);
+}
+
+struct Model {
+    name: &'static str,
+    /// ito model file, relative to the repository root.
+    sde: &'static str,
+    t_end: f64,
+    every: f64,
+    /// What the table says about it.
+    about: &'static str,
+    macro_api: Option<fn() -> Box<dyn Sim>>,
+    runtime: fn(bool) -> runtime_models::Runtime,
+    /// Whether rebop's dense run-time representation is worth timing (not for the rings:
+    /// O(n) per reaction, O(n²) per event).
+    dense: bool,
+}
+
+fn models() -> Vec<Model> {
+    use macro_models as m;
+    use runtime_models as r;
+    vec![
+        Model {
+            name: "vilar",
+            sde: "examples/vilar.sde",
+            t_end: 200.0,
+            every: 1.0,
+            about: "Vilar oscillator, 9 species, 16 reactions",
+            macro_api: Some(m::vilar),
+            runtime: r::vilar,
+            dense: true,
+        },
+        Model {
+            name: "dimerisation",
+            sde: "examples/dimerisation.sde",
+            t_end: 200.0,
+            every: 1.0,
+            about: "2 P <-> P2, P(0) = 301",
+            macro_api: Some(m::dimerisation),
+            runtime: r::dimerisation,
+            dense: true,
+        },
+        Model {
+            name: "birth_death",
+            sde: "benches/mjp_peers/models/birth_death.sde",
+            t_end: 200.0,
+            every: 1.0,
+            about: "X -> 2X (1), X -> 0 (1.01), X(0) = 1000",
+            macro_api: Some(m::birth_death),
+            runtime: r::birth_death,
+            dense: true,
+        },
+        Model {
+            name: "sir_10k",
+            sde: "benches/mjp_peers/models/sir_10k.sde",
+            t_end: 200.0,
+            every: 1.0,
+            about: "SIR, N = 10^4, I(0) = 10",
+            macro_api: Some(m::sir),
+            runtime: r::sir,
+            dense: true,
+        },
+        Model {
+            name: "ring_1000",
+            sde: "benches/mjp_peers/models/ring_1000.sde",
+            t_end: ring::T_END,
+            every: 1.0,
+            about: "ring of 1,000 conversions A_i -> A_i+1",
+            macro_api: Some(m::ring_1000),
+            runtime: |s| r::ring(1000, s),
+            dense: false,
+        },
+        Model {
+            name: "ring_5000",
+            sde: "benches/mjp_peers/models/ring_5000.sde",
+            t_end: ring::T_END,
+            every: 1.0,
+            about: "ring of 5,000 conversions A_i -> A_i+1",
+            #[cfg(feature = "macro5000")]
+            macro_api: Some(m::ring_5000),
+            #[cfg(not(feature = "macro5000"))]
+            macro_api: None,
+            runtime: |s| r::ring(5000, s),
+            dense: false,
+        },
+    ]
+}
+
+/// The implementations compared, in table order.
+const IMPLS: [(&str, &str); 5] = [
+    ("macro", "rebop define_system!"),
+    ("runtime", "rebop Gillespie (dense)"),
+    ("sparse", "rebop Gillespie (sparse)"),
+    ("ssa", "ito --method ssa"),
+    ("nrm", "ito --method nrm"),
+];
+
+struct Opts {
+    models: Option<Vec<String>>,
+    impls: Vec<String>,
+    runs: usize,
+    min_secs: f64,
+    ito: Option<PathBuf>,
+    root: PathBuf,
+    json: Option<PathBuf>,
+    seed: u64,
+}
+
+fn parse_opts(args: &[String]) -> Opts {
+    let mut o = Opts {
+        models: None,
+        impls: IMPLS.iter().map(|(k, _)| k.to_string()).collect(),
+        runs: 5,
+        min_secs: 1.0,
+        ito: None,
+        root: PathBuf::from("."),
+        json: None,
+        seed: 1,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().unwrap_or_else(|| die(&format!("{a} needs a value"))).clone();
+        match a.as_str() {
+            "--models" => o.models = Some(val().split(',').map(String::from).collect()),
+            "--impls" => o.impls = val().split(',').map(String::from).collect(),
+            "--runs" => o.runs = val().parse().unwrap_or_else(|_| die("--runs: a number")),
+            "--min-secs" => o.min_secs = val().parse().unwrap_or_else(|_| die("--min-secs: a number")),
+            "--ito" => o.ito = Some(PathBuf::from(val())),
+            "--root" => o.root = PathBuf::from(val()),
+            "--json" => o.json = Some(PathBuf::from(val())),
+            "--seed" => o.seed = val().parse().unwrap_or_else(|_| die("--seed: a number")),
+            _ => die(&format!("unknown option {a}")),
+        }
+    }
+    for i in &o.impls {
+        if !IMPLS.iter().any(|(k, _)| k == i) {
+            die(&format!("unknown implementation {i} (macro, runtime, sparse, ssa, nrm)"));
+        }
+    }
+    o
+}
+
+fn die(msg: &str) -> ! {
+    eprintln!("mjp_peers: {msg}");
+    std::process::exit(2)
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = s.len();
+    if n % 2 == 1 { s[n / 2] } else { 0.5 * (s[n / 2 - 1] + s[n / 2]) }
+}
+
+/// The recording times 0, every, 2 every, …, t_end (as ito's --every does: multiples of
+/// every, then t_end itself).
+fn recording_times(t_end: f64, every: f64) -> Vec<f64> {
+    let n = (t_end / every - 1e-9).ceil() as usize;
+    let mut t: Vec<f64> = (0..n).map(|k| k as f64 * every).collect();
+    t.push(t_end);
+    t
+}
+
+/// Simulates trajectories seed0 .. seed0 + m; returns the seconds taken and a checksum of
+/// the recorded states (so that nothing can be optimised away).
+fn rebop_batch(sim: &mut dyn Sim, m: usize, seed0: u64, times: &[f64], rec: &mut Vec<i64>) -> (f64, i64) {
+    let start = Instant::now();
+    let mut sum = 0i64;
+    for p in 0..m {
+        sim.reset(seed0 + p as u64);
+        rec.clear();
+        sim.record(rec);
+        for &t in &times[1..] {
+            sim.advance_until(t);
+            sim.record(rec);
+        }
+        sum = sum.wrapping_add(rec.iter().sum::<i64>());
+    }
+    (start.elapsed().as_secs_f64(), sum)
+}
+
+/// Picks the batch size: grows it until a batch takes a tenth of `min_secs`, then scales
+/// it up to last `min_secs` with a 20% margin.
+fn calibrate(min_secs: f64, mut time_of: impl FnMut(usize) -> f64) -> usize {
+    let mut m = 1usize;
+    loop {
+        let s = time_of(m);
+        if s >= min_secs {
+            return m;
+        }
+        if s >= 0.1 * min_secs {
+            return ((m as f64) * 1.2 * min_secs / s).ceil() as usize;
+        }
+        let grow = if s > 0.0 { (0.2 * min_secs / s).ceil() } else { 100.0 };
+        m = (m as f64 * grow.clamp(2.0, 100.0)) as usize;
+    }
+}
+
+struct Row {
+    model: String,
+    imp: String,
+    paths: usize,
+    run_secs: Vec<f64>,
+    /// ito: wall time minus run time of each run.
+    compile_secs: Vec<f64>,
+    events_per_traj: f64,
+    /// How the event count was obtained.
+    events_from: String,
+}
+
+impl Row {
+    fn traj_per_s(&self) -> f64 {
+        self.paths as f64 / median(&self.run_secs)
+    }
+    fn events_per_s(&self) -> f64 {
+        self.traj_per_s() * self.events_per_traj
+    }
+    fn json(&self) -> String {
+        let list = |v: &[f64]| v.iter().map(|x| format!("{x:.6}")).collect::<Vec<_>>().join(",");
+        format!(
+            "{{\"model\":\"{}\",\"impl\":\"{}\",\"paths_per_run\":{},\"run_secs\":[{}],\"compile_secs\":[{}],\"median_run_s\":{:.6},\"traj_per_s\":{:.4},\"events_per_traj\":{:.1},\"events_per_s\":{:.0},\"events_from\":\"{}\"}}",
+            self.model,
+            self.imp,
+            self.paths,
+            list(&self.run_secs),
+            list(&self.compile_secs),
+            median(&self.run_secs),
+            self.traj_per_s(),
+            self.events_per_traj,
+            self.events_per_s(),
+            self.events_from
+        )
+    }
+}
+
+/// Mean events per trajectory through rebop's run-time API, one reaction at a time: at
+/// least 3 paths, then more until 2 s have passed (at most 200).
+fn count_rebop_events(model: &Model, seed: u64) -> (f64, usize) {
+    let mut sim = (model.runtime)(true);
+    let start = Instant::now();
+    let mut total = 0u64;
+    let mut n = 0usize;
+    while n < 3 || (n < 200 && start.elapsed().as_secs_f64() < 2.0) {
+        total += sim.count_events(seed + 1_000_000 + n as u64, model.t_end);
+        n += 1;
+    }
+    (total as f64 / n as f64, n)
+}
+
+fn bench_rebop(model: &Model, imp: &str, o: &Opts, events: f64, events_from: &str) -> Option<Row> {
+    let mut sim: Box<dyn Sim> = match imp {
+        "macro" => (model.macro_api?)(),
+        "runtime" if model.dense => Box::new((model.runtime)(false)),
+        "sparse" => Box::new((model.runtime)(true)),
+        _ => return None,
+    };
+    let times = recording_times(model.t_end, model.every);
+    let mut rec = Vec::new();
+    let mut seed = o.seed;
+    let m = calibrate(o.min_secs, |m| {
+        let (s, _) = rebop_batch(sim.as_mut(), m, seed, &times, &mut rec);
+        seed += m as u64;
+        s
+    });
+    let mut run_secs = Vec::new();
+    let mut check = 0i64;
+    for r in 0..o.runs {
+        let (s, c) = rebop_batch(sim.as_mut(), m, o.seed + (r * m) as u64, &times, &mut rec);
+        run_secs.push(s);
+        check = check.wrapping_add(c);
+    }
+    std::hint::black_box(check);
+    Some(Row {
+        model: model.name.into(),
+        imp: imp.into(),
+        paths: m,
+        run_secs,
+        compile_secs: Vec::new(),
+        events_per_traj: events,
+        events_from: events_from.into(),
+    })
+}
+
+/// One `ito run`: (wall seconds, run seconds from the stderr line, events per path).
+fn ito_once(ito: &PathBuf, file: &PathBuf, model: &Model, method: &str, paths: usize, seed: u64, out: &PathBuf) -> (f64, f64, Option<f64>) {
+    let start = Instant::now();
+    let res = Command::new(ito)
+        .arg("run")
+        .arg(file)
+        .args(["--method", method, "--threads", "1"])
+        .args(["--paths", &paths.to_string(), "--seed", &seed.to_string()])
+        .args(["--t-end", &model.t_end.to_string(), "--every", &model.every.to_string()])
+        .arg("--out")
+        .arg(out)
+        .arg("--summary")
+        .output()
+        .unwrap_or_else(|e| die(&format!("cannot start {}: {e}", ito.display())));
+    let wall = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    if !res.status.success() {
+        die(&format!("ito run {} --method {method} failed:\n{stderr}", file.display()));
+    }
+    let last = stderr.lines().rev().find(|l| l.starts_with("ran ")).unwrap_or_else(|| {
+        die(&format!("no `ran …` line in ito's stderr:\n{stderr}"))
+    });
+    let run = parse_run_secs(last).unwrap_or_else(|| die(&format!("cannot read the time in: {last}")));
+    let events = parse_events(last).map(|e| e / paths as f64);
+    (wall, run, events)
+}
+
+/// `… in 1.234 s` at the end of ito's last line.
+fn parse_run_secs(line: &str) -> Option<f64> {
+    let rest = line.trim_end().strip_suffix(" s")?;
+    rest[rest.rfind(" in ")? + 4..].trim().parse().ok()
+}
+
+/// `(123456 events, …` in ito's last line: the total over all paths.
+fn parse_events(line: &str) -> Option<f64> {
+    let end = line.find(" events")?;
+    let start = line[..end].rfind(|c: char| !c.is_ascii_digit())? + 1;
+    line[start..end].parse().ok()
+}
+
+fn bench_ito(model: &Model, method: &str, o: &Opts) -> Option<Row> {
+    let ito = o.ito.as_ref()?;
+    let file = o.root.join(model.sde);
+    let out = std::env::temp_dir().join(format!("mjp_peers_{}_summary.csv", std::process::id()));
+    let mut seed = o.seed;
+    let m = calibrate(o.min_secs, |m| {
+        let (_, run, _) = ito_once(ito, &file, model, method, m, seed, &out);
+        seed += 1;
+        run
+    });
+    let (mut run_secs, mut compile_secs, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..o.runs {
+        let (wall, run, ev) = ito_once(ito, &file, model, method, m, o.seed + r as u64, &out);
+        run_secs.push(run);
+        compile_secs.push(wall - run);
+        events.extend(ev);
+    }
+    let _ = std::fs::remove_file(&out);
+    let (events_per_traj, events_from) = if events.is_empty() {
+        (f64::NAN, "not reported".to_string())
+    } else {
+        (events.iter().sum::<f64>() / events.len() as f64, format!("ito's count, {} paths", m * events.len()))
+    };
+    Some(Row {
+        model: model.name.into(),
+        imp: method.into(),
+        paths: m,
+        run_secs,
+        compile_secs,
+        events_per_traj,
+        events_from,
+    })
+}
+
+fn fmt_rate(x: f64) -> String {
+    if !x.is_finite() {
+        "–".into()
+    } else if x >= 1e6 {
+        format!("{:.1} M", x / 1e6)
+    } else if x >= 1e4 {
+        format!("{:.0} k", x / 1e3)
+    } else if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn table(models: &[Model], rows: &[Row], impls: &[String]) -> String {
+    let cols: Vec<(&str, &str)> = IMPLS.iter().copied().filter(|(k, _)| impls.iter().any(|i| i == k)).collect();
+    let find = |m: &str, i: &str| rows.iter().find(|r| r.model == m && r.imp == i);
+    let mut s = String::new();
+    for (title, f) in [
+        ("trajectories/s", Row::traj_per_s as fn(&Row) -> f64),
+        ("events/s", Row::events_per_s as fn(&Row) -> f64),
+    ] {
+        write!(s, "\n{title} (median of runs), one thread\n\n| model | events/traj |").unwrap();
+        for (_, label) in &cols {
+            write!(s, " {label} |").unwrap();
+        }
+        if title == "trajectories/s" && cols.iter().any(|(k, _)| *k == "ssa" || *k == "nrm") {
+            s.push_str(" ito compile (ssa) | ito ssa / macro |");
+        }
+        s.push('\n');
+        s.push_str("|---|---:|");
+        for _ in &cols {
+            s.push_str("---:|");
+        }
+        if title == "trajectories/s" && cols.iter().any(|(k, _)| *k == "ssa" || *k == "nrm") {
+            s.push_str("---:|---:|");
+        }
+        s.push('\n');
+        for m in models {
+            if !rows.iter().any(|r| r.model == m.name) {
+                continue;
+            }
+            let ev = rows
+                .iter()
+                .find(|r| r.model == m.name && !r.imp.starts_with('s') && r.imp != "nrm" && r.events_per_traj.is_finite())
+                .or_else(|| rows.iter().find(|r| r.model == m.name && r.events_per_traj.is_finite()))
+                .map(|r| r.events_per_traj);
+            write!(s, "| {} | {} |", m.name, ev.map_or("–".into(), fmt_rate)).unwrap();
+            for (k, _) in &cols {
+                let v = find(m.name, k).map_or(f64::NAN, f);
+                write!(s, " {} |", fmt_rate(v)).unwrap();
+            }
+            if title == "trajectories/s" && cols.iter().any(|(k, _)| *k == "ssa" || *k == "nrm") {
+                let comp = find(m.name, "ssa").filter(|r| !r.compile_secs.is_empty()).map(|r| median(&r.compile_secs));
+                let ratio = match (find(m.name, "ssa"), find(m.name, "macro")) {
+                    (Some(a), Some(b)) => format!("{:.2}×", a.traj_per_s() / b.traj_per_s()),
+                    _ => "–".into(),
+                };
+                write!(s, " {} | {ratio} |", comp.map_or("–".into(), |c| format!("{:.0} ms", c * 1e3))).unwrap();
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("gen-models") => {
+            let dir = PathBuf::from(args.get(1).unwrap_or_else(|| die("gen-models DIR")));
+            for n in [1000, 5000] {
+                let p = dir.join(format!("ring_{n}.sde"));
+                std::fs::write(&p, ring::sde(n)).unwrap_or_else(|e| die(&format!("{}: {e}", p.display())));
+                eprintln!("wrote {}", p.display());
+            }
+        }
+        Some("list") => {
+            for m in models() {
+                println!("{:14} {:40} {} (t_end {}, every {})", m.name, m.about, m.sde, m.t_end, m.every);
+            }
+        }
+        Some("bench") => {
+            let o = parse_opts(&args[1..]);
+            let all = models();
+            let chosen: Vec<&Model> = all
+                .iter()
+                .filter(|m| o.models.as_ref().is_none_or(|l| l.iter().any(|n| n == m.name)))
+                .collect();
+            if let Some(l) = &o.models {
+                for n in l {
+                    if !all.iter().any(|m| m.name == n) {
+                        die(&format!("unknown model {n} (see `mjp_peers list`)"));
+                    }
+                }
+            }
+            let mut rows: Vec<Row> = Vec::new();
+            let mut json = String::new();
+            for model in chosen {
+                let wants_rebop = o.impls.iter().any(|i| matches!(i.as_str(), "macro" | "runtime" | "sparse"));
+                let (events, from) = if wants_rebop {
+                    let (e, n) = count_rebop_events(model, o.seed);
+                    (e, format!("rebop run-time API one reaction at a time, mean of {n} paths"))
+                } else {
+                    (f64::NAN, String::new())
+                };
+                for imp in &o.impls {
+                    let row = match imp.as_str() {
+                        "ssa" | "nrm" => bench_ito(model, imp, &o),
+                        _ => bench_rebop(model, imp, &o, events, &from),
+                    };
+                    if let Some(row) = row {
+                        eprintln!(
+                            "{:14} {:8} {:>7} paths/run, median {:.3} s: {} traj/s, {:.0} events/traj, {} events/s{}",
+                            row.model,
+                            row.imp,
+                            row.paths,
+                            median(&row.run_secs),
+                            fmt_rate(row.traj_per_s()),
+                            row.events_per_traj,
+                            fmt_rate(row.events_per_s()),
+                            if row.compile_secs.is_empty() {
+                                String::new()
+                            } else {
+                                format!(", compile {:.0} ms", median(&row.compile_secs) * 1e3)
+                            }
+                        );
+                        json.push_str(&row.json());
+                        json.push('\n');
+                        rows.push(row);
+                    }
+                }
+            }
+            if let Some(p) = &o.json {
+                std::fs::write(p, &json).unwrap_or_else(|e| die(&format!("{}: {e}", p.display())));
+            }
+            print!("{}", table(&all, &rows, &o.impls));
+        }
+        _ => die("usage: mjp_peers gen-models DIR | list | bench [options] (see src/main.rs)"),
+    }
+}
