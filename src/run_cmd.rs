@@ -1,15 +1,16 @@
 //! `ito run`: simulate an SDE or ODE model's ensemble and write what it recorded.
 
 use clap::{Args, ValueEnum};
+use ito::check::model::{Dynamics, ModelKind};
 use ito::frontend::{self, Options};
 use ito::sim::bind::Setting;
 use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
-use ito::sim::output::{PathFormat, PathWriter, Recorder, RunInfo, Summary, plot};
-use ito::sim::schemes::{self, Method, Tolerances};
-use ito::check::model::{Dynamics, ModelKind};
+use ito::sim::mjp::jumpdiff::Continuous;
 use ito::sim::mjp::run::{MjpConfig, MjpMethod, MjpReport};
 use ito::sim::mjp::{self, MjpInfo, MjpModel};
 use ito::sim::native::NativeModel;
+use ito::sim::output::{PathFormat, PathWriter, Recorder, RunInfo, Summary, plot};
+use ito::sim::schemes::{self, Method, Tolerances};
 use ito::sim::{SdeSystem, prepare};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -111,6 +112,9 @@ enum MethodArg {
     Ssa,
     /// Jump processes: Gibson–Bruck exact next-reaction method.
     Nrm,
+    /// Reaction networks: adaptive tau-leaping (Cao–Gillespie–Petzold step selection;
+    /// exact steps when few molecules are involved; counts never go negative).
+    Tau,
 }
 
 /// A method for one engine or the other.
@@ -134,6 +138,7 @@ impl MethodArg {
             MethodArg::Adaptive => c(Method::Adaptive),
             MethodArg::Ssa => Chosen::Jumps(MjpMethod::Ssa),
             MethodArg::Nrm => Chosen::Jumps(MjpMethod::Nrm),
+            MethodArg::Tau => Chosen::Jumps(MjpMethod::Tau),
         }
     }
 
@@ -183,41 +188,83 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         .map(|s| Setting::parse(s))
         .collect::<Result<_, _>>()?;
     let m = prepare::pick(&c, args.model.as_deref())?;
-    let jumps = matches!(
-        m.kind,
-        ModelKind::Dynamic(Dynamics::Mjp) | ModelKind::StateSpace(Dynamics::Mjp)
-    );
+    let dynamics = match m.kind {
+        ModelKind::Dynamic(d) | ModelKind::StateSpace(d) => Some(d),
+        _ => None,
+    };
     let common = Common::new(&args)?;
-    if jumps {
-        let method = match args.method.map(MethodArg::resolve) {
-            None => MjpMethod::Ssa,
-            Some(Chosen::Jumps(m)) => m,
-            Some(Chosen::Continuous(_)) => {
-                return Err(format!(
-                    "model `{}` is a jump process; its methods are ssa and nrm, not {}",
-                    m.name,
-                    args.method.map_or("", MethodArg::name)
-                ));
-            }
-        };
-        let model = prepare::prepare_jumps(&c, args.model.as_deref(), &settings)?;
-        run_jumps(&args, &common, &model, method)
-    } else {
-        let method = match args.method.map(MethodArg::resolve) {
-            None => None,
-            Some(Chosen::Continuous(m)) => Some(m),
-            Some(Chosen::Jumps(j)) => {
-                return Err(format!(
-                    "`{}` simulates jump processes; model `{}` is a {} model",
-                    j.name(),
-                    m.name,
-                    m.kind
-                ));
-            }
-        };
-        let native = prepare::prepare(&c, args.model.as_deref(), &settings)?;
-        run_continuous(&args, &common, &native, method)
+    let chosen = args.method.map(MethodArg::resolve);
+    let model_name = args.model.as_deref();
+    match dynamics {
+        Some(Dynamics::Mjp) => {
+            let method = match chosen {
+                None => MjpMethod::Ssa,
+                Some(Chosen::Jumps(m)) => m,
+                Some(Chosen::Continuous(_)) => {
+                    return Err(format!(
+                        "model `{}` is a jump process; its methods are ssa, nrm and tau, not {}",
+                        m.name,
+                        args.method.map_or("", MethodArg::name)
+                    ));
+                }
+            };
+            let model = prepare::prepare_jumps(&c, model_name, &settings)?;
+            run_jumps(&args, &common, &model, Engine::Jumps(method))
+        }
+        Some(Dynamics::JumpDiffusion) => {
+            let scheme = match chosen {
+                None => None,
+                Some(Chosen::Continuous(s)) => Some(s),
+                Some(Chosen::Jumps(j)) => {
+                    return Err(format!(
+                        "model `{}` is a jump-diffusion: its jumps fire at their exact times and --method picks the scheme for its equations (em, milstein, heun, sra, sri, rk4), not {}",
+                        m.name,
+                        j.name()
+                    ));
+                }
+            };
+            let (continuous, jumps) = prepare::prepare_jump_diffusion(&c, model_name, &settings)?;
+            let sys = continuous.system();
+            let scheme = scheme.unwrap_or_else(|| match schemes::default_method(&sys) {
+                // Fixed steps between jumps: the fixed-step counterpart of dopri5.
+                Method::Dopri5 => Method::Rk4,
+                s => s,
+            });
+            let dt = step_size(&args, common.t_end)?;
+            let c = Continuous { sys, dt };
+            run_jumps(&args, &common, &jumps, Engine::JumpDiffusion(&c, scheme))
+        }
+        _ => {
+            let method = match chosen {
+                None => None,
+                Some(Chosen::Continuous(m)) => Some(m),
+                Some(Chosen::Jumps(j)) => {
+                    return Err(format!(
+                        "`{}` simulates jump processes; model `{}` is a {} model",
+                        j.name(),
+                        m.name,
+                        m.kind
+                    ));
+                }
+            };
+            let native = prepare::prepare(&c, model_name, &settings)?;
+            run_continuous(&args, &common, &native, method)
+        }
     }
+}
+
+/// The step size: --dt, or t-end / 1000.
+fn step_size(args: &RunArgs, t_end: f64) -> Result<f64, Fail> {
+    let dt = args.dt.unwrap_or(t_end / 1000.0);
+    if !(dt.is_finite() && dt > 0.0) {
+        return Err(format!("--dt must be a positive number, not {dt}"));
+    }
+    if t_end / dt > 1e12 {
+        return Err(format!(
+            "--dt {dt} over {t_end} time units is more than 10^12 steps per path"
+        ));
+    }
+    Ok(dt)
 }
 
 /// What every run needs, from the flags.
@@ -329,15 +376,7 @@ fn run_continuous(
     let sys = native.system();
     let info = sys.model();
     let t_end = common.t_end;
-    let dt = args.dt.unwrap_or(t_end / 1000.0);
-    if !(dt.is_finite() && dt > 0.0) {
-        return Err(format!("--dt must be a positive number, not {dt}"));
-    }
-    if t_end / dt > 1e12 {
-        return Err(format!(
-            "--dt {dt} over {t_end} time units is more than 10^12 steps per path"
-        ));
-    }
+    let dt = step_size(args, t_end)?;
     let tolerances = Tolerances {
         rtol: positive("--rtol", args.rtol)?,
         atol: positive("--atol", args.atol)?,
@@ -410,11 +449,17 @@ fn run_continuous(
     Ok(())
 }
 
+/// How a jump process runs: by itself, or between the steps of its continuous part.
+enum Engine<'a> {
+    Jumps(MjpMethod),
+    JumpDiffusion(&'a Continuous<'a>, Method),
+}
+
 fn run_jumps(
     args: &RunArgs,
     common: &Common,
     model: &MjpModel,
-    method: MjpMethod,
+    engine: Engine,
 ) -> Result<(), Fail> {
     let k = model.kernels();
     let info = k.info;
@@ -426,8 +471,14 @@ fn run_jumps(
     let run_info = RunInfo {
         model: info.name.clone(),
         file: args.file.display().to_string(),
-        method: method.name().to_string(),
-        dt: None,
+        method: match &engine {
+            Engine::Jumps(m) => m.name().to_string(),
+            Engine::JumpDiffusion(_, s) => format!("{} + exact jumps", s.name()),
+        },
+        dt: match &engine {
+            Engine::Jumps(_) => None,
+            Engine::JumpDiffusion(c, _) => Some(c.dt),
+        },
         seed,
         paths,
         t_end,
@@ -439,6 +490,10 @@ fn run_jumps(
         dropped: Vec::new(),
     };
     let mut outputs = Outputs::new(args, run_info)?;
+    let method = match engine {
+        Engine::Jumps(m) => m,
+        Engine::JumpDiffusion(..) => MjpMethod::Ssa,
+    };
     let cfg = MjpConfig {
         paths,
         seed,
@@ -449,9 +504,13 @@ fn run_jumps(
         progress: true,
     };
     let started = Instant::now();
-    let report = mjp::run::run(&k, &cfg, interrupt_flag(), |i, v| {
-        outputs.recorder.record(i, v).map_err(|e| e.to_string())
-    })
+    let sink = |i: usize, v: &[f64]| outputs.recorder.record(i, v).map_err(|e| e.to_string());
+    let report = match engine {
+        Engine::Jumps(_) => mjp::run::run(&k, &cfg, interrupt_flag(), sink),
+        Engine::JumpDiffusion(c, scheme) => {
+            mjp::run::run_jump_diffusion(c, scheme, &k, &cfg, interrupt_flag(), sink)
+        }
+    }
     .map_err(|e| e.to_string())?;
     let elapsed = started.elapsed().as_secs_f64();
     outputs.finish(args)?;
@@ -471,7 +530,10 @@ fn run_jumps(
         stderr,
         "ran {paths} paths of {} to t = {t_end} with {} ({} events, seed {seed}, {threads} thread{}) in {elapsed:.3} s",
         info.name,
-        method.name(),
+        match engine {
+            Engine::Jumps(m) => m.name().to_string(),
+            Engine::JumpDiffusion(c, s) => format!("{} (dt {}) and exact jumps", s.name(), c.dt),
+        },
         report.total_events(),
         plural(threads),
     );
@@ -488,10 +550,23 @@ fn jump_stats(info: &MjpInfo, r: &MjpReport, paths: usize, elapsed: f64) -> Stri
         r.max_events,
         total as f64 / elapsed.max(1e-9)
     );
-    let width = info.group_names.iter().map(|n| n.len()).max().unwrap_or(0).max(10);
-    s.push_str(&format!("{:width$}  {:>14}  {:>7}\n", "transition", "per path", "share"));
+    let width = info
+        .group_names
+        .iter()
+        .map(|n| n.len())
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    s.push_str(&format!(
+        "{:width$}  {:>14}  {:>7}\n",
+        "transition", "per path", "share"
+    ));
     for (name, &n) in info.group_names.iter().zip(&r.fired) {
-        let share = if total > 0 { 100.0 * n as f64 / total as f64 } else { 0.0 };
+        let share = if total > 0 {
+            100.0 * n as f64 / total as f64
+        } else {
+            0.0
+        };
         s.push_str(&format!(
             "{name:width$}  {:>14.1}  {share:>6.2}%\n",
             n as f64 / paths as f64

@@ -231,8 +231,31 @@ fn bad_input_gets_a_clear_error() {
             "--wide is a CSV layout",
         ),
         (
-            &["run", "examples/sir.sde"],
-            "integrates SDE and ODE models",
+            &["run", "examples/eight_schools.sde"],
+            "simulates SDE, ODE and jump-process models",
+        ),
+        (
+            &["run", "examples/sir.sde", "--method", "rk4"],
+            "is a jump process; its methods are ssa, nrm and tau, not rk4",
+        ),
+        (
+            &["run", "examples/ou.sde", "--method", "ssa"],
+            "`ssa` simulates jump processes",
+        ),
+        (
+            &["run", "examples/sir.sde", "--max-events", "0"],
+            "--max-events must be at least 1",
+        ),
+        (
+            &[
+                "run",
+                "examples/sir.sde",
+                "--max-events",
+                "100",
+                "--seed",
+                "1",
+            ],
+            "fired more than 100 events",
         ),
         (&["run", "examples/nope.sde"], "nope.sde"),
         (

@@ -93,6 +93,12 @@ fn inputs(m: &LoweredModel, r: &mut StdRng) -> Result<Inputs, String> {
     })
 }
 
+/// An upper bound on a model's transition groups: its channels, or any count of
+/// declarations (a jump over an empty range has no channels).
+fn most_groups(inp: &Inputs) -> usize {
+    inp.sizes[size_index::CHANNELS] + 64
+}
+
 /// The length of `out` and the contents of `aux` for a kernel.
 fn out_and_aux(k: &Kernel, inp: &Inputs, r: &mut StdRng) -> (usize, Vec<f64>) {
     use size_index::*;
@@ -106,6 +112,9 @@ fn out_and_aux(k: &Kernel, inp: &Inputs, r: &mut StdRng) -> (usize, Vec<f64>) {
         "diffusion" => (s[DIFFUSION], few(r)),
         "diffusion_pattern" => (2 * s[DIFFUSION], few(r)),
         "propensities" => (s[CHANNELS], few(r)),
+        // One start per group, then the count: groups (reactions and jump declarations)
+        // are never more than the kernels a model has.
+        "channel_starts" => (most_groups(inp) + 1, few(r)),
         "outputs" => (s[OUTPUTS], few(r)),
         "log_density" => (1, few(r)),
         "observe" => (1, values(r, s[OBS].max(1), sp)),
@@ -115,6 +124,12 @@ fn out_and_aux(k: &Kernel, inp: &Inputs, r: &mut StdRng) -> (usize, Vec<f64>) {
         // Reverse derivatives: the adjoint in `aux[0]`, the gradient laid out like the input.
         "log_density_grad_p" => (s[P], few(r)),
         "log_density_grad_x" => (s[X], few(r)),
+        // Firing: the jump body's scratch space, then every channel's propensity; the
+        // channel within the group in `aux[0]`, as for `jump_` kernels.
+        n if n.starts_with("fire_") => {
+            let c = f64::from(r.random_range(0..(s[CHANNELS] as i32 + 1).max(1)));
+            (s[SCRATCH] + s[CHANNELS], vec![c])
+        }
         n if n.starts_with("jump_") => {
             // The channel number (possibly beyond this jump's channels: then nothing fires).
             let c = f64::from(r.random_range(0..(s[CHANNELS] as i32 + 1).max(1)));

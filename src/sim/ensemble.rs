@@ -237,8 +237,7 @@ pub(crate) fn drive(
                     (Some(b), OnBlowup::Drop) => dropped.push(b),
                     (None, _) => {
                         let at = j * per_path_values;
-                        sink(path, &r.values[at..at + per_path_values])
-                            .map_err(RunError::Sink)?;
+                        sink(path, &r.values[at..at + per_path_values]).map_err(RunError::Sink)?;
                     }
                 }
             }

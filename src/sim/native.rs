@@ -128,6 +128,7 @@ impl NativeModel {
         let get = |name: &str| self.jit.get(name);
         NativeSystem {
             model: &self.info,
+            params: &self.info.bound.p,
             drift: get("drift_batch"),
             diffusion: get("diffusion_batch"),
             jvp: get("diffusion_jvp_batch"),
@@ -244,6 +245,9 @@ thread_local! {
 #[derive(Clone, Copy)]
 pub struct NativeSystem<'a> {
     model: &'a ModelInfo,
+    /// The parameter values the kernels read (the bound ones, or a path's own when events
+    /// change them).
+    params: &'a [f64],
     drift: Option<KernelFn>,
     diffusion: Option<KernelFn>,
     jvp: Option<KernelFn>,
@@ -285,7 +289,16 @@ unsafe fn call(
     }
 }
 
-impl NativeSystem<'_> {
+impl<'a> NativeSystem<'a> {
+    /// The same system reading parameter values `p` (laid out like the bound ones).
+    pub fn with_params<'b>(&self, p: &'b [f64]) -> NativeSystem<'b>
+    where
+        'a: 'b,
+    {
+        assert_eq!(p.len(), self.params.len(), "parameters laid out as bound");
+        NativeSystem { params: p, ..*self }
+    }
+
     /// Number of paths in a batch `x` (its length must be a multiple of the state size).
     fn batch(&self, x: &[f64]) -> usize {
         let nx = self.model.nx.max(1);
@@ -307,7 +320,7 @@ impl NativeSystem<'_> {
                     f,
                     t,
                     x.as_ptr() as *mut f64,
-                    &b.p,
+                    self.params,
                     &b.d,
                     aux,
                     None,
@@ -345,7 +358,7 @@ impl NativeSystem<'_> {
                 f,
                 0.0,
                 dummy.as_mut_ptr(),
-                &b.p,
+                self.params,
                 &b.d,
                 &[],
                 Some(rng),
@@ -422,7 +435,7 @@ impl SdeSystem for NativeSystem<'_> {
                 f,
                 t,
                 x.as_mut_ptr(),
-                &b.p,
+                self.params,
                 &b.d,
                 &[nb as f64, dt],
                 None,

@@ -2,11 +2,11 @@
 //! continuous engines simulate, bind its inputs and compile its kernels.
 
 use super::bind::{self, Setting};
-use super::native::NativeModel;
 use super::mjp::MjpModel;
+use super::native::NativeModel;
 use crate::check::model::{Dynamics, Model, ModelKind};
-use crate::ir::lower::LoweredModel;
 use crate::frontend::Compilation;
+use crate::ir::lower::LoweredModel;
 
 /// The model of `c` named `name` (or its only model), compiled with `settings` bound.
 pub fn prepare(
@@ -20,7 +20,7 @@ pub fn prepare(
         | ModelKind::StateSpace(Dynamics::Sde | Dynamics::Ode) => {}
         kind => {
             return Err(format!(
-                "model `{}` is a {kind} model; `ito run` integrates SDE and ODE models",
+                "model `{}` is a {kind} model; `ito run` simulates SDE, ODE and jump-process models",
                 m.name
             ));
         }
@@ -49,6 +49,30 @@ pub fn prepare_jumps(
     let lm = lowered(c, m)?;
     let bound = bind::bind(lm, m, settings)?;
     MjpModel::new(m, lm, bound)
+}
+
+/// A jump-diffusion `name` of `c` (or its only model): its continuous part and its jumps,
+/// compiled with `settings` bound.
+pub fn prepare_jump_diffusion(
+    c: &Compilation,
+    name: Option<&str>,
+    settings: &[Setting],
+) -> Result<(NativeModel, MjpModel), String> {
+    let m = pick(c, name)?;
+    if !matches!(
+        m.kind,
+        ModelKind::Dynamic(Dynamics::JumpDiffusion)
+            | ModelKind::StateSpace(Dynamics::JumpDiffusion)
+    ) {
+        return Err(format!(
+            "model `{}` is a {} model, not a jump-diffusion",
+            m.name, m.kind
+        ));
+    }
+    let lm = lowered(c, m)?;
+    let bound = bind::bind(lm, m, settings)?;
+    let continuous = NativeModel::new(m, lm, bound.clone())?;
+    Ok((continuous, MjpModel::new(m, lm, bound)?))
 }
 
 /// The model of `c` named `name`, or its only model.

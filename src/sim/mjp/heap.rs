@@ -28,7 +28,9 @@ impl IndexedHeap {
 
     /// The earliest (time, channel), if there are channels.
     pub fn top(&self) -> Option<(f64, usize)> {
-        self.heap.first().map(|&c| (self.key[c as usize], c as usize))
+        self.heap
+            .first()
+            .map(|&c| (self.key[c as usize], c as usize))
     }
 
     pub fn key(&self, c: usize) -> f64 {

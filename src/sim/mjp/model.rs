@@ -39,9 +39,12 @@ pub struct MjpInfo {
     /// Reactions' state changes (position in `x`, change), for leaping methods; `None` for
     /// `jump` groups, whose change is a program.
     pub changes: Vec<Option<Vec<(usize, i64)>>>,
-    /// Reactions whose propensity is written out (`=>`): nothing stops them firing with too
-    /// few molecules, so counts are checked after they fire.
-    pub literal_propensity: Vec<bool>,
+    /// Reactions' reactants (position in `x`, coefficient), for leaping methods.
+    pub reactants: Vec<Vec<(usize, u32)>>,
+    /// Groups whose firing must be followed by a check of the state: `jump`s (their body
+    /// can set anything) and `=>` reactions (nothing stops a propensity written out from
+    /// firing with too few molecules).
+    pub check_after: Vec<bool>,
     /// Groups whose propensity reads the time `t` directly.
     pub time_dependent: Vec<bool>,
     /// Positions in `x` of the species (counts must stay whole and non-negative).
@@ -117,8 +120,29 @@ impl MjpModel {
         let changes = (0..groups)
             .map(|g| lm.reactions.get(g).map(|r| r.changes.clone()))
             .collect();
-        let literal_propensity = (0..groups)
-            .map(|g| m.reactions.get(g).is_some_and(|r| r.law == RateLaw::Propensity))
+        let position = |s: usize| {
+            lm.layout
+                .x
+                .iter()
+                .position(|slot| slot.var == Var::Species(s))
+                .unwrap_or(0)
+        };
+        let reactants = m
+            .reactions
+            .iter()
+            .map(|r| {
+                r.reactants
+                    .iter()
+                    .map(|&(s, nu)| (position(s), nu))
+                    .collect()
+            })
+            .collect();
+        let check_after = (0..groups)
+            .map(|g| {
+                m.reactions
+                    .get(g)
+                    .is_none_or(|r| r.law == RateLaw::Propensity)
+            })
             .collect();
         let species = lm
             .layout
@@ -131,7 +155,13 @@ impl MjpModel {
         let events = lm
             .events
             .iter()
-            .map(|e| if e.at_time { EventKind::At } else { EventKind::When })
+            .map(|e| {
+                if e.at_time {
+                    EventKind::At
+                } else {
+                    EventKind::When
+                }
+            })
             .collect();
         Ok(MjpModel {
             info: MjpInfo {
@@ -146,7 +176,8 @@ impl MjpModel {
                 group_of,
                 affected,
                 changes,
-                literal_propensity,
+                check_after,
+                reactants,
                 time_dependent: lm.time_dependent.clone(),
                 species,
                 events,
@@ -210,7 +241,9 @@ fn channel_starts(
     let starts: Vec<usize> = out.iter().map(|&v| v as usize).collect();
     let whole = out.iter().all(|v| *v >= 0.0 && v.fract() == 0.0);
     if !whole || starts.windows(2).any(|w| w[0] > w[1]) || starts[groups] != channels {
-        return Err(format!("internal: channel ranges {out:?} for {channels} channels"));
+        return Err(format!(
+            "internal: channel ranges {out:?} for {channels} channels"
+        ));
     }
     Ok(starts)
 }
@@ -252,7 +285,17 @@ impl MjpKernels<'_> {
         let g = self.info.group_of[channel] as usize;
         let within = (channel - self.info.group_start[g]) as f64;
         debug_assert!(work.len() >= self.info.scratch + self.info.channels);
-        unsafe { self.call(self.fire[g], t, x, p, &[within], Some(rng), work.as_mut_ptr()) }
+        unsafe {
+            self.call(
+                self.fire[g],
+                t,
+                x,
+                p,
+                &[within],
+                Some(rng),
+                work.as_mut_ptr(),
+            )
+        }
     }
 
     /// Event `k`'s trigger: the time of an `at` event, or 1.0 / 0.0 for a `when` condition.

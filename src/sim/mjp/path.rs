@@ -3,7 +3,8 @@
 //! times as the piecewise-constant value it holds there (right-continuous: a change at a
 //! recording time is included).
 
-use super::model::{EventKind, MjpKernels};
+use super::events::Events;
+use super::model::MjpKernels;
 use crate::rt::Rng;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,6 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub trait Clock {
     /// Whether [`Clock::fired`] needs the propensities the firing replaced.
     const NEEDS_OLD: bool;
+    /// A new path begins (forget what the last one learned).
+    fn start_path(&mut self) {}
     /// All propensities are new (start of a path, after an event). `Err(channel)` when one
     /// is negative or not a number.
     fn reset(&mut self, t: f64, a: &[f64], rng: &mut Rng) -> Result<(), usize>;
@@ -47,9 +50,14 @@ pub enum PathError {
         t: f64,
     },
     /// More firings than `--max-events`.
-    TooManyEvents { max: u64, t: f64 },
+    TooManyEvents {
+        max: u64,
+        t: f64,
+    },
     /// `when` events kept triggering each other at one instant.
-    EventLoop { t: f64 },
+    EventLoop {
+        t: f64,
+    },
     Cancelled,
 }
 
@@ -69,7 +77,6 @@ pub struct PathBuffers {
     pub work: Vec<f64>,
     pub old: Vec<f64>,
     pub outputs: Vec<f64>,
-    when_before: Vec<bool>,
 }
 
 impl PathBuffers {
@@ -81,7 +88,6 @@ impl PathBuffers {
             work: vec![0.0; i.scratch + i.channels],
             old: Vec::with_capacity(i.channels),
             outputs: vec![0.0; i.n_outputs],
-            when_before: vec![false; i.events.len()],
         }
     }
 }
@@ -95,9 +101,7 @@ pub struct PathSummary {
 }
 
 /// Check the cancellation flag this often (in firings).
-const CANCEL_EVERY: u64 = 1 << 16;
-/// `when` events may trigger each other at most this many times in a row at one instant.
-const MAX_CASCADE: usize = 1000;
+pub(super) const CANCEL_EVERY: u64 = 1 << 16;
 
 /// Simulate one path from its initial state, writing `times × variables` into `values`
 /// and adding each group's firings to `counts`.
@@ -115,23 +119,15 @@ pub fn simulate<C: Clock>(
     buf.p.copy_from_slice(&info.bound.p);
     k.init(rng, &mut buf.x);
     check_counts(k, &buf.x, 0.0, "the initial state", None)?;
-    let mut rec = Recording {
-        times: cfg.times,
-        next: 0,
-        values,
-    };
+    let mut rec = Recording::new(cfg.times, values);
     let mut t = 0.0;
     let mut events = 0u64;
     let mut absorbed = false;
-    // Pending `at` events (time, event), the earliest last.
-    let mut pending = at_times(k, t, buf);
-    for (e, before) in buf.when_before.iter_mut().enumerate() {
-        *before = info.events[e] == EventKind::When && k.trigger(e, t, &mut buf.x, &mut buf.p) != 0.0;
-    }
-    k.propensities(t, &mut buf.x, &mut buf.p, &mut buf.work[scratch..]);
+    let mut events_due = Events::start(k, t, buf);
+    clock.start_path();
     reset(k, clock, t, rng, buf)?;
     loop {
-        let next_at = pending.last().map_or(f64::INFINITY, |&(te, _)| te);
+        let next_at = events_due.next_time();
         let horizon = next_at.min(cfg.t_end);
         let a = &buf.work[scratch..];
         let next = clock
@@ -148,19 +144,19 @@ pub fn simulate<C: Clock>(
                         t,
                     });
                 }
-                if events % CANCEL_EVERY == 0 && cfg.cancel.load(Ordering::Relaxed) {
+                if events.is_multiple_of(CANCEL_EVERY) && cfg.cancel.load(Ordering::Relaxed) {
                     return Err(PathError::Cancelled);
                 }
                 let g = info.group_of[c] as usize;
                 counts[g] += 1;
                 let affected = &info.affected[g];
                 if C::NEEDS_OLD {
+                    let a = &buf.work[scratch..];
                     buf.old.clear();
-                    buf.old
-                        .extend(affected.iter().map(|&d| buf.work[scratch + d as usize]));
+                    buf.old.extend(affected.iter().map(|&d| a[d as usize]));
                 }
                 k.fire(c, t, &mut buf.x, &mut buf.p, rng, &mut buf.work);
-                if info.changes[g].is_none() || info.literal_propensity[g] {
+                if info.check_after[g] {
                     let cause = format!("firing `{}`", info.group_names[g]);
                     check_counts(k, &buf.x, t, &cause, info.changes[g].as_deref())?;
                 }
@@ -168,8 +164,7 @@ pub fn simulate<C: Clock>(
                 clock
                     .fired(t, c, affected, &buf.old, a, rng)
                     .map_err(|c| propensity_error(c, a, t, &buf.x))?;
-                if !buf.when_before.is_empty() && whens(k, t, rng, buf)? {
-                    pending = at_times(k, t, buf);
+                if events_due.watching() && events_due.after_change(k, t, rng, buf)? {
                     reset(k, clock, t, rng, buf)?;
                 }
             }
@@ -184,20 +179,28 @@ pub fn simulate<C: Clock>(
                 // An `at` event: the state until then is what it was.
                 rec.until(k, next_at, &mut buf.x, &mut buf.p, &mut buf.outputs, false);
                 t = next_at;
-                while let Some(&(te, e)) = pending.last() {
-                    if te > t {
-                        break;
-                    }
-                    pending.pop();
-                    fire_event(k, e, t, rng, buf)?;
-                }
-                whens(k, t, rng, buf)?;
-                pending = at_times_after(k, t, buf, &pending);
+                events_due.fire_due(k, t, rng, buf)?;
                 reset(k, clock, t, rng, buf)?;
             }
         }
     }
     Ok(PathSummary { events, absorbed })
+}
+
+impl<'a> Recording<'a> {
+    /// The next time to record (∞ once every row is written).
+    pub(super) fn next_time(&self) -> f64 {
+        self.next_time
+    }
+
+    pub(super) fn new(times: &'a [f64], values: &'a mut [f64]) -> Recording<'a> {
+        Recording {
+            times,
+            next: 0,
+            next_time: times.first().copied().unwrap_or(f64::INFINITY),
+            values,
+        }
+    }
 }
 
 /// Recomputes every propensity and restarts the clock.
@@ -216,7 +219,7 @@ fn reset<C: Clock>(
         .map_err(|c| propensity_error(c, a, t, &buf.x))
 }
 
-fn propensity_error(channel: usize, a: &[f64], t: f64, x: &[f64]) -> PathError {
+pub(super) fn propensity_error(channel: usize, a: &[f64], t: f64, x: &[f64]) -> PathError {
     PathError::Propensity {
         channel,
         value: a[channel],
@@ -225,76 +228,9 @@ fn propensity_error(channel: usize, a: &[f64], t: f64, x: &[f64]) -> PathError {
     }
 }
 
-/// The `at` events still to come after `t`, the earliest last (ties in declaration order).
-fn at_times(k: &MjpKernels, t: f64, buf: &mut PathBuffers) -> Vec<(f64, usize)> {
-    let mut v: Vec<(f64, usize)> = (0..k.info.events.len())
-        .filter(|&e| k.info.events[e] == EventKind::At)
-        .map(|e| (k.trigger(e, t, &mut buf.x, &mut buf.p), e))
-        .filter(|&(te, _)| te >= t)
-        .collect();
-    v.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
-    v
-}
-
-/// After `at` events fired at `t`: the times of those still pending (which may have moved
-/// if an event changed a parameter they use).
-fn at_times_after(
-    k: &MjpKernels,
-    t: f64,
-    buf: &mut PathBuffers,
-    pending: &[(f64, usize)],
-) -> Vec<(f64, usize)> {
-    let still: Vec<usize> = pending.iter().map(|&(_, e)| e).collect();
-    let mut v: Vec<(f64, usize)> = still
-        .into_iter()
-        .map(|e| (k.trigger(e, t, &mut buf.x, &mut buf.p), e))
-        .filter(|&(te, _)| te > t)
-        .collect();
-    v.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
-    v
-}
-
-/// Run event `e`'s body at `t` and check the state it leaves.
-fn fire_event(
-    k: &MjpKernels,
-    e: usize,
-    t: f64,
-    rng: &mut Rng,
-    buf: &mut PathBuffers,
-) -> Result<(), PathError> {
-    k.effect(e, t, &mut buf.x, &mut buf.p, rng, &mut buf.work);
-    check_counts(k, &buf.x, t, &format!("event {}", e + 1), None)
-}
-
-/// Fire the `when` events whose condition has just become true (and those their bodies
-/// set off in turn). Whether any fired.
-fn whens(k: &MjpKernels, t: f64, rng: &mut Rng, buf: &mut PathBuffers) -> Result<bool, PathError> {
-    let mut any = false;
-    for _ in 0..MAX_CASCADE {
-        let mut fired = false;
-        for e in 0..k.info.events.len() {
-            if k.info.events[e] != EventKind::When {
-                continue;
-            }
-            let now = k.trigger(e, t, &mut buf.x, &mut buf.p) != 0.0;
-            let rising = now && !buf.when_before[e];
-            buf.when_before[e] = now;
-            if rising {
-                fire_event(k, e, t, rng, buf)?;
-                fired = true;
-            }
-        }
-        if !fired {
-            return Ok(any);
-        }
-        any = true;
-    }
-    Err(PathError::EventLoop { t })
-}
-
 /// Species counts must stay whole and non-negative, and every state finite. `touched`
 /// limits the check to a reaction's species.
-fn check_counts(
+pub(super) fn check_counts(
     k: &MjpKernels,
     x: &[f64],
     t: f64,
@@ -310,7 +246,7 @@ fn check_counts(
     match touched {
         Some(changes) => {
             for &(i, _) in changes {
-                if !(x[i] >= 0.0) {
+                if x[i].is_nan() || x[i] < 0.0 {
                     return Err(bad(i, x[i]));
                 }
             }
@@ -330,16 +266,34 @@ fn check_counts(
 }
 
 /// Writes the recording rows as time passes.
-struct Recording<'a> {
+pub(super) struct Recording<'a> {
     times: &'a [f64],
     next: usize,
+    /// `times[next]`, or ∞ once every row is written.
+    next_time: f64,
     values: &'a mut [f64],
 }
 
 impl Recording<'_> {
     /// Record the current state at every recording time before `t` (or up to and
     /// including it, with `inclusive`).
-    fn until(
+    #[inline]
+    pub(super) fn until(
+        &mut self,
+        k: &MjpKernels,
+        t: f64,
+        x: &mut [f64],
+        p: &mut [f64],
+        outputs: &mut [f64],
+        inclusive: bool,
+    ) {
+        if t > self.next_time || (t == self.next_time && inclusive) {
+            self.write_rows(k, t, x, p, outputs, inclusive);
+        }
+    }
+
+    #[cold]
+    fn write_rows(
         &mut self,
         k: &MjpKernels,
         t: f64,
@@ -362,5 +316,6 @@ impl Recording<'_> {
             }
             self.next += 1;
         }
+        self.next_time = self.times.get(self.next).copied().unwrap_or(f64::INFINITY);
     }
 }

@@ -2,11 +2,15 @@
 //! (seed, path) as for SDEs), so results do not depend on the number of threads; chunks of
 //! paths run in parallel and their recordings are handed on in path order.
 
+use super::jumpdiff::{self, Continuous};
 use super::model::MjpKernels;
 use super::nrm::NextReaction;
-use super::path::{self, Clock, PathBuffers, PathConfig, PathError};
+use super::path::{self, PathBuffers, PathConfig, PathError, PathSummary};
 use super::ssa::Direct;
+use super::tau::{self, TauPlan};
+use crate::rt::Rng;
 use crate::sim::ensemble::{self, ChunkResult, OnBlowup, RunError, RunShape, path_rng};
+use crate::sim::schemes::{self, Method, Tolerances, Unfit};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 
@@ -16,6 +20,8 @@ pub enum MjpMethod {
     Ssa,
     /// Gibson–Bruck next-reaction method.
     Nrm,
+    /// Adaptive tau-leaping (Cao–Gillespie–Petzold).
+    Tau,
 }
 
 impl MjpMethod {
@@ -23,6 +29,7 @@ impl MjpMethod {
         match self {
             MjpMethod::Ssa => "ssa",
             MjpMethod::Nrm => "nrm",
+            MjpMethod::Tau => "tau",
         }
     }
 }
@@ -67,10 +74,75 @@ pub fn run(
     sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
 ) -> Result<MjpReport, RunError> {
     check_fit(k, cfg.method).map_err(RunError::Unfit)?;
+    let plan = match cfg.method {
+        MjpMethod::Tau => Some(TauPlan::new(k).map_err(RunError::Unfit)?),
+        _ => None,
+    };
+    let channels = k.info.channels;
+    ensemble(k, cfg, sink, |a, b, report| match (cfg.method, &plan) {
+        (MjpMethod::Tau, Some(plan)) => {
+            run_chunk(k, cfg, a, b, cancel, report, |pc, rng, buf, rows, fired| {
+                tau::simulate(k, plan, pc, rng, buf, rows, fired)
+            })
+        }
+        (MjpMethod::Nrm, _) => {
+            let mut clock = NextReaction::new(channels);
+            run_chunk(k, cfg, a, b, cancel, report, |pc, rng, buf, rows, fired| {
+                path::simulate(k, &mut clock, pc, rng, buf, rows, fired)
+            })
+        }
+        _ => {
+            let mut clock = Direct::new(channels);
+            run_chunk(k, cfg, a, b, cancel, report, |pc, rng, buf, rows, fired| {
+                path::simulate(k, &mut clock, pc, rng, buf, rows, fired)
+            })
+        }
+    })
+}
+
+/// Run an ensemble of a jump-diffusion: `scheme` integrates the continuous part with
+/// steps of at most `c.dt` between jumps (`cfg.method` is not used).
+pub fn run_jump_diffusion(
+    c: &Continuous,
+    scheme: Method,
+    k: &MjpKernels,
+    cfg: &MjpConfig,
+    cancel: &AtomicBool,
+    sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
+) -> Result<MjpReport, RunError> {
+    if matches!(scheme, Method::Dopri5 | Method::Adaptive) {
+        return Err(RunError::Unfit(format!(
+            "`{}` adapts its step to each path, but a jump-diffusion is integrated with fixed steps between jumps; use rk4 (no noise) or em, milstein, heun, sra or sri",
+            scheme.name()
+        )));
+    }
+    let tolerances = Tolerances::default();
+    let unfit = |u: Unfit| RunError::Unfit(u.0);
+    schemes::stepper(scheme, &c.sys, tolerances).map_err(unfit)?;
+    if scheme == Method::Milstein {
+        // Commuting noise, checked at the first path's initial state.
+        let mut x0 = vec![0.0; k.info.nx];
+        k.init(&mut path_rng(cfg.seed, 0), &mut x0);
+        schemes::check_commutative(&c.sys, 0.0, &x0).map_err(unfit)?;
+    }
+    ensemble(k, cfg, sink, |a, b, report| {
+        let mut stepper = schemes::stepper(scheme, &c.sys, tolerances).map_err(unfit)?;
+        run_chunk(k, cfg, a, b, cancel, report, |pc, rng, buf, rows, fired| {
+            jumpdiff::simulate(c, &mut *stepper, k, pc, rng, buf, rows, fired)
+        })
+    })
+}
+
+/// Drive chunks of paths (`chunk(first, end, report)`) in parallel and add up the report.
+fn ensemble(
+    k: &MjpKernels,
+    cfg: &MjpConfig,
+    sink: impl FnMut(usize, &[f64]) -> Result<(), String> + Send,
+    chunk: impl Fn(usize, usize, &Mutex<MjpReport>) -> Result<ChunkResult, RunError> + Sync,
+) -> Result<MjpReport, RunError> {
     let info = k.info;
-    let groups = info.group_names.len();
     let report = Mutex::new(MjpReport {
-        fired: vec![0; groups],
+        fired: vec![0; info.group_names.len()],
         min_events: u64::MAX,
         ..MjpReport::default()
     });
@@ -80,13 +152,7 @@ pub fn run(
         values_per_path: cfg.times.len() * info.variables.len(),
         progress: cfg.progress,
     };
-    let chunk = |a: usize, b: usize| match cfg.method {
-        MjpMethod::Ssa => run_chunk(k, cfg, a, b, cancel, &report, || Direct::new(info.channels)),
-        MjpMethod::Nrm => run_chunk(k, cfg, a, b, cancel, &report, || {
-            NextReaction::new(info.channels)
-        }),
-    };
-    ensemble::drive(&shape, chunk, OnBlowup::Stop, sink)?;
+    ensemble::drive(&shape, |a, b| chunk(a, b, &report), OnBlowup::Stop, sink)?;
     let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
     if report.min_events == u64::MAX {
         report.min_events = 0;
@@ -97,9 +163,13 @@ pub fn run(
 /// Whether `method` can simulate the process exactly; the reason when it cannot.
 pub fn check_fit(k: &MjpKernels, method: MjpMethod) -> Result<(), String> {
     let info = k.info;
+    if method == MjpMethod::Tau {
+        // Leaps hold rates fixed over each leap anyway.
+        return Ok(());
+    }
     if let Some(g) = info.time_dependent.iter().position(|&d| d) {
         return Err(format!(
-            "the rate of `{}` depends on t, but `{}` simulates exactly only rates that stay constant between firings",
+            "the rate of `{}` depends on t, but `{}` simulates exactly only rates that stay constant between firings (`tau` holds rates fixed over each leap)",
             info.group_names[g],
             method.name()
         ));
@@ -107,21 +177,26 @@ pub fn check_fit(k: &MjpKernels, method: MjpMethod) -> Result<(), String> {
     Ok(())
 }
 
-/// Simulate paths `first..end` one after another.
-fn run_chunk<C: Clock>(
+/// Simulate paths `first..end` one after another with `simulate`.
+fn run_chunk(
     k: &MjpKernels,
     cfg: &MjpConfig,
     first: usize,
     end: usize,
     cancel: &AtomicBool,
     report: &Mutex<MjpReport>,
-    clock: impl Fn() -> C,
+    mut simulate: impl FnMut(
+        &PathConfig,
+        &mut Rng,
+        &mut PathBuffers,
+        &mut [f64],
+        &mut [u64],
+    ) -> Result<PathSummary, PathError>,
 ) -> Result<ChunkResult, RunError> {
     let info = k.info;
     let per_path = cfg.times.len() * info.variables.len();
     let mut values = vec![f64::NAN; (end - first) * per_path];
     let mut buf = PathBuffers::new(k);
-    let mut clock = clock();
     let mut fired = vec![0u64; info.group_names.len()];
     let (mut least, mut most, mut absorbed) = (u64::MAX, 0, 0);
     let pcfg = PathConfig {
@@ -133,7 +208,7 @@ fn run_chunk<C: Clock>(
     for (j, path) in (first..end).enumerate() {
         let mut rng = path_rng(cfg.seed, path as u64);
         let rows = &mut values[j * per_path..(j + 1) * per_path];
-        let done = path::simulate(k, &mut clock, &pcfg, &mut rng, &mut buf, rows, &mut fired)
+        let done = simulate(&pcfg, &mut rng, &mut buf, rows, &mut fired)
             .map_err(|e| describe(k, path, e))?;
         least = least.min(done.events);
         most = most.max(done.events);
@@ -178,7 +253,11 @@ fn describe(k: &MjpKernels, path: usize, e: PathError) -> RunError {
             let within = channel - info.group_start[g];
             let family = info.group_start[g + 1] - info.group_start[g] > 1;
             let which = if family {
-                format!(" (channel {} of {})", within + 1, info.group_start[g + 1] - info.group_start[g])
+                format!(
+                    " (channel {} of {})",
+                    within + 1,
+                    info.group_start[g + 1] - info.group_start[g]
+                )
             } else {
                 String::new()
             };
@@ -200,7 +279,7 @@ fn describe(k: &MjpKernels, path: usize, e: PathError) -> RunError {
             } else {
                 "states must stay finite"
             };
-            format!("path {path}: {cause} at t = {t} left `{name}` = {value} ({rule})")
+            format!("path {path}, t = {t}: {cause} gives `{name}` = {value} ({rule})")
         }
         PathError::TooManyEvents { max, t } => format!(
             "path {path} fired more than {max} events by t = {t} (--max-events); a process that runs away, or a run that needs a higher --max-events"

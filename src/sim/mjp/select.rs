@@ -67,37 +67,69 @@ impl SumTree {
 
 /// The sum of `a`, or the first channel whose propensity is negative or not a number.
 pub fn checked_sum(a: &[f64]) -> Result<f64, usize> {
-    let mut s = 0.0;
-    for (i, &v) in a.iter().enumerate() {
-        if !(v >= 0.0) {
-            return Err(i);
+    // Four running sums (independent chains the CPU overlaps) and one validity flag, with
+    // no branch per value; the slow scan below only runs to name a bad channel.
+    let mut lanes = [0.0f64; 4];
+    let mut ok = true;
+    let quads = a.chunks_exact(4);
+    let rest = quads.remainder();
+    for q in quads {
+        for (s, &v) in lanes.iter_mut().zip(q) {
+            ok &= v >= 0.0;
+            *s += v;
         }
+    }
+    let mut s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for &v in rest {
+        ok &= v >= 0.0;
         s += v;
     }
-    if s.is_finite() {
-        Ok(s)
-    } else {
-        Err(a.iter().position(|v| !v.is_finite()).unwrap_or(0))
+    if ok && s.is_finite() {
+        return Ok(s);
     }
+    Err(a
+        .iter()
+        .position(|v| !(*v >= 0.0 && v.is_finite()))
+        .unwrap_or(0))
+}
+
+/// The channel, taken in the order `order`, where the running sum of `a` passes `target`,
+/// never one whose propensity is zero; `None` when `target` is not below the sum. Any
+/// order gives each channel its exact probability; putting the channels that fire most
+/// first shortens the scan.
+pub fn ordered_find(a: &[f64], order: &[u32], target: f64) -> Option<usize> {
+    let mut s = 0.0;
+    for &c in order {
+        let v = a[c as usize];
+        s += v;
+        if target < s && v > 0.0 {
+            return Some(c as usize);
+        }
+    }
+    None
 }
 
 /// The channel where the running sum of `a` passes `target` (0 ≤ target < Σa), never one
-/// whose propensity is zero.
-pub fn linear_find(a: &[f64], target: f64) -> usize {
+/// whose propensity is zero (rounding at the very end gives the last that can fire).
+pub fn pick(a: &[f64], target: f64) -> usize {
     let mut s = 0.0;
-    for (i, &v) in a.iter().enumerate() {
+    for (j, &v) in a.iter().enumerate() {
         s += v;
         if target < s && v > 0.0 {
-            return i;
+            return j;
         }
     }
-    // Rounding left `target` at the very end: the last channel that can fire.
     a.iter().rposition(|&v| v > 0.0).unwrap_or(0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn linear_find(a: &[f64], target: f64) -> usize {
+        let identity: Vec<u32> = (0..a.len() as u32).collect();
+        ordered_find(a, &identity, target).unwrap_or(usize::MAX)
+    }
 
     #[test]
     fn tree_and_scan_choose_the_same_channel() {
@@ -107,14 +139,28 @@ mod tests {
         assert_eq!(tree.total(), 8.0);
         for k in 0..80 {
             let target = k as f64 * 0.1;
-            assert_eq!(tree.find(target), linear_find(&a, target), "target {target}");
+            assert_eq!(
+                tree.find(target),
+                linear_find(&a, target),
+                "target {target}"
+            );
         }
         tree.set(5, 0.0);
         assert_eq!(tree.total(), 5.0);
         assert_eq!(tree.find(4.99), 6);
-        // A target at the very end picks the last channel with weight.
+        // A target at the very end picks the last channel with weight (the tree), or
+        // nothing (the scan, whose caller recomputes the total).
         assert_eq!(tree.find(5.0), 6);
-        assert_eq!(linear_find(&a, 8.0), 6);
+        assert_eq!(linear_find(&a, 8.0), usize::MAX);
+        // Another order: each channel still gets exactly its share of the targets.
+        let order = [5, 3, 6, 0, 2, 1, 4];
+        let mut hits = [0.0; 7];
+        for k in 0..8000 {
+            hits[ordered_find(&a, &order, k as f64 * 0.001).unwrap()] += 0.001;
+        }
+        for (h, v) in hits.iter().zip(a) {
+            assert!((h - v).abs() < 1e-9, "{hits:?}");
+        }
     }
 
     #[test]
@@ -123,5 +169,10 @@ mod tests {
         assert_eq!(checked_sum(&[1.0, -2.0]), Err(1));
         assert_eq!(checked_sum(&[f64::NAN, 1.0]), Err(0));
         assert_eq!(checked_sum(&[1.0, f64::INFINITY]), Err(1));
+        let many: Vec<f64> = (0..11).map(f64::from).collect();
+        assert_eq!(checked_sum(&many), Ok(55.0));
+        let mut bad = many.clone();
+        bad[9] = -1.0;
+        assert_eq!(checked_sum(&bad), Err(9));
     }
 }
