@@ -19,25 +19,12 @@
 //!                   [--min-secs 1] [--ito PATH] [--root REPO] [--json FILE]
 //!   mjp_peers list                  the models
 
-// rebop's `_choice!` recurses once per reaction: the generated rings need a deep limit.
-#![recursion_limit = "12000"]
-
-mod macro_models;
-mod params;
-mod ring;
-mod runtime_models;
+use mjp_peers::{Sim, macro_models, ring, runtime_models};
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
-
-/// One simulator of one model, reset and reseeded for every trajectory.
-pub trait Sim {
-    fn reset(&mut self, seed: u64);
-    fn advance_until(&mut self, t: f64);
-    fn record(&self, out: &mut Vec<i64>);
-}
 
 struct Model {
     name: &'static str,
@@ -218,7 +205,8 @@ fn rebop_batch(sim: &mut dyn Sim, m: usize, seed0: u64, times: &[f64], rec: &mut
 }
 
 /// Picks the batch size: grows it until a batch takes a tenth of `min_secs`, then scales
-/// it up to last `min_secs` with a 20% margin.
+/// it up to `min_secs` with a 20% margin, until a batch of that size has lasted
+/// `min_secs` (the batch size returned is one that has).
 fn calibrate(min_secs: f64, mut time_of: impl FnMut(usize) -> f64) -> usize {
     let mut m = 1usize;
     loop {
@@ -226,11 +214,12 @@ fn calibrate(min_secs: f64, mut time_of: impl FnMut(usize) -> f64) -> usize {
         if s >= min_secs {
             return m;
         }
-        if s >= 0.1 * min_secs {
-            return ((m as f64) * 1.2 * min_secs / s).ceil() as usize;
-        }
-        let grow = if s > 0.0 { (0.2 * min_secs / s).ceil() } else { 100.0 };
-        m = (m as f64 * grow.clamp(2.0, 100.0)) as usize;
+        m = if s >= 0.1 * min_secs {
+            (((m as f64) * 1.2 * min_secs / s).ceil() as usize).max(m + 1)
+        } else {
+            let grow = if s > 0.0 { (0.2 * min_secs / s).ceil() } else { 100.0 };
+            (m as f64 * grow.clamp(2.0, 100.0)) as usize
+        };
     }
 }
 
