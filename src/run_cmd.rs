@@ -550,18 +550,23 @@ fn jump_stats(info: &MjpInfo, r: &MjpReport, paths: usize, elapsed: f64) -> Stri
         r.max_events,
         total as f64 / elapsed.max(1e-9)
     );
-    let width = info
+    // Declaration order; for large networks only the busiest, so the table stays readable.
+    let mut rows: Vec<(&String, u64)> = info
         .group_names
         .iter()
-        .map(|n| n.len())
-        .max()
-        .unwrap_or(0)
-        .max(10);
+        .zip(r.fired.iter().copied())
+        .collect();
+    let hidden = rows.len().saturating_sub(STATS_ROWS);
+    if hidden > 0 {
+        rows.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+        rows.truncate(STATS_ROWS);
+    }
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0).max(10);
     s.push_str(&format!(
         "{:width$}  {:>14}  {:>7}\n",
         "transition", "per path", "share"
     ));
-    for (name, &n) in info.group_names.iter().zip(&r.fired) {
+    for (name, n) in rows {
         let share = if total > 0 {
             100.0 * n as f64 / total as f64
         } else {
@@ -572,8 +577,16 @@ fn jump_stats(info: &MjpInfo, r: &MjpReport, paths: usize, elapsed: f64) -> Stri
             n as f64 / paths as f64
         ));
     }
+    if hidden > 0 {
+        s.push_str(&format!(
+            "… and {hidden} more (the {STATS_ROWS} busiest are shown)\n"
+        ));
+    }
     s
 }
+
+/// Rows of the `--stats` table at most.
+const STATS_ROWS: usize = 20;
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }

@@ -35,6 +35,9 @@ pub struct Layout {
     places: HashMap<Var, (Buf, usize)>,
     /// How many slots of each buffer are scalars.
     scalars: HashMap<Buf, usize>,
+    /// Each slot's offset when it and the slots before it have fixed sizes, and the
+    /// buffer's length when all do (an entry per slot, then one for the end).
+    fixed_offsets: HashMap<Buf, Vec<Option<u64>>>,
 }
 
 impl Layout {
@@ -96,6 +99,19 @@ impl Layout {
             .into_iter()
             .map(|(buf, slots)| (buf, slots.iter().filter(|s| s.ty.is_scalar()).count()))
             .collect();
+        let fixed_offsets = [(Buf::X, &x), (Buf::P, &p), (Buf::D, &d), (Buf::Aux, &obs)]
+            .into_iter()
+            .map(|(buf, slots)| {
+                let mut at = Some(0u64);
+                let mut offsets: Vec<Option<u64>> = Vec::with_capacity(slots.len() + 1);
+                for s in slots.iter() {
+                    offsets.push(at);
+                    at = at.zip(s.fixed_len()).map(|(a, n)| a + n);
+                }
+                offsets.push(at);
+                (buf, offsets)
+            })
+            .collect();
         Layout {
             x,
             p,
@@ -103,7 +119,15 @@ impl Layout {
             obs,
             places,
             scalars,
+            fixed_offsets,
         }
+    }
+
+    /// The offset of `slot` (`slot == slots(buf).len()`: the buffer's length) when every
+    /// slot before it has a fixed size; large models then get constants, not long chains
+    /// of additions, in every kernel.
+    pub fn fixed_offset(&self, buf: Buf, slot: usize) -> Option<u64> {
+        self.fixed_offsets.get(&buf)?.get(slot).copied().flatten()
     }
 
     /// The buffer and position of a variable.

@@ -181,7 +181,9 @@ impl<'m> Lower<'m> {
         if let Some(&v) = self.offsets.get(&(buf, slot)) {
             return v;
         }
-        let off = if slot == 0 {
+        let off = if let Some(c) = self.layout.fixed_offset(buf, slot) {
+            self.b.hoist(|b| b.i(c as i64))
+        } else if slot == 0 {
             self.b.hoist(|b| b.i(0))
         } else {
             let prev = self.slot_offset(buf, slot - 1);
@@ -204,7 +206,9 @@ impl<'m> Lower<'m> {
             return v;
         }
         let n = self.layout.slots(buf).len();
-        let len = if n == 0 {
+        let len = if let Some(c) = self.layout.fixed_offset(buf, n) {
+            self.b.hoist(|b| b.i(c as i64))
+        } else if n == 0 {
             self.b.hoist(|b| b.i(0))
         } else {
             let off = self.slot_offset(buf, n - 1);
