@@ -7,6 +7,8 @@
 # --models vilar,sir_10k --impls macro,ssa --runs 3 --min-secs 0.5).
 # Output: the table on stdout, also saved to $CARGO_TARGET_DIR/mjp-peers.md, and every
 # run's figures as JSON lines in $CARGO_TARGET_DIR/mjp-peers.jsonl.
+# With MJP_PEERS_PY=1, also rebop's Python package and GillesPy2 (SSACSolver) on Vilar
+# (setup_py.sh makes target/mjp-venv from PyPI; py_peers.py), after the table.
 # Usage: bash benches/mjp_peers/run.sh [harness options]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -23,3 +25,10 @@ bin="$CARGO_TARGET_DIR/release"
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), ito $(git -C "$root" rev-parse --short HEAD), rebop 0.10.0, $(nproc) cores"
 "$bin/mjp_peers" bench --ito "$bin/ito" --root "$root" --json "$CARGO_TARGET_DIR/mjp-peers.jsonl" "$@" \
     | tee "$CARGO_TARGET_DIR/mjp-peers.md"
+
+if [ "${MJP_PEERS_PY:-0}" = 1 ]; then
+    bash "$here/setup_py.sh"
+    # GillesPy2 builds its C++ solver with `python -m SCons`, found through PATH.
+    PATH="$root/target/mjp-venv/bin:$PATH" "$root/target/mjp-venv/bin/python" "$here/py_peers.py" \
+        | tee "$CARGO_TARGET_DIR/mjp-peers-py.txt"
+fi

@@ -17,6 +17,7 @@
 //!   mjp_peers gen-models DIR        write the generated ito models (ring_*.sde) to DIR
 //!   mjp_peers bench [--models a,b] [--impls macro,runtime,sparse,ssa,nrm] [--runs 5]
 //!                   [--min-secs 1] [--ito PATH] [--root REPO] [--json FILE]
+//!                   [--quiet-load L]  (wait before each model until the load average < L)
 //!   mjp_peers list                  the models
 
 use mjp_peers::{Sim, macro_models, ring, runtime_models};
@@ -129,6 +130,7 @@ struct Opts {
     root: PathBuf,
     json: Option<PathBuf>,
     seed: u64,
+    quiet_load: Option<f64>,
 }
 
 fn parse_opts(args: &[String]) -> Opts {
@@ -141,6 +143,7 @@ fn parse_opts(args: &[String]) -> Opts {
         root: PathBuf::from("."),
         json: None,
         seed: 1,
+        quiet_load: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -153,6 +156,7 @@ fn parse_opts(args: &[String]) -> Opts {
             "--ito" => o.ito = Some(PathBuf::from(val())),
             "--root" => o.root = PathBuf::from(val()),
             "--json" => o.json = Some(PathBuf::from(val())),
+            "--quiet-load" => o.quiet_load = Some(val().parse().unwrap_or_else(|_| die("--quiet-load: a number"))),
             "--seed" => o.seed = val().parse().unwrap_or_else(|_| die("--seed: a number")),
             _ => die(&format!("unknown option {a}")),
         }
@@ -242,10 +246,10 @@ impl Row {
     fn events_per_s(&self) -> f64 {
         self.traj_per_s() * self.events_per_traj
     }
-    fn json(&self) -> String {
+    fn json(&self, load_before: f64, load_after: f64) -> String {
         let list = |v: &[f64]| v.iter().map(|x| format!("{x:.6}")).collect::<Vec<_>>().join(",");
         format!(
-            "{{\"model\":\"{}\",\"impl\":\"{}\",\"paths_per_run\":{},\"run_secs\":[{}],\"compile_secs\":[{}],\"median_run_s\":{:.6},\"traj_per_s\":{:.4},\"events_per_traj\":{:.1},\"events_per_s\":{:.0},\"events_from\":\"{}\"}}",
+            "{{\"model\":\"{}\",\"impl\":\"{}\",\"paths_per_run\":{},\"run_secs\":[{}],\"compile_secs\":[{}],\"median_run_s\":{:.6},\"traj_per_s\":{:.4},\"events_per_traj\":{:.1},\"events_per_s\":{:.0},\"events_from\":\"{}\",\"loadavg_before\":{:.2},\"loadavg_after\":{:.2}}}",
             self.model,
             self.imp,
             self.paths,
@@ -255,7 +259,9 @@ impl Row {
             self.traj_per_s(),
             self.events_per_traj,
             self.events_per_s(),
-            self.events_from
+            self.events_from,
+            load_before,
+            load_after
         )
     }
 }
@@ -274,38 +280,140 @@ fn count_rebop_events(model: &Model, seed: u64) -> (f64, usize) {
     (total as f64 / n as f64, n)
 }
 
-fn bench_rebop(model: &Model, imp: &str, o: &Opts, events: f64, events_from: &str) -> Option<Row> {
-    let mut sim: Box<dyn Sim> = match imp {
-        "macro" => (model.macro_api?)(),
-        "runtime" if model.dense => Box::new((model.runtime)(false)),
-        "sparse" => Box::new((model.runtime)(true)),
-        _ => return None,
-    };
-    let times = recording_times(model.t_end, model.every);
-    let mut rec = Vec::new();
-    let mut seed = o.seed;
-    let m = calibrate(o.min_secs, |m| {
-        let (s, _) = rebop_batch(sim.as_mut(), m, seed, &times, &mut rec);
-        seed += m as u64;
-        s
-    });
-    let mut run_secs = Vec::new();
-    let mut check = 0i64;
-    for r in 0..o.runs {
-        let (s, c) = rebop_batch(sim.as_mut(), m, o.seed + (r * m) as u64, &times, &mut rec);
-        run_secs.push(s);
-        check = check.wrapping_add(c);
+/// One implementation of one model, calibrated; its runs are interleaved with the other
+/// implementations' (run 1 of each, then run 2 of each, …) so that a change in the
+/// machine's load during a model touches them all alike.
+struct Job<'a> {
+    imp: String,
+    kind: Kind<'a>,
+    paths: usize,
+    run_secs: Vec<f64>,
+    compile_secs: Vec<f64>,
+    /// ito's event counts per path, one per run.
+    events: Vec<f64>,
+}
+
+enum Kind<'a> {
+    Rebop { sim: Box<dyn Sim>, times: Vec<f64>, rec: Vec<i64>, check: i64 },
+    Ito { ito: &'a PathBuf, file: PathBuf, out: PathBuf },
+}
+
+impl<'a> Job<'a> {
+    /// Builds and calibrates `imp` for `model`; `None` when it does not apply.
+    fn new(model: &'a Model, imp: &str, o: &'a Opts) -> Option<Job<'a>> {
+        let mut kind = match imp {
+            "macro" => Kind::Rebop {
+                sim: (model.macro_api?)(),
+                times: recording_times(model.t_end, model.every),
+                rec: Vec::new(),
+                check: 0,
+            },
+            "runtime" | "sparse" => {
+                if imp == "runtime" && !model.dense {
+                    return None;
+                }
+                Kind::Rebop {
+                    sim: Box::new((model.runtime)(imp == "sparse")),
+                    times: recording_times(model.t_end, model.every),
+                    rec: Vec::new(),
+                    check: 0,
+                }
+            }
+            _ => Kind::Ito {
+                ito: o.ito.as_ref()?,
+                file: o.root.join(model.sde),
+                out: std::env::temp_dir()
+                    .join(format!("mjp_peers_{}_summary.csv", std::process::id())),
+            },
+        };
+        let mut seed = o.seed + 10_000_000;
+        let paths = calibrate(o.min_secs, |m| {
+            let r = once(&mut kind, model, imp, m, seed);
+            seed += m as u64;
+            r.1
+        });
+        Some(Job {
+            imp: imp.into(),
+            kind,
+            paths,
+            run_secs: Vec::new(),
+            compile_secs: Vec::new(),
+            events: Vec::new(),
+        })
     }
-    std::hint::black_box(check);
-    Some(Row {
-        model: model.name.into(),
-        imp: imp.into(),
-        paths: m,
-        run_secs,
-        compile_secs: Vec::new(),
-        events_per_traj: events,
-        events_from: events_from.into(),
-    })
+
+    fn run(&mut self, model: &Model, r: usize, o: &Opts) {
+        let seed = o.seed + (r * self.paths) as u64;
+        let (wall, run, ev) = once(&mut self.kind, model, &self.imp, self.paths, seed);
+        self.run_secs.push(run);
+        if matches!(self.kind, Kind::Ito { .. }) {
+            self.compile_secs.push(wall - run);
+        }
+        self.events.extend(ev);
+    }
+
+    fn row(self, model: &Model, rebop_events: f64, rebop_from: &str) -> Row {
+        if let Kind::Rebop { check, .. } = &self.kind {
+            std::hint::black_box(*check);
+        }
+        let (events_per_traj, events_from) = match self.kind {
+            Kind::Rebop { .. } => (rebop_events, rebop_from.to_string()),
+            Kind::Ito { out, .. } => {
+                let _ = std::fs::remove_file(out);
+                if self.events.is_empty() {
+                    (f64::NAN, "not reported".to_string())
+                } else {
+                    (
+                        self.events.iter().sum::<f64>() / self.events.len() as f64,
+                        format!("ito's count, {} paths", self.paths * self.events.len()),
+                    )
+                }
+            }
+        };
+        Row {
+            model: model.name.into(),
+            imp: self.imp,
+            paths: self.paths,
+            run_secs: self.run_secs,
+            compile_secs: self.compile_secs,
+            events_per_traj,
+            events_from,
+        }
+    }
+}
+
+/// One run of m trajectories: (wall s, run s, ito's events per path).
+fn once(kind: &mut Kind, model: &Model, imp: &str, m: usize, seed: u64) -> (f64, f64, Option<f64>) {
+    match kind {
+        Kind::Rebop { sim, times, rec, check } => {
+            let (s, c) = rebop_batch(sim.as_mut(), m, seed, times, rec);
+            *check = check.wrapping_add(c);
+            (s, s, None)
+        }
+        Kind::Ito { ito, file, out } => ito_once(ito, file, model, imp, m, seed, out),
+    }
+}
+
+/// The 1-minute load average (other work on the machine skews the figures).
+fn loadavg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// With --quiet-load L: wait (at most 10 minutes) until the 1-minute load average is below L.
+fn wait_quiet(o: &Opts) {
+    let Some(limit) = o.quiet_load else { return };
+    let start = Instant::now();
+    let mut said = false;
+    while loadavg() >= limit && start.elapsed().as_secs() < 600 {
+        if !said {
+            eprintln!("waiting for the load average ({:.2}) to fall below {limit}", loadavg());
+            said = true;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    }
 }
 
 /// One `ito run`: (wall seconds, run seconds from the stderr line, events per path).
@@ -346,40 +454,6 @@ fn parse_events(line: &str) -> Option<f64> {
     let end = line.find(" events")?;
     let start = line[..end].rfind(|c: char| !c.is_ascii_digit())? + 1;
     line[start..end].parse().ok()
-}
-
-fn bench_ito(model: &Model, method: &str, o: &Opts) -> Option<Row> {
-    let ito = o.ito.as_ref()?;
-    let file = o.root.join(model.sde);
-    let out = std::env::temp_dir().join(format!("mjp_peers_{}_summary.csv", std::process::id()));
-    let mut seed = o.seed;
-    let m = calibrate(o.min_secs, |m| {
-        let (_, run, _) = ito_once(ito, &file, model, method, m, seed, &out);
-        seed += 1;
-        run
-    });
-    let (mut run_secs, mut compile_secs, mut events) = (Vec::new(), Vec::new(), Vec::new());
-    for r in 0..o.runs {
-        let (wall, run, ev) = ito_once(ito, &file, model, method, m, o.seed + r as u64, &out);
-        run_secs.push(run);
-        compile_secs.push(wall - run);
-        events.extend(ev);
-    }
-    let _ = std::fs::remove_file(&out);
-    let (events_per_traj, events_from) = if events.is_empty() {
-        (f64::NAN, "not reported".to_string())
-    } else {
-        (events.iter().sum::<f64>() / events.len() as f64, format!("ito's count, {} paths", m * events.len()))
-    };
-    Some(Row {
-        model: model.name.into(),
-        imp: method.into(),
-        paths: m,
-        run_secs,
-        compile_secs,
-        events_per_traj,
-        events_from,
-    })
 }
 
 fn fmt_rate(x: f64) -> String {
@@ -490,31 +564,37 @@ fn main() {
                 } else {
                     (f64::NAN, String::new())
                 };
-                for imp in &o.impls {
-                    let row = match imp.as_str() {
-                        "ssa" | "nrm" => bench_ito(model, imp, &o),
-                        _ => bench_rebop(model, imp, &o, events, &from),
-                    };
-                    if let Some(row) = row {
-                        eprintln!(
-                            "{:14} {:8} {:>7} paths/run, median {:.3} s: {} traj/s, {:.0} events/traj, {} events/s{}",
-                            row.model,
-                            row.imp,
-                            row.paths,
-                            median(&row.run_secs),
-                            fmt_rate(row.traj_per_s()),
-                            row.events_per_traj,
-                            fmt_rate(row.events_per_s()),
-                            if row.compile_secs.is_empty() {
-                                String::new()
-                            } else {
-                                format!(", compile {:.0} ms", median(&row.compile_secs) * 1e3)
-                            }
-                        );
-                        json.push_str(&row.json());
-                        json.push('\n');
-                        rows.push(row);
+                wait_quiet(&o);
+                let load_before = loadavg();
+                let mut jobs: Vec<Job> = o.impls.iter().filter_map(|i| Job::new(model, i, &o)).collect();
+                for r in 0..o.runs {
+                    for job in &mut jobs {
+                        job.run(model, r, &o);
                     }
+                }
+                let load_after = loadavg();
+                eprintln!("{}: load average {load_before:.2} before the runs, {load_after:.2} after", model.name);
+                for job in jobs {
+                    let row = job.row(model, events, &from);
+                    eprintln!(
+                        "{:14} {:8} {:>7} paths/run, median {:.3} s (runs {}): {} traj/s, {:.0} events/traj, {} events/s{}",
+                        row.model,
+                        row.imp,
+                        row.paths,
+                        median(&row.run_secs),
+                        row.run_secs.iter().map(|s| format!("{s:.3}")).collect::<Vec<_>>().join(" "),
+                        fmt_rate(row.traj_per_s()),
+                        row.events_per_traj,
+                        fmt_rate(row.events_per_s()),
+                        if row.compile_secs.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", compile {:.0} ms", median(&row.compile_secs) * 1e3)
+                        }
+                    );
+                    json.push_str(&row.json(load_before, load_after));
+                    json.push('\n');
+                    rows.push(row);
                 }
             }
             if let Some(p) = &o.json {
