@@ -8,7 +8,7 @@ use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
 use ito::sim::mjp::jumpdiff::Continuous;
 use ito::sim::mjp::run::{MjpConfig, MjpMethod, MjpReport};
 use ito::sim::mjp::{self, MjpInfo, MjpModel};
-use ito::sim::native::NativeModel;
+use ito::sim::native::{NativeModel, ReactionView};
 use ito::sim::output::{PathFormat, PathWriter, Recorder, RunInfo, Summary, plot};
 use ito::sim::schemes::{self, Method, Tolerances};
 use ito::sim::{SdeSystem, prepare};
@@ -115,6 +115,12 @@ enum MethodArg {
     /// Reaction networks: adaptive tau-leaping (Cao–Gillespie–Petzold step selection;
     /// exact steps when few molecules are involved; counts never go negative).
     Tau,
+    /// Reaction networks: the chemical Langevin equation (one noise per reaction), by the
+    /// SDE engine (Euler–Maruyama, --dt).
+    Cle,
+    /// Reaction networks: the deterministic mass-action rate equations, by the ODE engine
+    /// (dopri5).
+    Ode,
 }
 
 /// A method for one engine or the other.
@@ -122,6 +128,8 @@ enum MethodArg {
 enum Chosen {
     Continuous(Method),
     Jumps(MjpMethod),
+    /// A reaction network as an SDE or ODE.
+    View(ReactionView),
 }
 
 impl MethodArg {
@@ -139,6 +147,8 @@ impl MethodArg {
             MethodArg::Ssa => Chosen::Jumps(MjpMethod::Ssa),
             MethodArg::Nrm => Chosen::Jumps(MjpMethod::Nrm),
             MethodArg::Tau => Chosen::Jumps(MjpMethod::Tau),
+            MethodArg::Cle => Chosen::View(ReactionView::Cle),
+            MethodArg::Ode => Chosen::View(ReactionView::Rre),
         }
     }
 
@@ -146,6 +156,7 @@ impl MethodArg {
         match self.resolve() {
             Chosen::Continuous(m) => m.name(),
             Chosen::Jumps(m) => m.name(),
+            Chosen::View(v) => v.name(),
         }
     }
 }
@@ -200,9 +211,13 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
             let method = match chosen {
                 None => MjpMethod::Ssa,
                 Some(Chosen::Jumps(m)) => m,
+                Some(Chosen::View(view)) => {
+                    let native = prepare::prepare_view(&c, model_name, &settings, view)?;
+                    return run_continuous(&args, &common, &native, None, Some(view.name()));
+                }
                 Some(Chosen::Continuous(_)) => {
                     return Err(format!(
-                        "model `{}` is a jump process; its methods are ssa, nrm and tau, not {}",
+                        "model `{}` is a jump process; its methods are ssa, nrm, tau, cle and ode, not {}",
                         m.name,
                         args.method.map_or("", MethodArg::name)
                     ));
@@ -215,11 +230,11 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
             let scheme = match chosen {
                 None => None,
                 Some(Chosen::Continuous(s)) => Some(s),
-                Some(Chosen::Jumps(j)) => {
+                Some(Chosen::Jumps(_) | Chosen::View(_)) => {
                     return Err(format!(
                         "model `{}` is a jump-diffusion: its jumps fire at their exact times and --method picks the scheme for its equations (em, milstein, heun, sra, sri, rk4), not {}",
                         m.name,
-                        j.name()
+                        args.method.map_or("", MethodArg::name)
                     ));
                 }
             };
@@ -238,17 +253,17 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
             let method = match chosen {
                 None => None,
                 Some(Chosen::Continuous(m)) => Some(m),
-                Some(Chosen::Jumps(j)) => {
+                Some(Chosen::Jumps(_) | Chosen::View(_)) => {
                     return Err(format!(
                         "`{}` simulates jump processes; model `{}` is a {} model",
-                        j.name(),
+                        args.method.map_or("", MethodArg::name),
                         m.name,
                         m.kind
                     ));
                 }
             };
             let native = prepare::prepare(&c, model_name, &settings)?;
-            run_continuous(&args, &common, &native, method)
+            run_continuous(&args, &common, &native, method, None)
         }
     }
 }
@@ -367,11 +382,13 @@ fn interrupt_flag() -> &'static AtomicBool {
     &INTERRUPTED
 }
 
+/// Run an SDE or ODE; `view` names the view of a reaction network this is (`cle`, `ode`).
 fn run_continuous(
     args: &RunArgs,
     common: &Common,
     native: &NativeModel,
     method: Option<Method>,
+    view: Option<&str>,
 ) -> Result<(), Fail> {
     let sys = native.system();
     let info = sys.model();
@@ -388,7 +405,10 @@ fn run_continuous(
     let run_info = RunInfo {
         model: info.name.clone(),
         file: args.file.display().to_string(),
-        method: method.name().to_string(),
+        method: match view {
+            Some(v) => format!("{v} via {}", method.name()),
+            None => method.name().to_string(),
+        },
         dt: (!adaptive).then_some(dt),
         seed,
         paths,
@@ -443,7 +463,10 @@ fn run_continuous(
         stderr,
         "ran {kept} of {paths} paths of {} to t = {t_end} with {} ({step}, seed {seed}, {threads} thread{}) in {elapsed:.3} s",
         info.name,
-        method.name(),
+        match view {
+            Some(v) => format!("{v} via {}", method.name()),
+            None => method.name().to_string(),
+        },
         plural(threads),
     );
     Ok(())

@@ -181,6 +181,10 @@ fn refusals_say_why() {
         "`jump activate` changes the state by a program",
     );
     assert_clean_failure(
+        &ito(&["run", "examples/telegraph.sde", "--method", "cle"]),
+        "`cle` needs a reaction network; `jump activate` is a general jump",
+    );
+    assert_clean_failure(
         &ito(&["run", "examples/merton.sde", "--method", "ssa"]),
         "is a jump-diffusion",
     );
@@ -201,4 +205,22 @@ fn refusals_say_why() {
         &ito(&["run", &negative, "--seed", "1"]),
         "the rate of `bad` is -3 at t = 0, where A = 2",
     );
+}
+
+#[test]
+fn a_network_runs_as_its_langevin_equation_and_its_rate_equations() {
+    for (method, label) in [("cle", "cle via em"), ("ode", "ode via dopri5")] {
+        let o = ito(&[
+            "run",
+            "examples/immigration_death.sde",
+            "--method",
+            method,
+            "--paths",
+            "100",
+            "--seed",
+            "1",
+        ]);
+        assert_ok(&o);
+        assert!(stderr(&o).contains(label), "{}", stderr(&o));
+    }
 }

@@ -236,7 +236,7 @@ fn bad_input_gets_a_clear_error() {
         ),
         (
             &["run", "examples/sir.sde", "--method", "rk4"],
-            "is a jump process; its methods are ssa, nrm and tau, not rk4",
+            "is a jump process; its methods are ssa, nrm, tau, cle and ode, not rk4",
         ),
         (
             &["run", "examples/ou.sde", "--method", "ssa"],

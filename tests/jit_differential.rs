@@ -53,6 +53,11 @@ struct Inputs {
     sizes: [usize; size_index::COUNT],
     /// Whether values may be special (zeros, NaN, infinities).
     special: bool,
+    /// Transition groups (reactions, then `jump` declarations).
+    groups: usize,
+    /// Diffusion entries of the chemical Langevin equation (one per species a reaction
+    /// changes).
+    cle_entries: usize,
 }
 
 fn inputs(m: &LoweredModel, r: &mut StdRng) -> Result<Inputs, String> {
@@ -90,13 +95,9 @@ fn inputs(m: &LoweredModel, r: &mut StdRng) -> Result<Inputs, String> {
         d,
         sizes,
         special,
+        groups: m.dependencies.len(),
+        cle_entries: m.reactions.iter().map(|r| r.changes.len()).sum(),
     })
-}
-
-/// An upper bound on a model's transition groups: its channels, or any count of
-/// declarations (a jump over an empty range has no channels).
-fn most_groups(inp: &Inputs) -> usize {
-    inp.sizes[size_index::CHANNELS] + 64
 }
 
 /// The length of `out` and the contents of `aux` for a kernel.
@@ -108,27 +109,28 @@ fn out_and_aux(k: &Kernel, inp: &Inputs, r: &mut StdRng) -> (usize, Vec<f64>) {
     match k.name.as_str() {
         "sizes" => (COUNT, few(r)),
         "param_defaults" => (s[P], few(r)),
-        "init" | "drift" => (s[X], few(r)),
+        "init" | "drift" | "rre_drift" | "cle_drift" => (s[X], few(r)),
         "diffusion" => (s[DIFFUSION], few(r)),
         "diffusion_pattern" => (2 * s[DIFFUSION], few(r)),
         "propensities" => (s[CHANNELS], few(r)),
-        // One start per group, then the count: groups (reactions and jump declarations)
-        // are never more than the kernels a model has.
-        "channel_starts" => (most_groups(inp) + 1, few(r)),
-        "outputs" => (s[OUTPUTS], few(r)),
+        "channel_starts" => (inp.groups + 1, few(r)),
+        "outputs" | "real_outputs" => (s[OUTPUTS], few(r)),
+        "cle_diffusion" => (inp.cle_entries, few(r)),
+        "cle_diffusion_pattern" => (2 * inp.cle_entries, few(r)),
         "log_density" => (1, few(r)),
         "observe" => (1, values(r, s[OBS].max(1), sp)),
         // Forward derivatives: a direction over `x` in `aux`.
         "drift_jvp" => (s[X], values(r, s[X].max(1), sp)),
         "diffusion_jvp" => (s[DIFFUSION], values(r, s[X].max(1), sp)),
+        "cle_diffusion_jvp" => (inp.cle_entries, values(r, s[X].max(1), sp)),
         // Reverse derivatives: the adjoint in `aux[0]`, the gradient laid out like the input.
         "log_density_grad_p" => (s[P], few(r)),
         "log_density_grad_x" => (s[X], few(r)),
-        // Firing: the jump body's scratch space, then every channel's propensity; the
-        // channel within the group in `aux[0]`, as for `jump_` kernels.
+        // Firing: the jump body's scratch space, every channel's propensity, and two
+        // summaries; the channel within the group in `aux[0]`, as for `jump_` kernels.
         n if n.starts_with("fire_") => {
             let c = f64::from(r.random_range(0..(s[CHANNELS] as i32 + 1).max(1)));
-            (s[SCRATCH] + s[CHANNELS], vec![c])
+            (s[SCRATCH] + s[CHANNELS] + 2, vec![c])
         }
         n if n.starts_with("jump_") => {
             // The channel number (possibly beyond this jump's channels: then nothing fires).

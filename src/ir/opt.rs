@@ -117,6 +117,9 @@ enum CseKey {
     B(bool),
     Time,
     Load(Buf, Val, Val, bool),
+    /// A load of a buffer the kernel writes, valid until the next store to it (the count of
+    /// stores to that buffer so far).
+    LoadBetweenStores(Buf, Val, Val, bool, u32),
     FUn(FUn, Val),
     FBin(FBin, Val, Val),
     Call(MathFn, Vec<Val>),
@@ -134,13 +137,25 @@ enum CseKey {
 }
 
 /// The key of an instruction that may be merged with an earlier identical one (none for
-/// effects, loops, draws and loads of buffers the kernel writes).
-fn cse_key(op: &Op, writes: &[Buf]) -> Option<CseKey> {
+/// effects, loops and draws). Loads of buffers the kernel writes carry the buffer's store
+/// count (`stores`), so they merge only with loads made since its last store.
+fn cse_key(op: &Op, writes: &[Buf], stores: &HashMap<Buf, u32>) -> Option<CseKey> {
     Some(match op {
         Op::Store { .. } | Op::For { .. } | Op::Reduce { .. } | Op::If { .. } | Op::Sample(..) => {
             return None;
         }
-        Op::Load { buf, .. } if writes.contains(buf) => return None,
+        Op::Load {
+            buf,
+            index,
+            len,
+            checked,
+        } if writes.contains(buf) => CseKey::LoadBetweenStores(
+            *buf,
+            *index,
+            *len,
+            *checked,
+            stores.get(buf).copied().unwrap_or(0),
+        ),
         Op::Load {
             buf,
             index,
@@ -180,6 +195,7 @@ fn fold_and_cse(k: &mut Kernel) {
     let mut int_adds = HashMap::default();
     let mut st = State {
         writes: &writes,
+        stores: HashMap::default(),
         map: &mut map,
         consts: &mut consts,
         scopes: &mut scopes,
@@ -192,6 +208,8 @@ fn fold_and_cse(k: &mut Kernel) {
 /// (one scope per block), and `x + c` for integer constants `c`.
 struct State<'a> {
     writes: &'a [Buf],
+    /// Stores to each buffer so far (a nested block that stores counts before and after).
+    stores: HashMap<Buf, u32>,
     map: &'a mut HashMap<Val, Val>,
     consts: &'a mut HashMap<Val, C>,
     scopes: &'a mut Vec<HashMap<CseKey, Val>>,
@@ -203,6 +221,23 @@ fn walk(k: &mut Kernel, block: Block, st: &mut State) -> Block {
     for id in block.0 {
         let mut inst = k.insts[id as usize].clone();
         rewrite(&mut inst.op, st.map);
+        // A store, or a block that may store (a loop body runs again after its stores),
+        // ends what loads of that buffer can share.
+        let mut stored = Vec::new();
+        match &inst.op {
+            Op::Store { buf, .. } => stored.push(*buf),
+            Op::For { body, .. } | Op::Reduce { body, .. } => stores_in(k, body, &mut stored),
+            Op::If {
+                then, otherwise, ..
+            } => {
+                stores_in(k, then, &mut stored);
+                stores_in(k, otherwise, &mut stored);
+            }
+            _ => {}
+        }
+        for b in &stored {
+            *st.stores.entry(*b).or_insert(0) += 1;
+        }
         // Nested blocks are walked in a scope of their own.
         match &mut inst.op {
             Op::For { body, .. } | Op::Reduce { body, .. } => {
@@ -224,6 +259,11 @@ fn walk(k: &mut Kernel, block: Block, st: &mut State) -> Block {
                 st.scopes.pop();
             }
             _ => {}
+        }
+        if !matches!(inst.op, Op::Store { .. }) {
+            for b in &stored {
+                *st.stores.entry(*b).or_insert(0) += 1;
+            }
         }
         // A Reduce's value may live in its body: rewrite it after the body's replacements.
         if let Op::Reduce { value, .. } = &mut inst.op
@@ -261,7 +301,7 @@ fn walk(k: &mut Kernel, block: Block, st: &mut State) -> Block {
             {
                 st.int_adds.insert(r, (*x, *c));
             }
-            if let Some(key) = cse_key(&inst.op, st.writes) {
+            if let Some(key) = cse_key(&inst.op, st.writes, &st.stores) {
                 if let Some(&prev) = st.scopes.iter().rev().find_map(|s| s.get(&key)) {
                     st.map.insert(r, prev);
                     continue;

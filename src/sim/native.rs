@@ -41,13 +41,128 @@ pub struct ModelInfo {
 /// Why a model cannot be prepared for a continuous run.
 pub type Error = String;
 
+/// Which of a lowered model's kernels make up the system, and how its noise enters.
+struct SystemKernels<'a> {
+    drift: &'a str,
+    /// `diffusion`, `diffusion_pattern` and `diffusion_jvp` (absent kernels are left out).
+    diffusion: Option<[&'a str; 3]>,
+    /// Number of diffusion entries.
+    ndiff: usize,
+    outputs: &'a str,
+    noise: NoiseKind,
+    calculus: Calculus,
+}
+
+/// A reaction network as a continuous system (see `ir::lower::reaction_views`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReactionView {
+    /// The chemical Langevin equation: an Itô SDE with one noise per reaction.
+    Cle,
+    /// The deterministic rate equations (macroscopic mass action): an ODE.
+    Rre,
+}
+
+impl ReactionView {
+    /// The view's name as a run method (`cle`, `ode`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReactionView::Cle => "cle",
+            ReactionView::Rre => "ode",
+        }
+    }
+}
+
 impl NativeModel {
     /// Compile the kernels a continuous run needs for `m` (lowered as `lm`) with `bound`.
     pub fn new(m: &Model, lm: &LoweredModel, bound: Bound) -> Result<NativeModel, Error> {
+        let noise = match m.noise {
+            None => NoiseKind::None,
+            Some(n) if n.additive => NoiseKind::Additive,
+            Some(n) => match n.shape {
+                NoiseShape::Scalar => NoiseKind::Scalar,
+                NoiseShape::Diagonal => NoiseKind::Diagonal,
+                NoiseShape::General => NoiseKind::General,
+            },
+        };
+        let calculus = match m.calculus {
+            model::Calculus::Ito => Calculus::Ito,
+            model::Calculus::Stratonovich => Calculus::Stratonovich,
+        };
+        let kernels = SystemKernels {
+            drift: "drift",
+            diffusion: Some(["diffusion", "diffusion_pattern", "diffusion_jvp"]),
+            ndiff: bound.sizes[size_index::DIFFUSION],
+            outputs: "outputs",
+            noise,
+            calculus,
+        };
+        Self::with_kernels(m, lm, bound, &kernels)
+    }
+
+    /// The reaction network `m` (lowered as `lm`, which must have the view's kernels) in
+    /// `view`.
+    pub fn reaction_view(
+        m: &Model,
+        lm: &LoweredModel,
+        bound: Bound,
+        view: ReactionView,
+    ) -> Result<NativeModel, Error> {
+        let drift = match view {
+            ReactionView::Cle => "cle_drift",
+            ReactionView::Rre => "rre_drift",
+        };
+        if lm.kernel(drift).is_none() {
+            return Err(format!(
+                "internal: model `{}` has no `{drift}` kernel",
+                m.name
+            ));
+        }
+        // One noise per reaction that changes something; its entries, one per species changed.
+        let changing = lm.reactions.iter().filter(|r| !r.changes.is_empty());
+        let nw = changing.clone().count();
+        let ndiff = changing.map(|r| r.changes.len()).sum();
+        let (diffusion, noise) = match view {
+            ReactionView::Rre => (None, NoiseKind::None),
+            ReactionView::Cle => {
+                let names = [
+                    "cle_diffusion",
+                    "cle_diffusion_pattern",
+                    "cle_diffusion_jvp",
+                ];
+                let noise = match nw {
+                    0 => NoiseKind::None,
+                    1 => NoiseKind::Scalar,
+                    _ => NoiseKind::General,
+                };
+                (Some(names), noise)
+            }
+        };
+        let kernels = SystemKernels {
+            drift,
+            diffusion,
+            ndiff: if diffusion.is_some() { ndiff } else { 0 },
+            outputs: "real_outputs",
+            noise,
+            calculus: Calculus::Ito,
+        };
+        Self::with_kernels(m, lm, bound, &kernels)
+    }
+
+    /// Compile the batch kernels of the system `which` describes, with `bound`.
+    fn with_kernels(
+        m: &Model,
+        lm: &LoweredModel,
+        bound: Bound,
+        which: &SystemKernels,
+    ) -> Result<NativeModel, Error> {
         let nx = bound.sizes[size_index::X];
-        let ndiff = bound.sizes[size_index::DIFFUSION];
+        let ndiff = which.ndiff;
         let n_outputs = bound.sizes[size_index::OUTPUTS];
-        let pattern = diffusion_pattern(lm, &bound, ndiff)?;
+        let [diffusion, pattern, jvp] = match which.diffusion {
+            Some(names) => names.map(|n| lm.kernel(n)),
+            None => [None; 3],
+        };
+        let pattern = diffusion_pattern(pattern, &bound, ndiff)?;
         let nw = pattern.iter().map(|&(_, w)| w + 1).max().unwrap_or(0);
         let shape = BatchShape {
             nx,
@@ -55,9 +170,7 @@ impl NativeModel {
             pattern: pattern.clone(),
         };
 
-        let drift = lm.kernel("drift");
-        let diffusion = lm.kernel("diffusion");
-        let jvp = lm.kernel("diffusion_jvp");
+        let drift = lm.kernel(which.drift);
         let mut kernels: Vec<Kernel> = Vec::new();
         let internal = |e: batch::BatchError| format!("internal: {}", e.0);
         // Without equations (not a model `ito run` accepts) nothing moves: no drift kernel,
@@ -80,24 +193,11 @@ impl NativeModel {
         if let Some(k) = lm.kernel("init") {
             kernels.push(k.clone());
         }
-        if let Some(k) = lm.kernel("outputs") {
+        if let Some(k) = lm.kernel(which.outputs) {
             kernels
                 .push(batch::map_paths(k, "outputs_batch", nx, None, n_outputs).map_err(internal)?);
         }
         let jit = Jit::compile(&kernels).map_err(|e| e.to_string())?;
-        let noise = match m.noise {
-            None => NoiseKind::None,
-            Some(n) if n.additive => NoiseKind::Additive,
-            Some(n) => match n.shape {
-                NoiseShape::Scalar => NoiseKind::Scalar,
-                NoiseShape::Diagonal => NoiseKind::Diagonal,
-                NoiseShape::General => NoiseKind::General,
-            },
-        };
-        let calculus = match m.calculus {
-            model::Calculus::Ito => Calculus::Ito,
-            model::Calculus::Stratonovich => Calculus::Stratonovich,
-        };
         let mut variables = flat_names(lm.layout.x.iter().map(|s| (&s.name, &s.ty)), nx);
         let outputs = m.lets.iter().filter(|l| l.role == LetRole::Output);
         variables.extend(flat_names(outputs.map(|l| (&l.name, &l.ty)), n_outputs));
@@ -108,8 +208,8 @@ impl NativeModel {
                 nx,
                 nw,
                 pattern,
-                noise,
-                calculus,
+                noise: which.noise,
+                calculus: which.calculus,
                 variables,
                 n_outputs,
                 random_init: lm.kernel("init").is_some_and(Kernel::samples),
@@ -140,13 +240,13 @@ impl NativeModel {
     }
 }
 
-/// The diffusion entries' (state, noise) positions, from the `diffusion_pattern` kernel.
+/// The diffusion entries' (state, noise) positions, from a pattern kernel.
 fn diffusion_pattern(
-    lm: &LoweredModel,
+    kernel: Option<&Kernel>,
     bound: &Bound,
     ndiff: usize,
 ) -> Result<Vec<(usize, usize)>, Error> {
-    let Some(k) = lm.kernel("diffusion_pattern") else {
+    let Some(k) = kernel else {
         return Ok(Vec::new());
     };
     let nx = bound.sizes[size_index::X];

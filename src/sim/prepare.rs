@@ -4,6 +4,7 @@
 use super::bind::{self, Setting};
 use super::mjp::MjpModel;
 use super::native::NativeModel;
+pub use super::native::ReactionView;
 use crate::check::model::{Dynamics, Model, ModelKind};
 use crate::frontend::Compilation;
 use crate::ir::lower::LoweredModel;
@@ -73,6 +74,49 @@ pub fn prepare_jump_diffusion(
     let bound = bind::bind(lm, m, settings)?;
     let continuous = NativeModel::new(m, lm, bound.clone())?;
     Ok((continuous, MjpModel::new(m, lm, bound)?))
+}
+
+/// The reaction network of `c` named `name` (or its only model) as a continuous system in
+/// `view`, compiled with `settings` bound. Models with anything but reactions are refused.
+pub fn prepare_view(
+    c: &Compilation,
+    name: Option<&str>,
+    settings: &[Setting],
+    view: ReactionView,
+) -> Result<NativeModel, String> {
+    let m = pick(c, name)?;
+    if let Some(why) = not_a_network(m) {
+        return Err(format!("`{}` needs a reaction network; {why}", view.name()));
+    }
+    let lm = lowered(c, m)?;
+    let bound = bind::bind(lm, m, settings)?;
+    NativeModel::reaction_view(m, lm, bound, view)
+}
+
+/// What keeps `m` from being a reaction network and nothing else, if anything.
+fn not_a_network(m: &Model) -> Option<String> {
+    if let Some(j) = m.jumps.first() {
+        return Some(format!("`jump {}` is a general jump", j.name));
+    }
+    if !m.events.is_empty() {
+        return Some(format!(
+            "model `{}` has events, which change the state outside the reactions",
+            m.name
+        ));
+    }
+    if let Some(e) = m.equations.first() {
+        return Some(format!(
+            "`d{} = …` is a differential equation",
+            m.states[e.state].name
+        ));
+    }
+    if let Some(s) = m.states.first() {
+        return Some(format!("state `{}: {}` is not a species", s.name, s.ty));
+    }
+    if m.reactions.is_empty() {
+        return Some(format!("model `{}` has no reactions", m.name));
+    }
+    None
 }
 
 /// The model of `c` named `name`, or its only model.

@@ -6,7 +6,7 @@
 use super::{Binding, Env, Lower};
 use crate::check::builtins::Builtin;
 use crate::check::model::{Reduction, TExpr, TKind, Var};
-use crate::check::types::Value;
+use crate::check::types::{Scalar, Value};
 use crate::ir::{Buf, Cmp, FBin, FUn, IBin, MathFn, RedOp, Ty, Val};
 use crate::syntax::ast::{BinOp, UnOp};
 use std::rc::Rc;
@@ -19,7 +19,10 @@ impl<'m> Lower<'m> {
     /// Element `idx` of `e` (a scalar ignores `idx`, which is how scalars broadcast).
     pub fn elem(&mut self, e: &TExpr, idx: &[Val], env: &Env) -> Val {
         let idx = if e.ty.is_scalar() { &[][..] } else { idx };
-        let want = Lower::ty_of(e.ty.scalar);
+        let want = match e.ty.scalar {
+            Scalar::Int if self.real_counts => Ty::F64,
+            s => Lower::ty_of(s),
+        };
         let v = match &e.kind {
             TKind::Int(v) => self.b.i(*v),
             TKind::Real(v) => self.b.f(*v),

@@ -123,8 +123,20 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
             effect,
         });
     }
+    if super::reaction_views::applies(m) {
+        for (name, f) in super::reaction_views::KERNELS {
+            build(name, &mut |l| f(l));
+        }
+    }
     if m.lets.iter().any(|l| l.role == LetRole::Output) {
         build("outputs", &mut |l| outputs(l));
+        // The same for the continuous views of a network, whose counts are real.
+        if super::reaction_views::applies(m) {
+            build("real_outputs", &mut |l| {
+                l.real_counts = true;
+                outputs(l);
+            });
+        }
     }
     let has_density = m.params.iter().any(|p| p.prior.is_some())
         || m.tildes.iter().any(|t| t.role != TildeRole::Observation)
@@ -168,8 +180,8 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
     })
 }
 
-/// Derivative kernels engines need: `drift_jvp` and `diffusion_jvp` (forward mode, direction
-/// over `x` in `aux`), `log_density_grad_p` and, for targets, `log_density_grad_x` (reverse
+/// Derivative kernels engines need: `drift_jvp`, `diffusion_jvp` and `cle_diffusion_jvp`
+/// (forward mode, direction over `x` in `aux`), `log_density_grad_p` and, for targets, `log_density_grad_x` (reverse
 /// mode: the gradient, with the adjoint of the density in `aux[0]`; over `x` only for
 /// targets with continuous states).
 fn derivatives(
@@ -181,7 +193,11 @@ fn derivatives(
 ) {
     let find = |ks: &[Kernel], name: &str| ks.iter().find(|k| k.name == name).cloned();
     let mut made = Vec::new();
-    for (primal, name) in [("drift", "drift_jvp"), ("diffusion", "diffusion_jvp")] {
+    for (primal, name) in [
+        ("drift", "drift_jvp"),
+        ("diffusion", "diffusion_jvp"),
+        ("cle_diffusion", "cle_diffusion_jvp"),
+    ] {
         if let Some(k) = find(kernels, primal) {
             let mut b = crate::ir::build::Builder::new(name);
             if crate::ir::diff::jvp_into(&mut b, &k, Buf::X).is_ok() {
@@ -219,7 +235,7 @@ fn derivatives(
 }
 
 /// Species are the first (scalar) slots of `x`, so their position is their slot.
-fn species_position(layout: &Layout, s: usize) -> usize {
+pub(super) fn species_position(layout: &Layout, s: usize) -> usize {
     layout
         .x
         .iter()

@@ -6,6 +6,7 @@ mod density;
 mod expr;
 mod kernels;
 pub mod layout;
+mod reaction_views;
 mod symbolic;
 mod transitions;
 
@@ -13,7 +14,7 @@ pub use kernels::{EventInfo, JumpInfo, LoweredModel, ReactionTable, lower_model,
 pub use layout::{Layout, Slot};
 
 use super::build::Builder;
-use super::{Buf, Ty, Val};
+use super::{Buf, FBin, Ty, Val};
 use crate::check::model::{Model, Program, TExpr, Var};
 use crate::check::types::{Dim, Scalar};
 use crate::diag::{Code, Diagnostic};
@@ -75,6 +76,12 @@ pub(crate) struct Lower<'m> {
     pub read_state_from_out: bool,
     /// Likewise for parameter defaults in `param_defaults`.
     pub read_params_from_out: bool,
+    /// `int` values (species counts above all) are computed as reals, not truncated: the
+    /// kernels of a reaction network's continuous views, whose counts are real numbers.
+    pub real_counts: bool,
+    /// Species are read as max(x, 0): rates are defined for counts ≥ 0, and a continuous
+    /// view's state may dip below (`x^2.5` of a negative count would be NaN).
+    pub nonnegative_counts: bool,
 }
 
 impl<'m> Lower<'m> {
@@ -101,6 +108,8 @@ impl<'m> Lower<'m> {
             out_len: None,
             read_state_from_out: false,
             read_params_from_out: false,
+            real_counts: false,
+            nonnegative_counts: false,
         }
     }
 
@@ -261,7 +270,12 @@ impl<'m> Lower<'m> {
         } else {
             self.buf_len(from)
         };
-        Some(self.b.load(from, at, len, true))
+        let x = self.b.load(from, at, len, true);
+        if self.nonnegative_counts && matches!(v, Var::Species(_)) {
+            let zero = self.b.f(0.0);
+            return Some(self.b.fbin(FBin::Max, x, zero));
+        }
+        Some(x)
     }
 
     /// Store into element `idx` of variable `v` (states, species, parameters).

@@ -11,14 +11,14 @@ use super::kernels::{
 };
 use super::{Env, Lower};
 use crate::check::model::*;
-use crate::ir::{Cmp, MathFn, Val};
+use crate::ir::{Buf, Cmp, MathFn, Val};
 
 /// `propensities`: every channel's propensity into `out[channel]`.
 pub(super) fn propensities(l: &mut Lower) {
     let n = channel_count(l);
     l.out_len = Some(n);
     let zero = l.b.i(0);
-    store_propensities(l, None, zero);
+    store_propensities(l, None, zero, None);
 }
 
 /// `channel_starts`: the first channel of each group, then the number of channels.
@@ -45,7 +45,10 @@ pub(super) fn channel_starts(l: &mut Lower) {
 
 /// `fire_<g>`: apply group `g`'s change to the state (for a `jump`, the channel within it is
 /// `aux[0]`), then store the propensities of the groups in `affected` at
-/// `out[scratch + channel]`, after the scratch space jump bodies use.
+/// `out[scratch + channel]`, after the scratch space jump bodies use. After the `n`
+/// propensities come two summaries the engine reads instead of going over the channels
+/// itself: `out[scratch + n]` = Σ (new − old) over the recomputed channels, and
+/// `out[scratch + n + 1]` = how many of them are negative, infinite or not a number.
 pub(super) fn fire(l: &mut Lower, g: usize, affected: &[usize]) {
     let m = l.m;
     let offset = effect_scratch(l);
@@ -62,12 +65,39 @@ pub(super) fn fire(l: &mut Lower, g: usize, affected: &[usize]) {
     // What the change wrote must be read again, not reused.
     l.effects = true;
     let n = channel_count(l);
-    l.out_len = Some(l.b.iadd(offset, n));
-    store_propensities(l, Some(affected), offset);
+    let summary = l.b.iadd(offset, n);
+    let two = l.b.i(2);
+    l.out_len = Some(l.b.iadd(summary, two));
+    // Jump families add to the slots from inside their loops: they start at zero.
+    let in_memory = affected
+        .iter()
+        .filter_map(|&h| h.checked_sub(m.reactions.len()))
+        .any(|k| !m.jumps[k].binders.is_empty());
+    if in_memory {
+        let zero = l.b.f(0.0);
+        let one = l.b.i(1);
+        let invalid = l.b.iadd(summary, one);
+        l.store_out(summary, zero);
+        l.store_out(invalid, zero);
+    }
+    let mut summary = Summary {
+        at: summary,
+        in_memory,
+        change: None,
+        invalid: None,
+    };
+    store_propensities(l, Some(affected), offset, Some(&mut summary));
+    summary.finish(l);
 }
 
-/// Store the propensities of `groups` (every group for `None`) at `out[offset + channel]`.
-fn store_propensities(l: &mut Lower, groups: Option<&[usize]>, offset: Val) {
+/// Store the propensities of `groups` (every group for `None`) at `out[offset + channel]`,
+/// counted in `summary` when given.
+fn store_propensities(
+    l: &mut Lower,
+    groups: Option<&[usize]>,
+    offset: Val,
+    mut summary: Option<&mut Summary>,
+) {
     let m = l.m;
     let wanted = |g: usize| groups.is_none_or(|gs| gs.contains(&g));
     for (r, reaction) in m.reactions.iter().enumerate() {
@@ -77,7 +107,10 @@ fn store_propensities(l: &mut Lower, groups: Option<&[usize]>, offset: Val) {
         let h = reaction_propensity(l, reaction);
         let at = l.b.i(r as i64);
         let at = l.b.iadd(offset, at);
-        l.store_out(at, h);
+        match summary.as_deref_mut() {
+            Some(sum) => sum.put(l, at, h, false),
+            None => l.store_out(at, h),
+        }
     }
     let mut base = l.b.i(m.reactions.len() as i64);
     for (k, j) in m.jumps.iter().enumerate() {
@@ -89,10 +122,76 @@ fn store_propensities(l: &mut Lower, groups: Option<&[usize]>, offset: Val) {
                 let iter = iteration_position(l, &j.binders, &extents, env);
                 let at = l.b.iadd(start, iter);
                 let rate = l.scalar(&j.rate, env);
-                l.store_out(at, rate);
+                match summary.as_deref_mut() {
+                    Some(sum) => sum.put(l, at, rate, !j.binders.is_empty()),
+                    None => l.store_out(at, rate),
+                }
             });
         }
         base = l.b.iadd(base, count);
+    }
+}
+
+/// The running summaries of a firing kernel (see `fire`): reactions add to values kept in
+/// registers; channels inside a jump family's loop add to the slots in `out` directly.
+struct Summary {
+    at: Val,
+    /// Whether the slots hold partial sums already (else they are written once, at the end).
+    in_memory: bool,
+    change: Option<Val>,
+    invalid: Option<Val>,
+}
+
+impl Summary {
+    /// Store a recomputed propensity at `out[at]` and count it in the summaries.
+    fn put(&mut self, l: &mut Lower, at: Val, new: Val, in_loop: bool) {
+        let new = l.b.to_f64(new);
+        let len = l.buf_len(Buf::Out);
+        let old = l.b.load(Buf::Out, at, len, true);
+        l.store_out(at, new);
+        let change = l.b.sub(new, old);
+        let zero = l.b.f(0.0);
+        let inf = l.b.f(f64::INFINITY);
+        let nonneg = l.b.fcmp(Cmp::Ge, new, zero);
+        let finite = l.b.fcmp(Cmp::Lt, new, inf);
+        let ok = l.b.and(nonneg, finite);
+        let one = l.b.f(1.0);
+        let bad = l.b.select(ok, zero, one);
+        if in_loop {
+            for (slot, v) in [(0, change), (1, bad)] {
+                let k = l.b.i(slot);
+                let at = l.b.iadd(self.at, k);
+                let sum = l.b.load(Buf::Out, at, len, true);
+                let sum = l.b.add(sum, v);
+                l.store_out(at, sum);
+            }
+        } else {
+            let add = |l: &mut Lower, acc: Option<Val>, v: Val| match acc {
+                Some(a) => l.b.add(a, v),
+                None => v,
+            };
+            self.change = Some(add(l, self.change, change));
+            self.invalid = Some(add(l, self.invalid, bad));
+        }
+    }
+
+    /// Add what was kept in registers to the slots.
+    fn finish(self, l: &mut Lower) {
+        let len = l.buf_len(Buf::Out);
+        for (slot, v) in [(0, self.change), (1, self.invalid)] {
+            let k = l.b.i(slot);
+            let at = l.b.iadd(self.at, k);
+            let v = match (v, self.in_memory) {
+                (Some(v), true) => {
+                    let sum = l.b.load(Buf::Out, at, len, true);
+                    l.b.add(sum, v)
+                }
+                (Some(v), false) => v,
+                (None, true) => continue,
+                (None, false) => l.b.f(0.0),
+            };
+            l.store_out(at, v);
+        }
     }
 }
 

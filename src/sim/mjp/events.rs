@@ -38,11 +38,13 @@ impl Events {
     }
 
     /// The time of the next `at` event (∞ when none is left).
+    #[inline]
     pub fn next_time(&self) -> f64 {
         self.pending.last().map_or(f64::INFINITY, |&(te, _)| te)
     }
 
     /// Whether any `when` condition needs checking after changes of the state.
+    #[inline]
     pub fn watching(&self) -> bool {
         self.any_when
     }

@@ -201,7 +201,19 @@ impl MjpModel {
         MjpKernels {
             info: &self.info,
             propensities: must("propensities".into()),
-            fire: (0..groups).map(|g| must(format!("fire_{g}"))).collect(),
+            channels: {
+                let fire: Vec<KernelFn> = (0..groups).map(|g| must(format!("fire_{g}"))).collect();
+                let i = &self.info;
+                (0..i.channels)
+                    .map(|c| {
+                        let g = i.group_of[c] as usize;
+                        Channel {
+                            fire: fire[g],
+                            within: [(c - i.group_start[g]) as f64],
+                        }
+                    })
+                    .collect()
+            },
             triggers: (0..self.info.events.len())
                 .map(|k| must(format!("event{k}_trigger")))
                 .collect(),
@@ -248,12 +260,20 @@ fn channel_starts(
     Ok(starts)
 }
 
+/// A channel's firing kernel and its number within its group (the kernel's `aux`).
+#[derive(Clone, Copy)]
+struct Channel {
+    fire: KernelFn,
+    within: [f64; 1],
+}
+
 /// The compiled kernels of a jump process, callable on one path's buffers.
 #[derive(Clone)]
 pub struct MjpKernels<'a> {
     pub info: &'a MjpInfo,
     propensities: KernelFn,
-    fire: Vec<KernelFn>,
+    /// Per channel, what firing it calls (one load on the hot path).
+    channels: Vec<Channel>,
     triggers: Vec<KernelFn>,
     effects: Vec<KernelFn>,
     init: Option<KernelFn>,
@@ -272,7 +292,9 @@ impl MjpKernels<'_> {
     }
 
     /// Fire `channel`: apply its change to `x` (and `p`), then recompute the propensities
-    /// of the channels `affected[group]` lists in `work[scratch..]`.
+    /// of the channels `affected[group]` lists in `work[scratch..scratch + channels]`, and
+    /// after them the change of their sum and how many are invalid.
+    #[inline]
     pub fn fire(
         &self,
         channel: usize,
@@ -282,20 +304,9 @@ impl MjpKernels<'_> {
         rng: &mut Rng,
         work: &mut [f64],
     ) {
-        let g = self.info.group_of[channel] as usize;
-        let within = (channel - self.info.group_start[g]) as f64;
-        debug_assert!(work.len() >= self.info.scratch + self.info.channels);
-        unsafe {
-            self.call(
-                self.fire[g],
-                t,
-                x,
-                p,
-                &[within],
-                Some(rng),
-                work.as_mut_ptr(),
-            )
-        }
+        let ch = &self.channels[channel];
+        debug_assert!(work.len() >= self.info.scratch + self.info.channels + 2);
+        unsafe { self.call(ch.fire, t, x, p, &ch.within, Some(rng), work.as_mut_ptr()) }
     }
 
     /// Event `k`'s trigger: the time of an `at` event, or 1.0 / 0.0 for a `when` condition.
@@ -341,6 +352,7 @@ impl MjpKernels<'_> {
     /// # Safety
     /// As stated above the `impl`: `out` must hold what the kernel writes.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     unsafe fn call(
         &self,
         f: KernelFn,

@@ -5,7 +5,7 @@
 //! draw and O(log n) per affected channel.
 
 use super::heap::IndexedHeap;
-use super::path::Clock;
+use super::path::{Change, Clock, first_invalid};
 use crate::rt::Rng;
 use rand_distr::{Distribution, Exp1};
 
@@ -62,15 +62,16 @@ impl Clock for NextReaction {
         fired: usize,
         affected: &[u32],
         old: &[f64],
+        change: Change,
         a: &[f64],
         rng: &mut Rng,
     ) -> Result<(), usize> {
+        if change.invalid {
+            return Err(first_invalid(affected, a));
+        }
         for (&c, &before) in affected.iter().zip(old) {
             let c = c as usize;
             let now = a[c];
-            if !valid(now) {
-                return Err(c);
-            }
             if c == fired {
                 continue;
             }

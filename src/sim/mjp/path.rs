@@ -20,16 +20,37 @@ pub trait Clock {
     /// The next firing after `t`: (time, channel), or `None` when nothing can fire.
     fn next(&mut self, t: f64, a: &[f64], rng: &mut Rng) -> Result<Option<(f64, usize)>, usize>;
     /// `fired` fired at `t`; the channels in `affected` now have propensities `a[c]`
-    /// (their previous values in `old`, in the same order, when `NEEDS_OLD`).
+    /// (their previous values in `old`, in the same order, when `NEEDS_OLD`), and
+    /// `change` sums up what changed.
+    #[allow(clippy::too_many_arguments)]
     fn fired(
         &mut self,
         t: f64,
         fired: usize,
         affected: &[u32],
         old: &[f64],
+        change: Change,
         a: &[f64],
         rng: &mut Rng,
     ) -> Result<(), usize>;
+}
+
+/// What a firing kernel reports beside the propensities it recomputed.
+#[derive(Clone, Copy, Debug)]
+pub struct Change {
+    /// Σ (new − old) over the recomputed propensities.
+    pub total: f64,
+    /// Whether any recomputed propensity is negative or not finite.
+    pub invalid: bool,
+}
+
+/// The first recomputed channel whose propensity is negative or not finite.
+pub fn first_invalid(affected: &[u32], a: &[f64]) -> usize {
+    affected
+        .iter()
+        .map(|&c| c as usize)
+        .find(|&c| !(a[c] >= 0.0 && a[c].is_finite()))
+        .unwrap_or(0)
 }
 
 /// What stopped a path.
@@ -85,7 +106,8 @@ impl PathBuffers {
         PathBuffers {
             x: vec![0.0; i.nx],
             p: i.bound.p.clone(),
-            work: vec![0.0; i.scratch + i.channels],
+            // Scratch space, the propensities, and the firing kernels' two summaries.
+            work: vec![0.0; i.scratch + i.channels + 2],
             old: Vec::with_capacity(i.channels),
             outputs: vec![0.0; i.n_outputs],
         }
@@ -116,6 +138,7 @@ pub fn simulate<C: Clock>(
 ) -> Result<PathSummary, PathError> {
     let info = k.info;
     let scratch = info.scratch;
+    let rates = scratch..scratch + info.channels;
     buf.p.copy_from_slice(&info.bound.p);
     k.init(rng, &mut buf.x);
     check_counts(k, &buf.x, 0.0, "the initial state", None)?;
@@ -129,7 +152,7 @@ pub fn simulate<C: Clock>(
     loop {
         let next_at = events_due.next_time();
         let horizon = next_at.min(cfg.t_end);
-        let a = &buf.work[scratch..];
+        let a = &buf.work[rates.clone()];
         let next = clock
             .next(t, a, rng)
             .map_err(|c| propensity_error(c, a, t, &buf.x))?;
@@ -151,7 +174,7 @@ pub fn simulate<C: Clock>(
                 counts[g] += 1;
                 let affected = &info.affected[g];
                 if C::NEEDS_OLD {
-                    let a = &buf.work[scratch..];
+                    let a = &buf.work[rates.clone()];
                     buf.old.clear();
                     buf.old.extend(affected.iter().map(|&d| a[d as usize]));
                 }
@@ -160,9 +183,13 @@ pub fn simulate<C: Clock>(
                     let cause = format!("firing `{}`", info.group_names[g]);
                     check_counts(k, &buf.x, t, &cause, info.changes[g].as_deref())?;
                 }
-                let a = &buf.work[scratch..];
+                let change = Change {
+                    total: buf.work[rates.end],
+                    invalid: buf.work[rates.end + 1] != 0.0,
+                };
+                let a = &buf.work[rates.clone()];
                 clock
-                    .fired(t, c, affected, &buf.old, a, rng)
+                    .fired(t, c, affected, &buf.old, change, a, rng)
                     .map_err(|c| propensity_error(c, a, t, &buf.x))?;
                 if events_due.watching() && events_due.after_change(k, t, rng, buf)? {
                     reset(k, clock, t, rng, buf)?;
@@ -211,9 +238,9 @@ fn reset<C: Clock>(
     rng: &mut Rng,
     buf: &mut PathBuffers,
 ) -> Result<(), PathError> {
-    let scratch = k.info.scratch;
-    k.propensities(t, &mut buf.x, &mut buf.p, &mut buf.work[scratch..]);
-    let a = &buf.work[scratch..];
+    let rates = k.info.scratch..k.info.scratch + k.info.channels;
+    k.propensities(t, &mut buf.x, &mut buf.p, &mut buf.work[rates.clone()]);
+    let a = &buf.work[rates];
     clock
         .reset(t, a, rng)
         .map_err(|c| propensity_error(c, a, t, &buf.x))

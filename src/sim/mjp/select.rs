@@ -93,16 +93,23 @@ pub fn checked_sum(a: &[f64]) -> Result<f64, usize> {
         .unwrap_or(0))
 }
 
-/// The channel, taken in the order `order`, where the running sum of `a` passes `target`,
-/// never one whose propensity is zero; `None` when `target` is not below the sum. Any
-/// order gives each channel its exact probability; putting the channels that fire most
+/// The channel, taken in the order `order` (a permutation of `0..a.len()`), where the
+/// running sum of `a` passes `target` (≥ 0); `None` when `target` is not below the sum. It is
+/// never a channel whose propensity is zero: the sum passes `target` only where it grows.
+/// Any order gives each channel its exact probability; putting the channels that fire most
 /// first shortens the scan.
+#[inline]
 pub fn ordered_find(a: &[f64], order: &[u32], target: f64) -> Option<usize> {
+    assert_eq!(
+        a.len(),
+        order.len(),
+        "the order is a permutation of the channels"
+    );
     let mut s = 0.0;
     for &c in order {
-        let v = a[c as usize];
-        s += v;
-        if target < s && v > 0.0 {
+        // SAFETY: `order` is a permutation of 0..a.len() (its owner keeps it one).
+        s += unsafe { *a.get_unchecked(c as usize) };
+        if target < s {
             return Some(c as usize);
         }
     }

@@ -6,7 +6,7 @@
 //! frequent first (the "optimised direct method" of Cao, Li and Petzold, J. Chem. Phys.
 //! 121:4059, 2004); large ones keep a sum tree, so a firing costs O(log n), not O(n).
 
-use super::path::Clock;
+use super::path::{Change, Clock, first_invalid};
 use super::select::{self, SumTree};
 use crate::rt::Rng;
 use rand::RngExt as _;
@@ -69,7 +69,7 @@ impl Scan {
 }
 
 impl Clock for Direct {
-    const NEEDS_OLD: bool = true;
+    const NEEDS_OLD: bool = false;
 
     fn start_path(&mut self) {
         let s = &mut self.scan;
@@ -131,31 +131,23 @@ impl Clock for Direct {
         _t: f64,
         fired: usize,
         affected: &[u32],
-        old: &[f64],
+        _old: &[f64],
+        change: Change,
         a: &[f64],
         _rng: &mut Rng,
     ) -> Result<(), usize> {
-        let valid = |c: u32| {
-            let v = a[c as usize];
-            if v >= 0.0 && v.is_finite() {
-                Ok(v)
-            } else {
-                Err(c as usize)
-            }
-        };
+        if change.invalid {
+            return Err(first_invalid(affected, a));
+        }
         match &mut self.tree {
             Some(tree) => {
                 for &c in affected {
-                    tree.set(c as usize, valid(c)?);
+                    tree.set(c as usize, a[c as usize]);
                 }
             }
             None => {
                 let s = &mut self.scan;
-                let mut change = 0.0;
-                for (&c, &before) in affected.iter().zip(old) {
-                    change += valid(c)? - before;
-                }
-                s.total += change;
+                s.total += change.total;
                 s.since_exact += 1;
                 if s.since_exact >= EXACT_EVERY {
                     s.exact(a)?;
