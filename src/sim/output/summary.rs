@@ -703,6 +703,14 @@ impl Summary {
                 if hidden == 1 { "" } else { "s" }
             );
         }
+        if rows.len() < self.ntimes {
+            let _ = writeln!(
+                out,
+                "({} of {} recording times shown, evenly spaced; all of them are in the files --out writes)",
+                rows.len(),
+                self.ntimes
+            );
+        }
         out
     }
 }
