@@ -216,6 +216,11 @@ pub(super) fn reaction_propensity(l: &mut Lower, reaction: &Reaction) -> Val {
 /// C(n, ν) for a count n (f64) and a small whole ν: Π_{j<ν} (n − j) / ν!, which is 0 when
 /// n < ν. Large ν use lgamma.
 pub(super) fn binomial(l: &mut Lower, n: Val, nu: u32) -> Val {
+    if nu == 1 {
+        // C(n, 1) = n. Engines keep counts whole and ≥ 0 (a negative one stops the run), so
+        // no guard is needed; a negative count would show up as a negative rate.
+        return n;
+    }
     if nu <= 12 {
         let mut acc = l.b.f(1.0);
         let mut fact = 1.0;
