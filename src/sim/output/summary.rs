@@ -1273,7 +1273,12 @@ mod tests {
             "{t}"
         );
         assert!(!lines[1].contains("nonfinite"));
-        assert_eq!(lines.len(), 2 + 2 * 3, "{t}");
+        assert_eq!(lines.len(), 2 + 2 * 3 + 1, "{t}");
+        assert_eq!(
+            lines[8],
+            "(3 of 11 recording times shown, evenly spaced; all of them are in the files --out writes)"
+        );
+        let lines = &lines[..8];
         // Times 0, 0.5, 1 for each variable.
         let times: Vec<&str> = lines[2..]
             .iter()
