@@ -315,6 +315,26 @@ impl Common {
         })
     }
 
+    /// What the files and the table say about a run, but for the model's own part (name,
+    /// parameters, variables), which the caller fills in.
+    fn run_info(&self, args: &RunArgs, paths: usize, method: String, dt: Option<f64>) -> RunInfo {
+        RunInfo {
+            model: String::new(),
+            file: args.file.display().to_string(),
+            method,
+            dt,
+            seed: self.seed,
+            paths,
+            t_end: self.t_end,
+            params: Vec::new(),
+            variables: Vec::new(),
+            outputs: 0,
+            times: self.times.clone(),
+            ito_version: env!("CARGO_PKG_VERSION"),
+            dropped: Vec::new(),
+        }
+    }
+
     fn paths(&self, args: &RunArgs, stochastic: bool) -> Result<usize, Fail> {
         let paths = args.paths.unwrap_or(if stochastic { 1000 } else { 1 });
         if paths == 0 {
@@ -402,23 +422,16 @@ fn run_continuous(
     let paths = common.paths(args, sys.noise_dim() > 0 || native.random_init())?;
     let (threads, seed) = (common.threads, common.seed);
     let adaptive = matches!(method, Method::Dopri5 | Method::Adaptive);
+    let method_name = match view {
+        Some(v) => format!("{v} via {}", method.name()),
+        None => method.name().to_string(),
+    };
     let run_info = RunInfo {
         model: info.name.clone(),
-        file: args.file.display().to_string(),
-        method: match view {
-            Some(v) => format!("{v} via {}", method.name()),
-            None => method.name().to_string(),
-        },
-        dt: (!adaptive).then_some(dt),
-        seed,
-        paths,
-        t_end,
         params: info.bound.param_values.clone(),
         variables: info.variables.clone(),
         outputs: info.n_outputs,
-        times: common.times.clone(),
-        ito_version: env!("CARGO_PKG_VERSION"),
-        dropped: Vec::new(),
+        ..common.run_info(args, paths, method_name, (!adaptive).then_some(dt))
     };
     let mut outputs = Outputs::new(args, run_info)?;
     let cfg = EnsembleConfig {
@@ -491,26 +504,16 @@ fn run_jumps(
     if args.max_events == 0 {
         return Err("--max-events must be at least 1".to_string());
     }
+    let (method_name, dt) = match &engine {
+        Engine::Jumps(m) => (m.name().to_string(), None),
+        Engine::JumpDiffusion(c, s) => (format!("{} + exact jumps", s.name()), Some(c.dt)),
+    };
     let run_info = RunInfo {
         model: info.name.clone(),
-        file: args.file.display().to_string(),
-        method: match &engine {
-            Engine::Jumps(m) => m.name().to_string(),
-            Engine::JumpDiffusion(_, s) => format!("{} + exact jumps", s.name()),
-        },
-        dt: match &engine {
-            Engine::Jumps(_) => None,
-            Engine::JumpDiffusion(c, _) => Some(c.dt),
-        },
-        seed,
-        paths,
-        t_end,
         params: info.bound.param_values.clone(),
         variables: info.variables.clone(),
         outputs: info.n_outputs,
-        times: common.times.clone(),
-        ito_version: env!("CARGO_PKG_VERSION"),
-        dropped: Vec::new(),
+        ..common.run_info(args, paths, method_name, dt)
     };
     let mut outputs = Outputs::new(args, run_info)?;
     let method = match engine {

@@ -8,10 +8,9 @@
 //! the new state. With constant rates (Merton's compound Poisson jumps) the jump times are
 //! exact; with state-dependent rates the error is that of the left-point rule, O(h).
 
-use super::events::Events;
 use super::model::MjpKernels;
 use super::path::{
-    CANCEL_EVERY, PathBuffers, PathConfig, PathError, PathSummary, Recording, check_counts,
+    self, CANCEL_EVERY, PathBuffers, PathConfig, PathError, PathSummary, check_counts,
     propensity_error,
 };
 use super::select;
@@ -43,31 +42,14 @@ pub fn simulate(
 ) -> Result<PathSummary, PathError> {
     let info = k.info;
     let nw = c.sys.noise_dim();
-    buf.p.copy_from_slice(&info.bound.p);
-    k.init(rng, &mut buf.x);
-    check_counts(k, &buf.x, 0.0, "the initial state", None)?;
-    let mut rec = Recording::new(cfg.times, values);
-    let mut events = Events::start(k, 0.0, buf);
+    let (mut rec, mut events) = path::start(k, cfg, rng, buf, values)?;
     let mut a = vec![0.0; info.channels];
     let mut dw = vec![0.0; nw];
     let mut area = vec![0.0; if stepper.needs_area() { nw } else { 0 }];
     let mut t = 0.0;
     let mut budget: f64 = Exp1.sample(rng);
     let (mut jumps, mut steps) = (0u64, 0u64);
-    loop {
-        let next_at = events.next_time();
-        let stop = next_at.min(cfg.t_end).min(rec.next_time().max(t));
-        if t >= stop {
-            if next_at <= t {
-                events.fire_due(k, t, rng, buf)?;
-                continue;
-            }
-            rec.until(k, t, &mut buf.x, &mut buf.p, &mut buf.outputs, true);
-            if t >= cfg.t_end {
-                break;
-            }
-            continue;
-        }
+    while let Some(stop) = path::next_stop(k, t, cfg, &mut rec, &mut events, rng, buf)? {
         steps += 1;
         if steps.is_multiple_of(CANCEL_EVERY) && cfg.cancel.load(Ordering::Relaxed) {
             return Err(PathError::Cancelled);

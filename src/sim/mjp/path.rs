@@ -139,14 +139,10 @@ pub fn simulate<C: Clock>(
     let info = k.info;
     let scratch = info.scratch;
     let rates = scratch..scratch + info.channels;
-    buf.p.copy_from_slice(&info.bound.p);
-    k.init(rng, &mut buf.x);
-    check_counts(k, &buf.x, 0.0, "the initial state", None)?;
-    let mut rec = Recording::new(cfg.times, values);
+    let (mut rec, mut events_due) = start(k, cfg, rng, buf, values)?;
     let mut t = 0.0;
     let mut events = 0u64;
     let mut absorbed = false;
-    let mut events_due = Events::start(k, t, buf);
     clock.start_path();
     reset(k, clock, t, rng, buf)?;
     loop {
@@ -226,6 +222,53 @@ impl<'a> Recording<'a> {
             next: 0,
             next_time: times.first().copied().unwrap_or(f64::INFINITY),
             values,
+        }
+    }
+}
+
+/// The start of every path: the bound parameters, the initial state (checked), and the
+/// recording and events from t = 0.
+pub(super) fn start<'a>(
+    k: &MjpKernels,
+    cfg: &PathConfig<'a>,
+    rng: &mut Rng,
+    buf: &mut PathBuffers,
+    values: &'a mut [f64],
+) -> Result<(Recording<'a>, Events), PathError> {
+    buf.p.copy_from_slice(&k.info.bound.p);
+    k.init(rng, &mut buf.x);
+    check_counts(k, &buf.x, 0.0, "the initial state", None)?;
+    Ok((
+        Recording::new(cfg.times, values),
+        Events::start(k, 0.0, buf),
+    ))
+}
+
+/// For methods that step (leaps, steps of a diffusion): the time the next step must end
+/// at — the next recording or event time, or the end — or `None` when the path is done.
+/// Events due at `t` fire first, so the state recorded at their time is the one they leave.
+pub(super) fn next_stop(
+    k: &MjpKernels,
+    t: f64,
+    cfg: &PathConfig,
+    rec: &mut Recording,
+    events: &mut Events,
+    rng: &mut Rng,
+    buf: &mut PathBuffers,
+) -> Result<Option<f64>, PathError> {
+    loop {
+        let next_at = events.next_time();
+        let stop = next_at.min(cfg.t_end).min(rec.next_time().max(t));
+        if t < stop {
+            return Ok(Some(stop));
+        }
+        if next_at <= t {
+            events.fire_due(k, t, rng, buf)?;
+            continue;
+        }
+        rec.until(k, t, &mut buf.x, &mut buf.p, &mut buf.outputs, true);
+        if t >= cfg.t_end {
+            return Ok(None);
         }
     }
 }

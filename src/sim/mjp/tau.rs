@@ -6,11 +6,9 @@
 //! make a count negative is halved and redrawn, so counts never go negative; and when
 //! leaping would gain little (τ < 10/a₀) the path takes exact SSA steps instead.
 
-use super::events::Events;
 use super::model::MjpKernels;
 use super::path::{
-    CANCEL_EVERY, PathBuffers, PathConfig, PathError, PathSummary, Recording, check_counts,
-    propensity_error,
+    self, CANCEL_EVERY, PathBuffers, PathConfig, PathError, PathSummary, propensity_error,
 };
 use super::select;
 use crate::rt::Rng;
@@ -105,11 +103,7 @@ pub fn simulate(
 ) -> Result<PathSummary, PathError> {
     let info = k.info;
     let n = info.channels;
-    buf.p.copy_from_slice(&info.bound.p);
-    k.init(rng, &mut buf.x);
-    check_counts(k, &buf.x, 0.0, "the initial state", None)?;
-    let mut rec = Recording::new(cfg.times, values);
-    let mut events = Events::start(k, 0.0, buf);
+    let (mut rec, mut events) = path::start(k, cfg, rng, buf, values)?;
     let mut t = 0.0;
     let mut fired_total = 0u64;
     let mut absorbed = false;
@@ -118,28 +112,14 @@ pub fn simulate(
     let mut fires = vec![0u64; n];
     let mut trial = vec![0.0; info.nx];
     let mut leaps = 0u64;
-    loop {
-        // Leaps end on recording and event times, so every recorded state is exact to the
-        // method and events happen when they should.
-        let next_at = events.next_time();
-        let stop = next_at.min(cfg.t_end).min(rec.next_time().max(t));
-        if t >= stop {
-            if next_at <= t {
-                // Events first: the state recorded at their time is the one they leave.
-                events.fire_due(k, t, rng, buf)?;
-                continue;
-            }
-            rec.until(k, t, &mut buf.x, &mut buf.p, &mut buf.outputs, true);
-            if t >= cfg.t_end {
-                break;
-            }
-            continue;
-        }
+    // Leaps end on recording and event times, so every recorded state is exact to the
+    // method and events happen when they should.
+    while let Some(stop) = path::next_stop(k, t, cfg, &mut rec, &mut events, rng, buf)? {
         k.propensities(t, &mut buf.x, &mut buf.p, &mut a);
         let a0 = select::checked_sum(&a).map_err(|c| propensity_error(c, &a, t, &buf.x))?;
         if a0 <= 0.0 {
             // Nothing can fire: the state holds until the next event or the end.
-            if next_at > cfg.t_end {
+            if events.next_time() > cfg.t_end {
                 absorbed = true;
             }
             t = stop;
