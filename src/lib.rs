@@ -10,6 +10,7 @@
 pub mod check;
 pub mod diag;
 pub mod frontend;
+pub mod infer;
 pub mod ir;
 pub mod jit;
 pub mod rt;
