@@ -226,7 +226,14 @@ fn reverse_mode_matches_finite_differences() {
                 };
                 let w = 0.7;
                 let (x, p) = (b.x.clone(), b.p.clone());
-                let ad = eval(g, &b, &x, &p, &[w], vec.len());
+                // The gradient, then the density itself.
+                let ad = eval(g, &b, &x, &p, &[w], vec.len() + 1);
+                assert_eq!(
+                    ad[vec.len()],
+                    eval(f, &b, &x, &p, &[], 1)[0],
+                    "{}: {grad} does not end with the density",
+                    m.name
+                );
                 for k in 0..vec.len() {
                     if !real[k] {
                         continue;

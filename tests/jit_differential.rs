@@ -109,6 +109,7 @@ fn out_and_aux(k: &Kernel, inp: &Inputs, r: &mut StdRng) -> (usize, Vec<f64>) {
     match k.name.as_str() {
         "sizes" => (COUNT, few(r)),
         "param_defaults" => (s[P], few(r)),
+        "param_bounds" => (2 * s[P], few(r)),
         "init" | "drift" | "rre_drift" | "cle_drift" => (s[X], few(r)),
         "diffusion" => (s[DIFFUSION], few(r)),
         "diffusion_pattern" => (2 * s[DIFFUSION], few(r)),
@@ -123,9 +124,10 @@ fn out_and_aux(k: &Kernel, inp: &Inputs, r: &mut StdRng) -> (usize, Vec<f64>) {
         "drift_jvp" => (s[X], values(r, s[X].max(1), sp)),
         "diffusion_jvp" => (s[DIFFUSION], values(r, s[X].max(1), sp)),
         "cle_diffusion_jvp" => (inp.cle_entries, values(r, s[X].max(1), sp)),
-        // Reverse derivatives: the adjoint in `aux[0]`, the gradient laid out like the input.
-        "log_density_grad_p" => (s[P], few(r)),
-        "log_density_grad_x" => (s[X], few(r)),
+        // Reverse derivatives: the adjoint in `aux[0]`, the gradient laid out like the input,
+        // then the density.
+        "log_density_grad_p" => (s[P] + 1, few(r)),
+        "log_density_grad_x" => (s[X] + 1, few(r)),
         // Firing: the jump body's scratch space, every channel's propensity, and two
         // summaries; the channel within the group in `aux[0]`, as for `jump_` kernels.
         n if n.starts_with("fire_") => {

@@ -323,10 +323,12 @@ fn reductions_of_loop_invariant_terms() {
         "{density:?} vs {expected}"
     );
     // d/dmu = 3 (y − 3 mu); nothing depends on a.
-    let mut grad = [0.0; 4];
+    // The density follows the gradient.
+    let mut grad = [0.0; 5];
     run_kernel("log_density_grad_p", &mut p, &[1.0], &mut grad);
     assert!((grad[0] - 3.0 * (y - 1.5)).abs() < 1e-12, "{grad:?}");
-    assert_eq!(grad[1..], [0.0; 3]);
+    assert_eq!(grad[1..4], [0.0; 3]);
+    assert_eq!(grad[4], density[0]);
 }
 
 /// An array assignment computes every new element from the state before the assignment

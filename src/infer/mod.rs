@@ -1,3 +1,9 @@
 //! Inference: the posterior of a graphical model's parameters, sampled by NUTS, HMC, MALA
 //! or random-walk Metropolis on the unconstrained scale, and summarised the way Stan users
 //! expect.
+pub mod density;
+pub mod transform;
+pub mod adapt;
+pub mod chain;
+pub mod nuts;
+pub mod samplers;

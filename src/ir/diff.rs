@@ -473,11 +473,30 @@ fn call_partials(b: &mut Builder, f: MathFn, xs: &[Val], r: Val) -> R<Vec<Val>> 
 // ------------------------------------------------------------------ reverse mode
 
 /// Emit the reverse-mode derivative of `k` with respect to `wrt` into `b`: it adds
-/// `wᵀ J` to `out` (which the caller zeroes), with `w` read from `aux`.
-pub fn vjp_into(b: &mut Builder, k: &Kernel, wrt: Buf) -> R<()> {
+/// `wᵀ J` to `out` (which the caller zeroes), with `w` read from `aux`. With `primal_at`,
+/// the primal's own top-level outputs are also stored, shifted by that offset, so that one
+/// call gives a value and its gradient (what gradient-based samplers need).
+pub fn vjp_into(b: &mut Builder, k: &Kernel, wrt: Buf, primal_at: Option<Val>) -> R<()> {
     // Forward: the primal's straight-line values (loops of stores are not needed).
     let mut c = Copier::new(k);
     c.copy_block(b, &k.body)?;
+    if let Some(at) = primal_at {
+        for &id in &k.body.0 {
+            if let Op::Store {
+                buf: Buf::Out,
+                index,
+                len,
+                value,
+                checked,
+            } = &k.inst(id).op
+            {
+                let index = b.iadd(at, c.v(*index)?);
+                let len = b.iadd(at, c.v(*len)?);
+                let value = c.v(*value)?;
+                b.store(Buf::Out, index, len, value, *checked);
+            }
+        }
+    }
     let defs = k
         .insts
         .iter()

@@ -84,6 +84,9 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
     };
     build("sizes", &mut |l| sizes(l));
     build("param_defaults", &mut |l| param_defaults(l));
+    if !m.params.is_empty() {
+        build("param_bounds", &mut |l| param_bounds(l));
+    }
     build("init", &mut |l| init(l));
     if !m.equations.is_empty() {
         build("drift", &mut |l| drift(l));
@@ -181,9 +184,10 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
 }
 
 /// Derivative kernels engines need: `drift_jvp`, `diffusion_jvp` and `cle_diffusion_jvp`
-/// (forward mode, direction over `x` in `aux`), `log_density_grad_p` and, for targets, `log_density_grad_x` (reverse
-/// mode: the gradient, with the adjoint of the density in `aux[0]`; over `x` only for
-/// targets with continuous states).
+/// (forward mode, direction over `x` in `aux`), `log_density_grad_p` and, for targets,
+/// `log_density_grad_x` (reverse mode: the gradient, with the adjoint of the density in
+/// `aux[0]`, followed by the density itself; over `x` only for targets with continuous
+/// states).
 fn derivatives(
     m: &Model,
     prog: &Program,
@@ -216,14 +220,16 @@ fn derivatives(
             wrts.push((Buf::X, "log_density_grad_x"));
         }
         for (wrt, name) in wrts {
-            // The gradient is accumulated into `out`, zeroed first.
+            // The gradient is accumulated into `out`, zeroed first; the density follows it.
             let mut l = Lower::new(m, prog, layout, lets, name);
             let len = l.buf_len(wrt);
-            l.out_len = Some(len);
+            let one = l.b.i(1);
+            let total = l.b.iadd(len, one);
+            l.out_len = Some(total);
             let zero = l.b.i(0);
             let z = l.b.f(0.0);
             l.for_loop(zero, len, |l, i| l.store_out(i, z));
-            if crate::ir::diff::vjp_into(&mut l.b, &k, wrt).is_ok() {
+            if crate::ir::diff::vjp_into(&mut l.b, &k, wrt, Some(len)).is_ok() {
                 made.push(l.b.finish());
             }
         }
@@ -545,6 +551,42 @@ fn param_defaults(l: &mut Lower) {
                 let nan = l.b.f(f64::NAN);
                 fill(l, var, &dims, nan);
             }
+        }
+    }
+}
+
+/// Each parameter element's declared lower bound (−∞ when none), then each one's upper
+/// bound (+∞), laid out like `p` twice: what the unconstrained transforms of inference need.
+/// Bounds may use constants, data and parameters (read from `p`).
+fn param_bounds(l: &mut Lower) {
+    let m = l.m;
+    let len = l.buf_len(Buf::P);
+    let two = l.b.i(2);
+    let total = l.b.imul(len, two);
+    l.out_len = Some(total);
+    for (i, p) in m.params.iter().enumerate() {
+        let var = Var::Param(i);
+        let Some((buf, slot)) = l.layout.find(var) else {
+            continue;
+        };
+        let dims = l.slot_dims(buf, slot);
+        let start = l.slot_offset(buf, slot);
+        for (shift, bound, missing) in [
+            (None, &p.bounds.lower, f64::NEG_INFINITY),
+            (Some(len), &p.bounds.upper, f64::INFINITY),
+        ] {
+            each_element(l, &dims, &mut |l, idx| {
+                let v = match bound {
+                    Some(e) => l.scalar(e, &Env::default()),
+                    None => l.b.f(missing),
+                };
+                let flat = l.flat_index(&dims, idx);
+                let mut at = l.b.iadd(start, flat);
+                if let Some(len) = shift {
+                    at = l.b.iadd(at, len);
+                }
+                l.store_out(at, v);
+            });
         }
     }
 }
