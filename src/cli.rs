@@ -40,6 +40,9 @@ enum Command {
     },
     /// Simulate an SDE or ODE model: an ensemble of paths, recorded at chosen times.
     Run(Box<crate::run_cmd::RunArgs>),
+    /// Sample the posterior of a graphical model's parameters (NUTS, HMC, MALA or
+    /// random-walk Metropolis); write Stan CSV and print a summary.
+    Infer(Box<crate::infer_cmd::InferArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,13 +90,19 @@ pub fn run() -> ExitCode {
             format,
         } => check(&file, model, emit, format, cli.color),
         Command::Run(args) => {
-            let color = match cli.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => std::io::stderr().is_terminal(),
-            };
+            let color = color_of(cli.color);
             crate::run_cmd::run(*args, color)
         }
+        Command::Infer(args) => crate::infer_cmd::run(*args, color_of(cli.color)),
+    }
+}
+
+/// Whether diagnostics on stderr are coloured.
+fn color_of(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal(),
     }
 }
 

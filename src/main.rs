@@ -1,6 +1,7 @@
 //! The `ito` command line: a thin layer over the library.
 
 mod cli;
+mod infer_cmd;
 mod run_cmd;
 
 fn main() -> std::process::ExitCode {

@@ -38,7 +38,11 @@ impl DualAveraging {
 
     /// Learn from one transition's acceptance statistic; returns the next step size.
     pub fn update(&mut self, accept: f64) -> f64 {
-        let accept = if accept.is_finite() { accept.min(1.0) } else { 0.0 };
+        let accept = if accept.is_finite() {
+            accept.min(1.0)
+        } else {
+            0.0
+        };
         self.count += 1.0;
         let w = 1.0 / (self.count + Self::T0);
         self.h_bar = (1.0 - w) * self.h_bar + w * (self.target - accept);
@@ -99,7 +103,9 @@ pub enum Phase {
     /// Step size only (the first 15 % and the last 10 %).
     Fast,
     /// Step size, and the draw joins the current variance window.
-    Slow { window_end: bool },
+    Slow {
+        window_end: bool,
+    },
     Sampling,
 }
 
@@ -186,12 +192,14 @@ mod tests {
     fn dual_averaging_finds_the_step_for_a_known_acceptance_curve() {
         // Acceptance exp(−ε) reaches 0.8 at ε = −ln 0.8.
         let mut da = DualAveraging::new(1.0, 0.8);
-        let mut eps = 1.0;
-        for _ in 0..2000 {
-            eps = da.update((-eps as f64).exp());
+        let mut eps: f64 = 1.0;
+        for _ in 0..200_000 {
+            eps = da.update((-eps).exp());
         }
+        // The averaged iterate's bias decays slowly (about 1.3 % after 2 000 updates, 0.4 %
+        // after 20 000, 0.1 % after 200 000, computed independently).
         let want = -(0.8f64).ln();
-        assert!((da.final_step() - want).abs() < 0.01 * want, "{}", da.final_step());
+        assert!((da.final_step() - want).abs() < 0.002 * want, "{}", da.final_step());
     }
 
     #[test]

@@ -160,7 +160,7 @@ fn drive(
         let s = sampler.iterate(i, &mut rng);
         if i < config.warmup {
             warmup_divergences += usize::from(s.divergent);
-        } else if (i - config.warmup) % config.thin.max(1) == 0 {
+        } else if (i - config.warmup).is_multiple_of(config.thin.max(1)) {
             let mut row = Vec::new();
             out.row(sampler.position(), &mut row);
             rows.push(row);

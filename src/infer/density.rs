@@ -90,12 +90,14 @@ impl Posterior {
         for span in spans {
             let Var::Param(i) = span.var else { continue };
             let fixed_by_user = settings.iter().any(|s| s.name == span.name);
-            let sampled =
-                !fixed_by_user && (has_prior(i) || m.params[i].default.is_none());
+            let sampled = !fixed_by_user && (has_prior(i) || m.params[i].default.is_none());
             if !sampled {
                 continue;
             }
-            for (k, name) in element_names(&span.name, &span.dims).into_iter().enumerate() {
+            for (k, name) in element_names(&span.name, &span.dims)
+                .into_iter()
+                .enumerate()
+            {
                 let at = span.offset + k;
                 let t = Transform::from_bounds(bounds[at], bounds[n_p + at])
                     .map_err(|e| format!("parameter `{}`: {e}", span.name))?;
@@ -359,7 +361,11 @@ pub fn param_spans(m: &Model, lm: &LoweredModel, bound: &Bound) -> Result<Vec<Sp
                 .collect()
         })
         .collect();
-    let known: usize = fixed.iter().flatten().map(|d| d.iter().product::<usize>()).sum();
+    let known: usize = fixed
+        .iter()
+        .flatten()
+        .map(|d| d.iter().product::<usize>())
+        .sum();
     let open: Vec<usize> = (0..slots.len()).filter(|&i| fixed[i].is_none()).collect();
     let mut offset = 0;
     let mut by_slot = Vec::new();

@@ -6,7 +6,6 @@ use super::chain::{ChainResult, Config, DrawStats};
 use super::density::{Density, Evaluator};
 use nuts_rs::{
     Chain, CpuLogpFunc, CpuMath, CpuMathError, DiagNutsSettings, HasDims, LogpError, Settings,
-    Storable, Value,
 };
 use rand::rngs::StdRng;
 use std::collections::HashMap;
@@ -67,25 +66,6 @@ impl CpuLogpFunc for Target<'_> {
     }
 }
 
-/// The stats of one draw by name (nuts-rs exposes them through `Storable`).
-fn named<D: HasDims, S: Storable<D>>(stats: &mut S, dims: D) -> HashMap<String, Value> {
-    stats
-        .get_all(&dims)
-        .into_iter()
-        .filter_map(|(n, v)| Some((n.to_string(), v?)))
-        .collect()
-}
-
-fn f64_of(stats: &HashMap<String, Value>, name: &str) -> f64 {
-    match stats.get(name) {
-        Some(Value::ScalarF64(v)) => *v,
-        Some(Value::ScalarU64(v)) => *v as f64,
-        Some(Value::ScalarI64(v)) => *v as f64,
-        Some(Value::ScalarBool(v)) => f64::from(u8::from(*v)),
-        _ => f64::NAN,
-    }
-}
-
 pub fn run_chain(
     post: &Density,
     config: &Config,
@@ -110,9 +90,7 @@ pub fn run_chain(
     let mut sampler = settings
         .new_chain(chain as u64, math, &mut rng)
         .map_err(|e| fail(&e))?;
-    sampler
-        .set_position(&init)
-        .map_err(|e| fail(&e))?;
+    sampler.set_position(&init).map_err(|e| fail(&e))?;
 
     let mut out = post.evaluator();
     let mut rows = Vec::with_capacity(config.draws);
@@ -126,36 +104,37 @@ pub fn run_chain(
         if i == config.warmup {
             warmup_time = start.elapsed();
         }
-        let (position, _, mut s, progress) =
-            sampler.expanded_draw().map_err(|e| fail(&e))?;
+        let (position, _, mut s, progress) = sampler.expanded_draw().map_err(|e| fail(&e))?;
         if i < config.warmup {
             warmup_divergences += usize::from(progress.diverging);
+            // The metric of the last update during warm-up is the one sampling uses.
+            if let Some(m) = s.hamiltonian.transformation.mass_matrix_inv.take() {
+                inv_metric = Some(m);
+            }
             continue;
         }
-        let by_name = {
-            let math = sampler.math();
-            named(&mut s, (&*math).into())
-        };
+        // The typed stats (reading them by name through `Storable` costs more than a draw).
+        let mass_matrix = s.hamiltonian.transformation.mass_matrix_inv.take();
         if i == config.warmup {
             step_size = progress.step_size;
-            if let Some(Value::F64(m)) = by_name.get("mass_matrix_inv") {
-                inv_metric = Some(m.clone());
-            }
         }
-        if (i - config.warmup) % config.thin.max(1) != 0 {
+        if mass_matrix.is_some() {
+            inv_metric = mass_matrix;
+        }
+        if !(i - config.warmup).is_multiple_of(config.thin.max(1)) {
             continue;
         }
         let mut row = Vec::new();
         out.row(&position, &mut row);
         rows.push(row);
         stats.push(DrawStats {
-            lp: f64_of(&by_name, "logp"),
-            accept_stat: f64_of(&by_name, "mean_tree_accept"),
+            lp: s.point.logp,
+            accept_stat: s.adapt.step_size.mean_tree_accept,
             step_size: progress.step_size,
-            tree_depth: f64_of(&by_name, "depth") as u64,
+            tree_depth: s.depth,
             n_leapfrog: progress.num_steps,
             divergent: progress.diverging,
-            energy: f64_of(&by_name, "energy"),
+            energy: s.point.energy,
         });
     }
     if config.draws == 0 {

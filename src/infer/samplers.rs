@@ -221,7 +221,8 @@ impl Sampler for Mala<'_> {
             .zip(&self.here.grad)
             .zip(m)
             .map(|((u, g), mi)| {
-                u + 0.5 * eps * eps * mi * g + eps * mi.sqrt() * rng.sample::<f64, _>(StandardNormal)
+                u + 0.5 * eps * eps * mi * g
+                    + eps * mi.sqrt() * rng.sample::<f64, _>(StandardNormal)
             })
             .collect();
         let q = Point::at(&mut self.ev, u);
@@ -309,9 +310,9 @@ impl Sampler for RandomWalk<'_> {
         let n = self.u.len();
         let z: Vec<f64> = (0..n).map(|_| rng.sample(StandardNormal)).collect();
         let mut v = self.u.clone();
-        for r in 0..n {
+        for (r, vr) in v.iter_mut().enumerate() {
             let row = &self.chol[r * n..r * n + r + 1];
-            v[r] += self.scale * row.iter().zip(&z).map(|(l, z)| l * z).sum::<f64>();
+            *vr += self.scale * row.iter().zip(&z).map(|(l, z)| l * z).sum::<f64>();
         }
         let lp = self.ev.logp(&v);
         let accept = if lp.is_nan() {
@@ -394,10 +395,10 @@ impl CovWindow {
         for (m, b) in self.mean.iter_mut().zip(&before) {
             *m += b / self.n;
         }
-        for r in 0..d {
+        for (r, row) in self.m2.chunks_mut(d).enumerate() {
             let after_r = x[r] - self.mean[r];
-            for c in 0..d {
-                self.m2[r * d + c] += before[c] * after_r;
+            for (m, b) in row.iter_mut().zip(&before) {
+                *m += b * after_r;
             }
         }
     }
@@ -414,7 +415,8 @@ impl CovWindow {
         for r in 0..d {
             for c in 0..d {
                 let cov = self.m2[r * d + c] / (n - 1.0);
-                a[r * d + c] = (n / (n + 5.0)) * cov + if r == c { 1e-3 * 5.0 / (n + 5.0) } else { 0.0 };
+                a[r * d + c] =
+                    (n / (n + 5.0)) * cov + if r == c { 1e-3 * 5.0 / (n + 5.0) } else { 0.0 };
             }
         }
         for j in 0..d {

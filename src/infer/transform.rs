@@ -137,7 +137,10 @@ mod tests {
                 let c = t.constrain(u);
                 let (lo, hi) = (t.constrain(u - h), t.constrain(u + h));
                 let slope = (hi.value - lo.value) / (2.0 * h);
-                assert!((c.slope - slope).abs() < 1e-6 * (1.0 + slope.abs()), "{t:?}");
+                assert!(
+                    (c.slope - slope).abs() < 1e-6 * (1.0 + slope.abs()),
+                    "{t:?}"
+                );
                 // The log-Jacobian is log |slope|.
                 assert!((c.log_jacobian - c.slope.abs().ln()).abs() < 1e-12, "{t:?}");
                 let lj = (hi.log_jacobian - lo.log_jacobian) / (2.0 * h);
@@ -151,7 +154,9 @@ mod tests {
         let t = Transform::Interval(0.0, 1.0);
         for u in [-800.0, -40.0, 40.0, 800.0] {
             let c = t.constrain(u);
-            assert!((0.0..=1.0).contains(&c.value) && c.log_jacobian.is_finite() || u.abs() > 700.0);
+            assert!(
+                (0.0..=1.0).contains(&c.value) && c.log_jacobian.is_finite() || u.abs() > 700.0
+            );
         }
         assert!(Transform::from_bounds(1.0, 1.0).is_err());
         assert_eq!(

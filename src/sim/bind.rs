@@ -40,6 +40,24 @@ impl Setting {
 
 /// Bind `settings` (parameters and scalar data) for model `m`, lowered as `lm`.
 pub fn bind(lm: &LoweredModel, m: &Model, settings: &[Setting]) -> Result<Bound, String> {
+    bind_values(lm, m, settings, true)
+}
+
+/// [`bind`] for inference: parameters without a value are left NaN, for the sampler to set.
+pub fn bind_for_inference(
+    lm: &LoweredModel,
+    m: &Model,
+    settings: &[Setting],
+) -> Result<Bound, String> {
+    bind_values(lm, m, settings, false)
+}
+
+fn bind_values(
+    lm: &LoweredModel,
+    m: &Model,
+    settings: &[Setting],
+    require_values: bool,
+) -> Result<Bound, String> {
     for s in settings {
         let known =
             m.params.iter().any(|p| p.name == s.name) || m.data.iter().any(|d| d.name == s.name);
@@ -82,7 +100,8 @@ pub fn bind(lm: &LoweredModel, m: &Model, settings: &[Setting]) -> Result<Bound,
             }
             p[offset..offset + len].copy_from_slice(&values);
         }
-        if let Some(i) = p[offset..offset + len].iter().position(|v| v.is_nan()) {
+        let missing = p[offset..offset + len].iter().position(|v| v.is_nan());
+        if let Some(i) = missing.filter(|_| require_values) {
             let at = if slot.ty.is_scalar() {
                 String::new()
             } else {

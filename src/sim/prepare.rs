@@ -141,7 +141,8 @@ pub fn pick<'c>(c: &'c Compilation, name: Option<&str>) -> Result<&'c Model, Str
 }
 
 /// The kernels of model `m`.
-fn lowered<'c>(c: &'c Compilation, m: &Model) -> Result<&'c LoweredModel, String> {
+/// The lowered form of model `m` of `c`.
+pub fn lowered<'c>(c: &'c Compilation, m: &Model) -> Result<&'c LoweredModel, String> {
     c.lowered
         .iter()
         .find(|l| l.name == m.name)

@@ -1,0 +1,223 @@
+//! `ito infer`: sample a graphical model's posterior, write Stan CSV, print the summary.
+
+use clap::{Args, ValueEnum};
+use ito::check::model::ModelKind;
+use ito::frontend::{self, Options};
+use ito::infer::chain::{self, Config, Method};
+use ito::infer::density::{self, Posterior};
+use ito::infer::{report, stan_csv, table};
+use ito::sim::bind::{self, Setting};
+use ito::sim::prepare;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Args)]
+#[command(allow_negative_numbers = true)]
+pub struct InferArgs {
+    /// The `.sde` file holding the model.
+    file: PathBuf,
+    /// The model to fit (needed when the file defines several).
+    #[arg(long)]
+    model: Option<String>,
+    /// Sampler: nuts (the No-U-Turn sampler of nuts-rs, with step-size and diagonal
+    /// mass-matrix adaptation), hmc (static trajectory length), mala (Metropolis-adjusted
+    /// Langevin) or mh (adaptive random-walk Metropolis).
+    #[arg(long, value_enum, default_value_t = MethodArg::Nuts)]
+    method: MethodArg,
+    /// Number of chains (run in parallel).
+    #[arg(long, default_value_t = 4)]
+    chains: usize,
+    /// Warm-up (adaptation) iterations per chain; their draws are not kept.
+    #[arg(long, default_value_t = 1000)]
+    warmup: usize,
+    /// Draws kept per chain after warm-up.
+    #[arg(long, default_value_t = 1000)]
+    draws: usize,
+    /// Keep every n-th draw.
+    #[arg(long, default_value_t = 1)]
+    thin: usize,
+    /// Random seed (default: drawn from the clock and reported); chain c draws from a stream
+    /// derived from (seed, c), so results do not depend on --threads.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores, at most one per chain).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Fix a parameter at a value (it is then not sampled), or give scalar data:
+    /// `--set sigma=1.5`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// NUTS: the maximum tree depth (at most 2^depth leapfrog steps per draw).
+    #[arg(long = "max-depth", default_value_t = 10)]
+    max_depth: u64,
+    /// NUTS: the acceptance rate step-size adaptation aims for.
+    #[arg(long = "target-accept", default_value_t = 0.8)]
+    target_accept: f64,
+    /// Write the draws as Stan CSV: this file for one chain, `NAME_1.csv`, `NAME_2.csv`, …
+    /// for several (as CmdStan names them).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MethodArg {
+    Nuts,
+    Hmc,
+    Mala,
+    Mh,
+}
+
+impl MethodArg {
+    fn method(self) -> Method {
+        match self {
+            MethodArg::Nuts => Method::Nuts,
+            MethodArg::Hmc => Method::Hmc,
+            MethodArg::Mala => Method::Mala,
+            MethodArg::Mh => Method::Mh,
+        }
+    }
+}
+
+/// Upper limits on flags, so a typo cannot ask for absurd allocations.
+const MAX_THREADS: usize = 1024;
+const MAX_ITERATIONS: usize = 100_000_000;
+
+pub fn run(args: InferArgs, color: bool) -> ExitCode {
+    match run_inner(args, color) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            if !message.is_empty() {
+                let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
+    let started = Instant::now();
+    let config = config(&args)?;
+    let c = frontend::compile_file(&args.file, &Options::default());
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(ito::diag::render_all(&c.diagnostics, &c.sources, color).as_bytes());
+    if c.has_errors() {
+        return Err(String::new());
+    }
+    let settings: Vec<Setting> = args
+        .set
+        .iter()
+        .map(|s| Setting::parse(s))
+        .collect::<Result<_, _>>()?;
+    let m = prepare::pick(&c, args.model.as_deref())?;
+    if m.kind != ModelKind::Graphical {
+        return Err(format!(
+            "model `{}` is a {} model; `ito infer` fits graphical models (parameters with priors and likelihoods){}",
+            m.name,
+            m.kind,
+            match m.kind {
+                ModelKind::Dynamic(_) | ModelKind::StateSpace(_) => "; simulate it with `ito run`",
+                _ => "",
+            }
+        ));
+    }
+    let lm = prepare::lowered(&c, m)?;
+    let bound = bind::bind_for_inference(lm, m, &settings)?;
+    let spans = density::param_spans(m, lm, &bound)?;
+    let post = Posterior::new(m, lm, &bound, &spans, &settings)?;
+    let density = &post.density;
+
+    let _ = writeln!(
+        stderr,
+        "{}: {} chain{} of {} warm-up + {} draws with {}, seed {}",
+        m.name,
+        config.chains,
+        if config.chains == 1 { "" } else { "s" },
+        config.warmup,
+        config.draws,
+        config.method.name(),
+        config.seed
+    );
+    let sampling = Instant::now();
+    let results = chain::run(density, &config)?;
+    let sampling_time = sampling.elapsed();
+
+    if let Some(out) = &args.out {
+        let run = stan_csv::RunDescription {
+            model: &m.name,
+            model_file: &args.file,
+            data_file: None,
+            columns: &density.columns,
+        };
+        for (k, r) in results.iter().enumerate() {
+            let path = stan_csv::chain_path(out, k, config.chains);
+            stan_csv::write_atomically(&path, &stan_csv::render(&run, &config, k, r))?;
+            let _ = writeln!(stderr, "wrote {}", path.display());
+        }
+    }
+
+    let rows = report::summaries(&density.columns, &results);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(table::render(&rows).as_bytes());
+    let warm: f64 = results.iter().map(|r| r.warmup_time.as_secs_f64()).sum();
+    let samp: f64 = results.iter().map(|r| r.sampling_time.as_secs_f64()).sum();
+    let _ = writeln!(
+        stdout,
+        "\nchains took {warm:.3} s of warm-up and {samp:.3} s of sampling ({:.3} s wall clock on {} thread{}); {:.3} s in all",
+        sampling_time.as_secs_f64(),
+        config.threads,
+        if config.threads == 1 { "" } else { "s" },
+        started.elapsed().as_secs_f64()
+    );
+    for w in report::warnings(&config, &results, &rows) {
+        let _ = writeln!(stderr, "warning: {w}");
+    }
+    Ok(())
+}
+
+fn config(args: &InferArgs) -> Result<Config, String> {
+    if args.chains == 0 {
+        return Err("--chains must be at least 1".to_string());
+    }
+    if args.draws == 0 {
+        return Err("--draws must be at least 1".to_string());
+    }
+    if args.thin == 0 {
+        return Err("--thin must be at least 1".to_string());
+    }
+    if args.warmup > MAX_ITERATIONS || args.draws > MAX_ITERATIONS || args.chains > 10_000 {
+        return Err(format!(
+            "--warmup and --draws are at most {MAX_ITERATIONS}, --chains at most 10000"
+        ));
+    }
+    if !(args.target_accept > 0.0 && args.target_accept < 1.0) {
+        return Err("--target-accept must be between 0 and 1 (exclusive)".to_string());
+    }
+    if !(1..=30).contains(&args.max_depth) {
+        return Err("--max-depth must be between 1 and 30".to_string());
+    }
+    let threads = match args.threads {
+        Some(0) => return Err("--threads must be at least 1".to_string()),
+        Some(n) if n > MAX_THREADS => return Err(format!("--threads is at most {MAX_THREADS}")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }
+    .min(args.chains);
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    Ok(Config {
+        method: args.method.method(),
+        chains: args.chains,
+        warmup: args.warmup,
+        draws: args.draws,
+        seed,
+        threads,
+        max_depth: args.max_depth,
+        target_accept: args.target_accept,
+        thin: args.thin,
+    })
+}
