@@ -17,6 +17,7 @@
 mod hand;
 
 use ito::frontend::{Options, compile_source};
+use ito::sim::data::DataSet;
 use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
 use ito::sim::output::{Recorder, RunInfo, Summary};
 use ito::sim::prepare::prepare;
@@ -74,7 +75,7 @@ fn time(mut f: impl FnMut() -> f64) -> (f64, f64) {
 fn ito_run(src: &str, threads: usize) -> impl FnMut() -> f64 {
     let c = compile_source("bench.sde", src, &Options::default());
     assert!(!c.has_errors());
-    let native = prepare(&c, None, &[]).expect("prepares");
+    let native = prepare(&c, None, &[], &DataSet::default()).expect("prepares");
     let times: Vec<f64> = (0..=100).map(|k| k as f64 * 0.1).collect();
     // The summary's parallel work runs on a pool of the same size as the engine's.
     let pool = rayon::ThreadPoolBuilder::new()

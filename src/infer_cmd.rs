@@ -7,6 +7,7 @@ use ito::infer::chain::{self, Config, Method};
 use ito::infer::density::{self, Posterior};
 use ito::infer::{report, stan_csv, table};
 use ito::sim::bind::{self, Setting};
+use ito::sim::data::DataSet;
 use ito::sim::prepare;
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,6 +46,10 @@ pub struct InferArgs {
     /// Worker threads (default: all cores, at most one per chain).
     #[arg(long)]
     threads: Option<usize>,
+    /// Data file: JSON in the shape Stan uses (names → numbers or nested arrays), or CSV
+    /// with one column per vector.
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// Fix a parameter at a value (it is then not sampled), or give scalar data:
     /// `--set sigma=1.5`.
     #[arg(long = "set", value_name = "NAME=VALUE")]
@@ -122,9 +127,27 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
             }
         ));
     }
+    let data = match &args.data {
+        Some(path) => DataSet::read(path)?,
+        None => DataSet::default(),
+    };
     let lm = prepare::lowered(&c, m)?;
-    let bound = bind::bind_for_inference(lm, m, &settings)?;
-    let spans = density::param_spans(m, lm, &bound)?;
+    let bound = bind::bind_partial(lm, m, &settings, &data)?;
+    if !bound.unused_data.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "note: the data file's {} not used by model `{}`",
+            match bound.unused_data.as_slice() {
+                [one] => format!("`{one}` is"),
+                many => format!(
+                    "{} are",
+                    many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                ),
+            },
+            m.name
+        );
+    }
+    let spans = density::param_spans(m, &bound);
     let post = Posterior::new(m, lm, &bound, &spans, &settings)?;
     let density = &post.density;
 
@@ -147,7 +170,7 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
         let run = stan_csv::RunDescription {
             model: &m.name,
             model_file: &args.file,
-            data_file: None,
+            data_file: args.data.as_deref(),
             columns: &density.columns,
         };
         for (k, r) in results.iter().enumerate() {

@@ -3,7 +3,8 @@
 use clap::{Args, ValueEnum};
 use ito::check::model::{Dynamics, ModelKind};
 use ito::frontend::{self, Options};
-use ito::sim::bind::Setting;
+use ito::sim::bind::{Bound, Setting};
+use ito::sim::data::DataSet;
 use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
 use ito::sim::mjp::jumpdiff::Continuous;
 use ito::sim::mjp::run::{MjpConfig, MjpMethod, MjpReport};
@@ -50,6 +51,10 @@ pub struct RunArgs {
     /// Set a parameter or scalar data value: `--set k=0.5`, `--set a=[1,2,3]`.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+    /// Data file: JSON in the shape Stan uses (names → numbers or nested arrays), or CSV with
+    /// one column per vector.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
     /// Record every Δ time units (default: 100 intervals over the run).
     #[arg(long, conflicts_with = "times")]
     every: Option<f64>,
@@ -198,6 +203,10 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         .iter()
         .map(|s| Setting::parse(s))
         .collect::<Result<_, _>>()?;
+    let data = match &args.data {
+        Some(path) => DataSet::read(path)?,
+        None => DataSet::default(),
+    };
     let m = prepare::pick(&c, args.model.as_deref())?;
     let dynamics = match m.kind {
         ModelKind::Dynamic(d) | ModelKind::StateSpace(d) => Some(d),
@@ -212,7 +221,7 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
                 None => MjpMethod::Ssa,
                 Some(Chosen::Jumps(m)) => m,
                 Some(Chosen::View(view)) => {
-                    let native = prepare::prepare_view(&c, model_name, &settings, view)?;
+                    let native = prepare::prepare_view(&c, model_name, &settings, &data, view)?;
                     return run_continuous(&args, &common, &native, None, Some(view.name()));
                 }
                 Some(Chosen::Continuous(_)) => {
@@ -223,7 +232,7 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
                     ));
                 }
             };
-            let model = prepare::prepare_jumps(&c, model_name, &settings)?;
+            let model = prepare::prepare_jumps(&c, model_name, &settings, &data)?;
             run_jumps(&args, &common, &model, Engine::Jumps(method))
         }
         Some(Dynamics::JumpDiffusion) => {
@@ -238,7 +247,8 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
                     ));
                 }
             };
-            let (continuous, jumps) = prepare::prepare_jump_diffusion(&c, model_name, &settings)?;
+            let (continuous, jumps) =
+                prepare::prepare_jump_diffusion(&c, model_name, &settings, &data)?;
             let sys = continuous.system();
             let scheme = scheme.unwrap_or_else(|| match schemes::default_method(&sys) {
                 // Fixed steps between jumps: the fixed-step counterpart of dopri5.
@@ -262,7 +272,7 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
                     ));
                 }
             };
-            let native = prepare::prepare(&c, model_name, &settings)?;
+            let native = prepare::prepare(&c, model_name, &settings, &data)?;
             run_continuous(&args, &common, &native, method, None)
         }
     }
@@ -402,6 +412,20 @@ fn interrupt_flag() -> &'static AtomicBool {
     &INTERRUPTED
 }
 
+/// Names in the data file the model does not declare: ignored (as Stan does), but said, since
+/// a misspelt name is the usual reason.
+fn note_unused_data(bound: &Bound, model: &str) {
+    if bound.unused_data.is_empty() {
+        return;
+    }
+    let names: Vec<String> = bound.unused_data.iter().map(|n| format!("`{n}`")).collect();
+    eprintln!(
+        "note: model `{model}` has no data named {}; the data file's value{} ignored",
+        names.join(", "),
+        if names.len() == 1 { " is" } else { "s are" }
+    );
+}
+
 /// Run an SDE or ODE; `view` names the view of a reaction network this is (`cle`, `ode`).
 fn run_continuous(
     args: &RunArgs,
@@ -412,6 +436,7 @@ fn run_continuous(
 ) -> Result<(), Fail> {
     let sys = native.system();
     let info = sys.model();
+    note_unused_data(&info.bound, &info.name);
     let t_end = common.t_end;
     let dt = step_size(args, t_end)?;
     let tolerances = Tolerances {
@@ -499,6 +524,7 @@ fn run_jumps(
 ) -> Result<(), Fail> {
     let k = model.kernels();
     let info = k.info;
+    note_unused_data(&info.bound, &info.name);
     let paths = common.paths(args, true)?;
     let (threads, seed, t_end) = (common.threads, common.seed, common.t_end);
     if args.max_events == 0 {

@@ -8,6 +8,7 @@ use ito::ir::Kernel;
 use ito::ir::eval::{self, Args};
 use ito::sim::SdeSystem;
 use ito::sim::bind::Setting;
+use ito::sim::data::DataSet;
 use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
 use ito::sim::prepare::{ReactionView, prepare_view};
 use ito::sim::schemes::{Method, Tolerances};
@@ -30,7 +31,8 @@ fn simulate(
     dt: f64,
 ) -> Vec<Vec<f64>> {
     let c = compile(src);
-    let native = prepare_view(&c, None, &[], view).expect("the network prepares");
+    let native =
+        prepare_view(&c, None, &[], &DataSet::default(), view).expect("the network prepares");
     let sys = native.system();
     let cfg = EnsembleConfig {
         paths,
@@ -261,7 +263,7 @@ fn view_kernels_compute_the_rate_equations_and_the_langevin_terms() {
     let pattern = run_kernel(kernel("cle_diffusion_pattern"), &[0.0; 2], &p, &[], 10);
     assert_eq!(pattern, [0., 0., 1., 0., 1., 1., 0., 1., 1., 2.]);
 
-    let native = prepare_view(&c, None, &[], ReactionView::Cle).unwrap();
+    let native = prepare_view(&c, None, &[], &DataSet::default(), ReactionView::Cle).unwrap();
     let sys = native.system();
     assert_eq!(sys.pattern(), [(0, 0), (1, 0), (1, 1), (0, 1), (1, 2)]);
     assert_eq!(
@@ -269,7 +271,7 @@ fn view_kernels_compute_the_rate_equations_and_the_langevin_terms() {
         (3, NoiseKind::General, Calculus::Ito)
     );
     assert!(sys.has_diffusion_jvp());
-    let native = prepare_view(&c, None, &[], ReactionView::Rre).unwrap();
+    let native = prepare_view(&c, None, &[], &DataSet::default(), ReactionView::Rre).unwrap();
     let sys = native.system();
     assert_eq!((sys.noise_dim(), sys.noise_kind()), (0, NoiseKind::None));
 }
@@ -302,7 +304,7 @@ fn cle_diffusion_jvp_matches_finite_differences() {
             .iter()
             .map(|(n, v)| Setting::parse(&format!("{n}={v}")).unwrap())
             .collect();
-        let native = prepare_view(&c, None, &settings, ReactionView::Cle)
+        let native = prepare_view(&c, None, &settings, &DataSet::default(), ReactionView::Cle)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         let sys = native.system();
         let info = sys.model();
@@ -341,7 +343,7 @@ fn cle_diffusion_jvp_matches_finite_differences() {
 }
 
 fn refusal(src: &str, view: ReactionView) -> String {
-    match prepare_view(&compile(src), None, &[], view) {
+    match prepare_view(&compile(src), None, &[], &DataSet::default(), view) {
         Ok(_) => panic!("the model should be refused"),
         Err(e) => e,
     }
@@ -413,8 +415,8 @@ fn every_example_network_runs_briefly_in_both_views() {
             (ReactionView::Cle, Method::Em),
             (ReactionView::Rre, Method::Dopri5),
         ] {
-            let native =
-                prepare_view(&c, None, &settings, view).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let native = prepare_view(&c, None, &settings, &DataSet::default(), view)
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
             let sys = native.system();
             let cfg = EnsembleConfig {
                 paths: 50,

@@ -4,6 +4,7 @@
 
 use ito::frontend::{Options, compile_source};
 use ito::sim::bind::Setting;
+use ito::sim::data::DataSet;
 use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup, RunError};
 use ito::sim::prepare::prepare;
 use ito::sim::schemes::{Method, Tolerances};
@@ -28,7 +29,7 @@ fn simulate(
             value: v.to_string(),
         })
         .collect();
-    let native = prepare(&c, None, &settings).expect("the model prepares");
+    let native = prepare(&c, None, &settings, &DataSet::default()).expect("the model prepares");
     let sys = native.system();
     let cfg = EnsembleConfig {
         paths,
@@ -323,7 +324,7 @@ fn every_continuous_example_runs_briefly_with_its_default_method() {
             if !continuous || m.params.iter().any(|p| p.default.is_none()) {
                 continue;
             }
-            let native = prepare(&c, Some(&m.name), &[])
+            let native = prepare(&c, Some(&m.name), &[], &DataSet::default())
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let sys = native.system();
             let cfg = EnsembleConfig {
@@ -366,7 +367,7 @@ fn every_continuous_example_runs_briefly_with_its_default_method() {
 #[test]
 fn a_raised_cancellation_flag_stops_the_run() {
     let c = compile_source("test.sde", OU, &Options::default());
-    let native = prepare(&c, None, &[]).unwrap();
+    let native = prepare(&c, None, &[], &DataSet::default()).unwrap();
     let cfg = EnsembleConfig {
         paths: 100,
         seed: 1,

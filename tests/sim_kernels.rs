@@ -4,6 +4,7 @@
 use ito::frontend::{Options, compile_file};
 use ito::ir::eval::{self, Args};
 use ito::sim::SdeSystem;
+use ito::sim::data::DataSet;
 use ito::sim::prepare::prepare;
 use rand::{RngExt as _, SeedableRng};
 use std::path::Path;
@@ -38,7 +39,8 @@ fn batch_kernels_match_the_model_kernels_path_by_path() {
     for file in MODELS {
         let c = compile_file(Path::new(file), &Options::default());
         assert!(!c.has_errors(), "{file}");
-        let native = prepare(&c, None, &[]).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let native =
+            prepare(&c, None, &[], &DataSet::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
         let lm = &c.lowered[0];
         let sys = native.system();
         let info = sys.model();

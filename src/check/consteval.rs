@@ -37,67 +37,18 @@ pub(crate) enum NotConst {
 impl Checker<'_, '_> {
     /// Evaluate a typed expression that may only use constants.
     pub fn const_eval(&mut self, e: &TExpr) -> Result<Value, NotConst> {
-        let fail = |msg: &str| Err(NotConst::Failed(e.span, msg.to_string()));
-        Ok(match &e.kind {
-            TKind::Int(v) => Value::Int(*v),
-            TKind::Real(v) => Value::Real(*v),
-            TKind::Bool(v) => Value::Bool(*v),
-            TKind::Var(Var::Const(i)) => {
-                self.var_type(Var::Const(*i));
-                match self.decls.const_values.get(*i).cloned().flatten() {
-                    Some(v) => v,
-                    None => return Err(NotConst::Other),
-                }
+        fold(e, &mut |v, span| match v {
+            Var::Const(i) => {
+                self.var_type(Var::Const(i));
+                self.decls
+                    .const_values
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .ok_or(NotConst::Other)
             }
-            TKind::Var(Var::Let(i)) => self.const_let(*i, e.span)?,
-            TKind::Var(v) => return Err(NotConst::Depends(*v, e.span)),
-            TKind::Unary(op, a) => {
-                let a = self.const_eval(a)?;
-                folded(map_elements(a, &|x| unary(*op, x)), e.span)?
-            }
-            TKind::Binary(op, a, b) => {
-                let (a, b) = (self.const_eval(a)?, self.const_eval(b)?);
-                let f = |x: Value, y: Value| binary(*op, &x, &y).map_err(Some);
-                folded(zip_elements(a, b, &f), e.span)?
-            }
-            TKind::If(c, a, b) => match self.const_eval(c)? {
-                Value::Bool(true) => self.const_eval(a)?,
-                Value::Bool(false) => self.const_eval(b)?,
-                _ => return Err(NotConst::Other),
-            },
-            TKind::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for it in items {
-                    out.push(self.const_eval(it)?);
-                }
-                Value::Array(out)
-            }
-            TKind::Index(base, idx) => {
-                let mut v = self.const_eval(base)?;
-                for i in idx {
-                    let k = match self.const_eval(i)? {
-                        Value::Int(k) => k,
-                        _ => return Err(NotConst::Other),
-                    };
-                    v = match v {
-                        Value::Array(items) if k >= 1 && (k as usize) <= items.len() => {
-                            items[k as usize - 1].clone()
-                        }
-                        _ => return fail("index out of range"),
-                    };
-                }
-                v
-            }
-            TKind::Call(super::builtins::Builtin::Div, args) => {
-                let (a, b) = (self.const_eval(&args[0])?, self.const_eval(&args[1])?);
-                folded(zip_elements(a, b, &int_div), e.span)?
-            }
-            TKind::Call(b, args) if args.len() == 1 => {
-                let x = self.const_eval(&args[0])?;
-                let int_result = e.ty.scalar == Scalar::Int;
-                folded(map_elements(x, &|x| call1(b.name(), x, int_result)), e.span)?
-            }
-            _ => return Err(NotConst::Other),
+            Var::Let(i) => self.const_let(i, span),
+            v => Err(NotConst::Depends(v, span)),
         })
     }
 
@@ -409,6 +360,68 @@ fn find_in(
         stack.extend(x.children());
     }
     None
+}
+
+/// Fold `e` to a value, asking `var` for the value of each variable it names (with the span
+/// of the use). The checker folds constants this way; binding folds sizes over data.
+pub(crate) fn fold(
+    e: &TExpr,
+    var: &mut dyn FnMut(Var, Span) -> Result<Value, NotConst>,
+) -> Result<Value, NotConst> {
+    let fail = |msg: &str| Err(NotConst::Failed(e.span, msg.to_string()));
+    Ok(match &e.kind {
+        TKind::Int(v) => Value::Int(*v),
+        TKind::Real(v) => Value::Real(*v),
+        TKind::Bool(v) => Value::Bool(*v),
+        TKind::Var(v) => var(*v, e.span)?,
+        TKind::Unary(op, a) => {
+            let a = fold(a, var)?;
+            folded(map_elements(a, &|x| unary(*op, x)), e.span)?
+        }
+        TKind::Binary(op, a, b) => {
+            let (a, b) = (fold(a, var)?, fold(b, var)?);
+            let f = |x: Value, y: Value| binary(*op, &x, &y).map_err(Some);
+            folded(zip_elements(a, b, &f), e.span)?
+        }
+        TKind::If(c, a, b) => match fold(c, var)? {
+            Value::Bool(true) => fold(a, var)?,
+            Value::Bool(false) => fold(b, var)?,
+            _ => return Err(NotConst::Other),
+        },
+        TKind::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                out.push(fold(it, var)?);
+            }
+            Value::Array(out)
+        }
+        TKind::Index(base, idx) => {
+            let mut v = fold(base, var)?;
+            for i in idx {
+                let k = match fold(i, var)? {
+                    Value::Int(k) => k,
+                    _ => return Err(NotConst::Other),
+                };
+                v = match v {
+                    Value::Array(items) if k >= 1 && (k as usize) <= items.len() => {
+                        items[k as usize - 1].clone()
+                    }
+                    _ => return fail("index out of range"),
+                };
+            }
+            v
+        }
+        TKind::Call(super::builtins::Builtin::Div, args) => {
+            let (a, b) = (fold(&args[0], var)?, fold(&args[1], var)?);
+            folded(zip_elements(a, b, &int_div), e.span)?
+        }
+        TKind::Call(b, args) if args.len() == 1 => {
+            let x = fold(&args[0], var)?;
+            let int_result = e.ty.scalar == Scalar::Int;
+            folded(map_elements(x, &|x| call1(b.name(), x, int_result)), e.span)?
+        }
+        _ => return Err(NotConst::Other),
+    })
 }
 
 /// The result of folding values: `Err(None)` when the evaluator does not fold this form,

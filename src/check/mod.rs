@@ -6,7 +6,7 @@ pub mod builtins;
 mod calls;
 mod checker;
 mod classify;
-mod consteval;
+pub(crate) mod consteval;
 mod cycles;
 mod decls;
 mod distributions;

@@ -344,59 +344,19 @@ fn output_names<'a>(
     names
 }
 
-/// The parameter vector's spans in declaration order, from the layout (at most one slot
-/// with a size from data, which takes the length the fixed slots leave).
-pub fn param_spans(m: &Model, lm: &LoweredModel, bound: &Bound) -> Result<Vec<Span>, String> {
-    use crate::check::types::Dim;
-    let slots = &lm.layout.p;
-    let fixed: Vec<Option<Vec<usize>>> = slots
+/// The parameter vector's spans in declaration order (as Stan writes its columns).
+pub fn param_spans(m: &Model, bound: &Bound) -> Vec<Span> {
+    m.params
         .iter()
-        .map(|s| {
-            s.ty.dims
-                .iter()
-                .map(|d| match d {
-                    Dim::Fixed(n) => Some(*n as usize),
-                    Dim::Data(_) => None,
-                })
-                .collect()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let slot = bound.p_slots.iter().find(|s| s.name == p.name)?;
+            Some(Span {
+                name: slot.name.clone(),
+                var: Var::Param(i),
+                offset: slot.offset,
+                dims: slot.dims.clone(),
+            })
         })
-        .collect();
-    let known: usize = fixed
-        .iter()
-        .flatten()
-        .map(|d| d.iter().product::<usize>())
-        .sum();
-    let open: Vec<usize> = (0..slots.len()).filter(|&i| fixed[i].is_none()).collect();
-    let mut offset = 0;
-    let mut by_slot = Vec::new();
-    for (i, slot) in slots.iter().enumerate() {
-        let dims = match &fixed[i] {
-            Some(d) => d.clone(),
-            None if open.len() == 1 && slot.ty.dims.len() == 1 => {
-                vec![bound.p.len().saturating_sub(known)]
-            }
-            None => {
-                return Err(format!(
-                    "parameter `{}`: sizes from data are supported for one vector parameter only",
-                    slot.name
-                ));
-            }
-        };
-        let len: usize = dims.iter().product();
-        by_slot.push(Span {
-            name: slot.name.clone(),
-            var: slot.var,
-            offset,
-            dims,
-        });
-        offset += len;
-    }
-    // Declaration order, as Stan writes its columns.
-    let mut spans = Vec::new();
-    for i in 0..m.params.len() {
-        if let Some(s) = by_slot.iter().find(|s| s.var == Var::Param(i)) {
-            spans.push(s.clone());
-        }
-    }
-    Ok(spans)
+        .collect()
 }

@@ -1,11 +1,18 @@
-//! Binding a model's inputs for a run: data scalars and parameter values (defaults,
-//! overridden by `--set name=value`), checked against the model's layout.
+//! Binding a model's inputs for a run: data (from a data file, or `--set`) and parameter
+//! values (defaults, overridden by `--set name=value`), checked against the model's
+//! declarations. Sizes that depend on data are worked out here, so every buffer and every
+//! variable's place in it are known once a model is bound.
 
-use crate::check::model::{Bounds, Model, TExpr, TKind, Var};
+mod checks;
+mod inputs;
+mod sizes;
+
+use super::data::{DataSet, DataValue, json_value};
+use crate::check::model::{Model, Var};
 use crate::check::types::Scalar;
 use crate::ir::eval::{self, Args};
 use crate::ir::lower::{LoweredModel, Slot, size_index};
-use crate::syntax::ast::UnOp;
+use sizes::Env;
 
 /// The buffers a run needs beside the state, and the sizes they imply.
 #[derive(Clone, Debug)]
@@ -16,6 +23,32 @@ pub struct Bound {
     pub sizes: [usize; size_index::COUNT],
     /// Scalar parameter values, by name, for run metadata.
     pub param_values: Vec<(String, f64)>,
+    /// Where each state, parameter and data variable lies in `x`, `p` and `d`, in layout
+    /// order, with its sizes worked out from the data.
+    pub x_slots: Vec<SlotSpan>,
+    pub p_slots: Vec<SlotSpan>,
+    pub d_slots: Vec<SlotSpan>,
+    /// Names in the data file that are not data of the model (ignored, as Stan does).
+    pub unused_data: Vec<String>,
+}
+
+/// One variable's place in a buffer: `dims` (empty for a scalar) from `offset`, row-major.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotSpan {
+    pub name: String,
+    pub offset: usize,
+    pub dims: Vec<usize>,
+}
+
+impl SlotSpan {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// One `--set name=value`.
@@ -38,25 +71,35 @@ impl Setting {
     }
 }
 
-/// Bind `settings` (parameters and scalar data) for model `m`, lowered as `lm`.
-pub fn bind(lm: &LoweredModel, m: &Model, settings: &[Setting]) -> Result<Bound, String> {
-    bind_values(lm, m, settings, true)
-}
-
-/// [`bind`] for inference: parameters without a value are left NaN, for the sampler to set.
-pub fn bind_for_inference(
+/// Bind `data` (a data file's values; `--set` overrides them) and `settings` (parameters
+/// and data) for model `m`, lowered as `lm`. Every parameter must end up with a value (a
+/// default or `--set`): a simulation needs them all.
+pub fn bind(
     lm: &LoweredModel,
     m: &Model,
     settings: &[Setting],
+    data: &DataSet,
 ) -> Result<Bound, String> {
-    bind_values(lm, m, settings, false)
+    bind_with(lm, m, settings, data, true)
 }
 
-fn bind_values(
+/// As [`bind`], but parameters with neither a default nor a `--set` value are left NaN
+/// (for inference, which starts its chains from values of its own).
+pub fn bind_partial(
     lm: &LoweredModel,
     m: &Model,
     settings: &[Setting],
-    require_values: bool,
+    data: &DataSet,
+) -> Result<Bound, String> {
+    bind_with(lm, m, settings, data, false)
+}
+
+fn bind_with(
+    lm: &LoweredModel,
+    m: &Model,
+    settings: &[Setting],
+    data: &DataSet,
+    all_params: bool,
 ) -> Result<Bound, String> {
     for s in settings {
         let known =
@@ -67,41 +110,51 @@ fn bind_values(
     }
     let value_of = |name: &str| settings.iter().rev().find(|s| s.name == name);
 
-    // Data: scalars only, each given with --set.
-    let mut d = Vec::new();
-    for slot in &lm.layout.d {
-        if !slot.ty.is_scalar() {
-            return Err(format!(
-                "data `{}` is an array; `ito run` binds scalar data only (with --set)",
-                slot.name
-            ));
-        }
-        let Some(s) = value_of(&slot.name) else {
-            return Err(format!(
-                "data `{0}` has no value: give it with --set {0}=…",
-                slot.name
-            ));
-        };
-        d.push(parse_scalar(&slot.name, slot.ty.scalar, &s.value)?);
+    let given = m
+        .data
+        .iter()
+        .map(|decl| match value_of(&decl.name) {
+            Some(s) => setting_value(&decl.name, &s.value).map(Some),
+            None => Ok(data.get(&decl.name).cloned()),
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let known = inputs::data(m, given, data)?;
+    let env = Env { m, data: &known };
+    let (x_slots, x_len) = sizes::spans(&env, &lm.layout.x)?;
+    let (p_slots, p_len) = sizes::spans(&env, &lm.layout.p)?;
+    let (d_slots, d_len) = sizes::spans(&env, &lm.layout.d)?;
+    let d = inputs::d_buffer(lm, &known, d_len)?;
+    let sizes = sizes(lm, &d)?;
+    // The kernels work the same sizes out for themselves; they must agree.
+    if [
+        sizes[size_index::X],
+        sizes[size_index::P],
+        sizes[size_index::D],
+    ] != [x_len, p_len, d_len]
+    {
+        return Err(format!(
+            "internal: the buffer sizes of model `{}` disagree with its variables' sizes",
+            m.name
+        ));
     }
 
-    let sizes = sizes(lm, &d)?;
-    let mut p = vec![f64::NAN; sizes[size_index::P]];
+    let mut p = vec![f64::NAN; p_len];
     run_kernel(lm, "param_defaults", &mut [], &mut [], &d, &mut p)?;
-
-    // Overrides, slot by slot (scalars first at their positions, then arrays).
-    let mut offset = 0;
-    for slot in &lm.layout.p {
-        let len = slot_len(slot)?;
+    for (slot, span) in lm.layout.p.iter().zip(&p_slots) {
+        let at = span.offset..span.offset + span.len();
         if let Some(s) = value_of(&slot.name) {
-            let values = parse_values(slot, &s.value, len)?;
-            if let Some(param) = m.params.iter().find(|q| q.name == slot.name) {
-                check_bounds(&slot.name, &param.bounds, &values)?;
+            let values = parse_values(slot, &s.value, &span.dims)?;
+            if let Var::Param(i) = slot.var {
+                let value = DataValue {
+                    shape: span.dims.clone(),
+                    values: values.clone(),
+                };
+                checks::bounds("parameter", &slot.name, &m.params[i].bounds, &env, &value)
+                    .map_err(|e| format!("--set {}: {e}", slot.name))?;
             }
-            p[offset..offset + len].copy_from_slice(&values);
+            p[at.clone()].copy_from_slice(&values);
         }
-        let missing = p[offset..offset + len].iter().position(|v| v.is_nan());
-        if let Some(i) = missing.filter(|_| require_values) {
+        if all_params && let Some(i) = p[at].iter().position(|v| v.is_nan()) {
             let at = if slot.ty.is_scalar() {
                 String::new()
             } else {
@@ -112,53 +165,42 @@ fn bind_values(
                 slot.name
             ));
         }
-        offset += len;
     }
     let param_values = lm
         .layout
         .p
         .iter()
-        .zip(&p)
+        .zip(&p_slots)
         .filter(|(s, _)| s.ty.is_scalar() && matches!(s.var, Var::Param(_)))
-        .map(|(s, v)| (s.name.clone(), *v))
+        .map(|(s, span)| (s.name.clone(), p[span.offset]))
+        .collect();
+    let unused_data = data
+        .values
+        .keys()
+        .filter(|name| !m.data.iter().any(|d| &d.name == *name))
+        .cloned()
         .collect();
     Ok(Bound {
         p,
         d,
         sizes,
         param_values,
+        x_slots,
+        p_slots,
+        d_slots,
+        unused_data,
     })
 }
 
-/// A `--set` value inside the parameter's declared bounds (those that are numbers; bounds
-/// written with other parameters are the model's business).
-fn check_bounds(name: &str, bounds: &Bounds, values: &[f64]) -> Result<(), String> {
-    let lower = bounds.lower.as_ref().and_then(literal);
-    let upper = bounds.upper.as_ref().and_then(literal);
-    for &v in values {
-        if let Some(lo) = lower.filter(|lo| v < *lo) {
-            return Err(format!(
-                "--set {name}: {v} is below the lower bound {lo} declared for `{name}`"
-            ));
-        }
-        if let Some(hi) = upper.filter(|hi| v > *hi) {
-            return Err(format!(
-                "--set {name}: {v} is above the upper bound {hi} declared for `{name}`"
-            ));
-        }
+/// A `--set` value for data: a number, or a JSON array.
+fn setting_value(name: &str, text: &str) -> Result<DataValue, String> {
+    if let Ok(v) = text.parse::<f64>() {
+        return Ok(DataValue::scalar(v));
     }
-    Ok(())
-}
-
-/// The value of a number literal, possibly negated.
-fn literal(e: &TExpr) -> Option<f64> {
-    match &e.kind {
-        TKind::Int(i) => Some(*i as f64),
-        TKind::Real(x) => Some(*x),
-        TKind::Unary(UnOp::Neg, a) => literal(a).map(|x| -x),
-        TKind::Unary(UnOp::Plus, a) => literal(a),
-        _ => None,
-    }
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|_| {
+        format!("--set {name}={text}: `{text}` is not a number or a JSON array like [1, 2, 3]")
+    })?;
+    json_value(name, &json).map_err(|e| format!("--set {name}: {e}"))
 }
 
 fn unknown_name(m: &Model, name: &str) -> String {
@@ -219,17 +261,6 @@ fn run_kernel(
     Ok(())
 }
 
-fn slot_len(slot: &Slot) -> Result<usize, String> {
-    slot.fixed_len()
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| {
-            format!(
-                "parameter `{}` has a size that depends on data, which `ito run` cannot bind",
-                slot.name
-            )
-        })
-}
-
 fn parse_scalar(name: &str, scalar: Scalar, text: &str) -> Result<f64, String> {
     let v: f64 = text
         .parse()
@@ -255,42 +286,43 @@ fn check_scalar(name: &str, scalar: Scalar, v: f64) -> Result<f64, String> {
     }
 }
 
-/// A scalar, or an array as JSON (`[1, 2, 3]`, nested for more dimensions, row-major).
-fn parse_values(slot: &Slot, text: &str, len: usize) -> Result<Vec<f64>, String> {
+/// A parameter's `--set` value: a scalar, or an array as JSON (`[1, 2, 3]`, nested for more
+/// dimensions) of the parameter's shape `dims`, flattened row-major.
+fn parse_values(slot: &Slot, text: &str, dims: &[usize]) -> Result<Vec<f64>, String> {
+    let name = &slot.name;
     if slot.ty.is_scalar() {
-        return Ok(vec![parse_scalar(&slot.name, slot.ty.scalar, text)?]);
+        return Ok(vec![parse_scalar(name, slot.ty.scalar, text)?]);
     }
     let json: serde_json::Value = serde_json::from_str(text).map_err(|_| {
-        format!(
-            "--set {}: an array parameter takes a JSON array, like [1, 2, 3]",
-            slot.name
-        )
+        format!("--set {name}: an array parameter takes a JSON array, like [1, 2, 3]")
     })?;
-    let mut flat = Vec::new();
-    flatten(&json, &mut flat)
-        .ok_or_else(|| format!("--set {}: the value must be an array of numbers", slot.name))?;
-    if flat.len() != len {
+    let value = json_value(name, &json).map_err(|e| format!("--set {name}: {e}"))?;
+    let len: usize = dims.iter().product();
+    let fits = if dims.len() == 1 {
+        value.values.len() == len
+    } else {
+        value.shape == dims
+    };
+    if !fits {
+        let (want, got) = if dims.len() == 1 {
+            (format!("{len} elements"), value.values.len().to_string())
+        } else {
+            (
+                format!("shape {dims:?}"),
+                format!("shape {:?}", value.shape),
+            )
+        };
         return Err(format!(
-            "--set {}: `{}` has {len} elements, the value gives {}",
-            slot.name,
-            slot.name,
-            flat.len()
+            "--set {name}: `{name}` ({}) has {want}, the value gives {got}",
+            slot.ty
         ));
     }
-    flat.into_iter()
-        .map(|v| check_scalar(&slot.name, slot.ty.scalar, v))
+    value
+        .values
+        .into_iter()
+        .map(|v| check_scalar(name, slot.ty.scalar, v))
         .collect()
 }
 
-fn flatten(v: &serde_json::Value, out: &mut Vec<f64>) -> Option<()> {
-    match v {
-        serde_json::Value::Number(n) => out.push(n.as_f64()?),
-        serde_json::Value::Array(items) => {
-            for i in items {
-                flatten(i, out)?;
-            }
-        }
-        _ => return None,
-    }
-    Some(())
-}
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,7 @@
 //! system is [`jit_system::JitSystem`]; tests also implement the trait with plain closures.
 
 pub mod bind;
+pub mod data;
 pub mod ensemble;
 pub mod mjp;
 pub mod native;

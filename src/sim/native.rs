@@ -5,7 +5,7 @@
 use super::bind::Bound;
 use super::{Calculus, NoiseKind, SdeSystem};
 use crate::check::model::{self, LetRole, Model, NoiseShape};
-use crate::check::types::{Dim, Type};
+use crate::check::types::{Dim, Scalar, Type};
 use crate::ir::Kernel;
 use crate::ir::batch::{self, BatchShape};
 use crate::ir::eval::{self, Args};
@@ -198,7 +198,7 @@ impl NativeModel {
                 .push(batch::map_paths(k, "outputs_batch", nx, None, n_outputs).map_err(internal)?);
         }
         let jit = Jit::compile(&kernels).map_err(|e| e.to_string())?;
-        let mut variables = flat_names(lm.layout.x.iter().map(|s| (&s.name, &s.ty)), nx);
+        let mut variables = state_names(&bound, nx);
         let outputs = m.lets.iter().filter(|l| l.role == LetRole::Output);
         variables.extend(flat_names(outputs.map(|l| (&l.name, &l.ty)), n_outputs));
         Ok(NativeModel {
@@ -277,6 +277,19 @@ fn diffusion_pattern(
             }
         })
         .collect()
+}
+
+/// The state's component names, from the sizes binding worked out for every state.
+pub(crate) fn state_names(bound: &Bound, nx: usize) -> Vec<String> {
+    let typed: Vec<(String, Type)> = bound
+        .x_slots
+        .iter()
+        .map(|s| {
+            let dims = s.dims.iter().map(|&n| Dim::Fixed(n as u64)).collect();
+            (s.name.clone(), Type::array(Scalar::Real, dims))
+        })
+        .collect();
+    flat_names(typed.iter().map(|(n, t)| (n, t)), nx)
 }
 
 /// Component names: `x`, or `v[1]`, `v[2]`, … (`m[1,2]` for matrices) for arrays, 1-based

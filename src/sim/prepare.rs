@@ -2,6 +2,7 @@
 //! continuous engines simulate, bind its inputs and compile its kernels.
 
 use super::bind::{self, Setting};
+use super::data::DataSet;
 use super::mjp::MjpModel;
 use super::native::NativeModel;
 pub use super::native::ReactionView;
@@ -9,11 +10,12 @@ use crate::check::model::{Dynamics, Model, ModelKind};
 use crate::frontend::Compilation;
 use crate::ir::lower::LoweredModel;
 
-/// The model of `c` named `name` (or its only model), compiled with `settings` bound.
+/// The model of `c` named `name` (or its only model), compiled with `settings` and `data` bound.
 pub fn prepare(
     c: &Compilation,
     name: Option<&str>,
     settings: &[Setting],
+    data: &DataSet,
 ) -> Result<NativeModel, String> {
     let m = pick(c, name)?;
     match m.kind {
@@ -27,15 +29,16 @@ pub fn prepare(
         }
     }
     let lm = lowered(c, m)?;
-    let bound = bind::bind(lm, m, settings)?;
+    let bound = bind::bind(lm, m, settings, data)?;
     NativeModel::new(m, lm, bound)
 }
 
-/// The jump process `name` of `c` (or its only model), compiled with `settings` bound.
+/// The jump process `name` of `c` (or its only model), compiled with `settings` and `data` bound.
 pub fn prepare_jumps(
     c: &Compilation,
     name: Option<&str>,
     settings: &[Setting],
+    data: &DataSet,
 ) -> Result<MjpModel, String> {
     let m = pick(c, name)?;
     if !matches!(
@@ -48,16 +51,17 @@ pub fn prepare_jumps(
         ));
     }
     let lm = lowered(c, m)?;
-    let bound = bind::bind(lm, m, settings)?;
+    let bound = bind::bind(lm, m, settings, data)?;
     MjpModel::new(m, lm, bound)
 }
 
 /// A jump-diffusion `name` of `c` (or its only model): its continuous part and its jumps,
-/// compiled with `settings` bound.
+/// compiled with `settings` and `data` bound.
 pub fn prepare_jump_diffusion(
     c: &Compilation,
     name: Option<&str>,
     settings: &[Setting],
+    data: &DataSet,
 ) -> Result<(NativeModel, MjpModel), String> {
     let m = pick(c, name)?;
     if !matches!(
@@ -71,17 +75,18 @@ pub fn prepare_jump_diffusion(
         ));
     }
     let lm = lowered(c, m)?;
-    let bound = bind::bind(lm, m, settings)?;
+    let bound = bind::bind(lm, m, settings, data)?;
     let continuous = NativeModel::new(m, lm, bound.clone())?;
     Ok((continuous, MjpModel::new(m, lm, bound)?))
 }
 
 /// The reaction network of `c` named `name` (or its only model) as a continuous system in
-/// `view`, compiled with `settings` bound. Models with anything but reactions are refused.
+/// `view`, compiled with `settings` and `data` bound. Models with anything but reactions are refused.
 pub fn prepare_view(
     c: &Compilation,
     name: Option<&str>,
     settings: &[Setting],
+    data: &DataSet,
     view: ReactionView,
 ) -> Result<NativeModel, String> {
     let m = pick(c, name)?;
@@ -89,7 +94,7 @@ pub fn prepare_view(
         return Err(format!("`{}` needs a reaction network; {why}", view.name()));
     }
     let lm = lowered(c, m)?;
-    let bound = bind::bind(lm, m, settings)?;
+    let bound = bind::bind(lm, m, settings, data)?;
     NativeModel::reaction_view(m, lm, bound, view)
 }
 

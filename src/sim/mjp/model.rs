@@ -8,7 +8,7 @@ use crate::ir::lower::{LoweredModel, size_index};
 use crate::jit::{Jit, KernelFn};
 use crate::rt::Rng;
 use crate::sim::bind::Bound;
-use crate::sim::native::flat_names;
+use crate::sim::native::{flat_names, state_names};
 
 /// The compiled jump process. Owns the native code; [`MjpModel::kernels`] borrows it.
 pub struct MjpModel {
@@ -108,7 +108,7 @@ impl MjpModel {
             }
         }
         let jit = Jit::compile(&kernels).map_err(|e| e.to_string())?;
-        let mut variables = flat_names(lm.layout.x.iter().map(|s| (&s.name, &s.ty)), nx);
+        let mut variables = state_names(&bound, nx);
         let outputs = m.lets.iter().filter(|l| l.role == LetRole::Output);
         variables.extend(flat_names(outputs.map(|l| (&l.name, &l.ty)), n_outputs));
         let group_names = m
