@@ -30,6 +30,25 @@ impl Lower<'_> {
         let z = self.c(0.0);
         self.b.fcmp(Cmp::Gt, y, z)
     }
+    /// `y · ln x`, with 0 where y = 0 whatever x is (0 · ln 0 = 0). Where y = 0 the
+    /// logarithm is taken of 1 instead of x: its derivative 1/x is infinite at x = 0, and the
+    /// zero adjoint times that would make the gradient NaN at a finite density.
+    fn xlogy(&mut self, y: Val, x: Val) -> Val {
+        let zero = self.c(0.0);
+        let one = self.c(1.0);
+        let y0 = self.b.fcmp(Cmp::Eq, y, zero);
+        let safe = self.b.select(y0, one, x);
+        let l = self.ln(safe);
+        self.b.mul(y, l)
+    }
+    /// `y · log1p(x)`, with 0 where y = 0 (and log1p taken of 0 there, as in `xlogy`).
+    fn xlog1py(&mut self, y: Val, x: Val) -> Val {
+        let zero = self.c(0.0);
+        let y0 = self.b.fcmp(Cmp::Eq, y, zero);
+        let safe = self.b.select(y0, zero, x);
+        let l = self.b.call(MathFn::Log1p, vec![safe]);
+        self.b.mul(y, l)
+    }
     /// `y` is a whole number ≥ 0.
     fn is_count(&mut self, y: Val) -> Val {
         let fl = self.b.fun(FUn::Floor, y);
@@ -203,11 +222,7 @@ impl Lower<'_> {
             Poisson => {
                 // y ln λ − λ − lgamma(y+1), with 0·ln 0 = 0
                 let lam = a[0];
-                let ll = self.ln(lam);
-                let zero = self.c(0.0);
-                let y0 = self.b.fcmp(Cmp::Eq, y, zero);
-                let t = self.b.mul(y, ll);
-                let t = self.b.select(y0, zero, t);
+                let t = self.xlogy(y, lam);
                 let one = self.c(1.0);
                 let y1 = self.b.add(y, one);
                 let g = self.lgamma(y1);
@@ -219,7 +234,6 @@ impl Lower<'_> {
             Binomial => {
                 let (n, p) = (a[0], a[1]);
                 let one = self.c(1.0);
-                let zero = self.c(0.0);
                 let n1 = self.b.add(n, one);
                 let y1 = self.b.add(y, one);
                 let nmy = self.b.sub(n, y);
@@ -227,15 +241,10 @@ impl Lower<'_> {
                 let g1 = self.lgamma(n1);
                 let g2 = self.lgamma(y1);
                 let g3 = self.lgamma(nmy1);
-                let lp = self.ln(p);
+                // y ln p + (n − y) ln(1 − p), with 0 · ln 0 = 0 at p = 0 or 1.
+                let t1 = self.xlogy(y, p);
                 let np = self.b.neg(p);
-                let l1p = self.b.call(MathFn::Log1p, vec![np]);
-                let t1 = self.b.mul(y, lp);
-                let y0 = self.b.fcmp(Cmp::Eq, y, zero);
-                let t1 = self.b.select(y0, zero, t1);
-                let t2 = self.b.mul(nmy, l1p);
-                let full = self.b.fcmp(Cmp::Eq, nmy, zero);
-                let t2 = self.b.select(full, zero, t2);
+                let t2 = self.xlog1py(nmy, np);
                 let v = self.b.sub(g1, g2);
                 let v = self.b.sub(v, g3);
                 let v = self.b.add(v, t1);
@@ -246,7 +255,9 @@ impl Lower<'_> {
                 self.within(ok, v)
             }
             NegBinomial => {
-                // lgamma(y+φ) − lgamma(y+1) − lgamma(φ) + φ ln(φ/(μ+φ)) + y ln(μ/(μ+φ))
+                // lgamma(y+φ) − lgamma(y+1) − lgamma(φ) + φ ln(φ/(μ+φ)) + y ln(μ/(μ+φ)),
+                // with the logarithms as −φ log1p(μ/φ) and −y log1p(φ/μ): ln of a ratio near 1
+                // loses the digits that make up the value when φ ≫ μ (or μ ≫ φ).
                 let (mu, phi) = (a[0], a[1]);
                 let one = self.c(1.0);
                 let zero = self.c(0.0);
@@ -255,31 +266,36 @@ impl Lower<'_> {
                 let g1 = self.lgamma(yphi);
                 let g2 = self.lgamma(y1);
                 let g3 = self.lgamma(phi);
-                let s = self.b.add(mu, phi);
-                let fp = self.b.div(phi, s);
-                let lfp = self.ln(fp);
-                let t1 = self.b.mul(phi, lfp);
-                let fm = self.b.div(mu, s);
-                let lfm = self.ln(fm);
-                let t2 = self.b.mul(y, lfm);
+                let mop = self.b.div(mu, phi);
+                let l1 = self.b.call(MathFn::Log1p, vec![mop]);
+                let t1 = self.b.mul(phi, l1);
+                // At y = 0 the term is 0; μ is replaced by 1 there so that μ = 0 (all mass
+                // at 0) gives a finite gradient (see `xlogy`).
                 let y0 = self.b.fcmp(Cmp::Eq, y, zero);
-                let t2 = self.b.select(y0, zero, t2);
+                let mu_s = self.b.select(y0, one, mu);
+                let pom = self.b.div(phi, mu_s);
+                let t2 = self.xlog1py(y, pom);
                 let v = self.b.sub(g1, g2);
                 let v = self.b.sub(v, g3);
-                let v = self.b.add(v, t1);
-                let v = self.b.add(v, t2);
+                let v = self.b.sub(v, t1);
+                let v = self.b.sub(v, t2);
                 let ok = self.is_count(y);
                 self.within(ok, v)
             }
             Bernoulli => {
+                // ln p at 1, log1p(−p) at 0. Each logarithm gets a harmless argument where it
+                // is not the one chosen, so that p = 0 or 1 gives a finite gradient where the
+                // density is finite (see `xlogy`).
                 let p = a[0];
                 let one = self.c(1.0);
                 let zero = self.c(0.0);
-                let lp = self.ln(p);
-                let np = self.b.neg(p);
-                let l1p = self.b.call(MathFn::Log1p, vec![np]);
                 let is1 = self.b.fcmp(Cmp::Eq, y, one);
                 let is0 = self.b.fcmp(Cmp::Eq, y, zero);
+                let p_s = self.b.select(is1, p, one);
+                let lp = self.ln(p_s);
+                let np = self.b.neg(p);
+                let np_s = self.b.select(is1, zero, np);
+                let l1p = self.b.call(MathFn::Log1p, vec![np_s]);
                 let v = self.b.select(is1, lp, l1p);
                 let ok = self.b.or(is1, is0);
                 self.within(ok, v)

@@ -1194,7 +1194,7 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
             let k_len = *dims.last().expect("a vector");
             let alpha = d.args[0].clone();
             l.reduce_elements(RedOp::Sum, &lead, &mut |l, outer| {
-                // lgamma(Σα) − Σ lgamma(α_k) + Σ (α_k − 1) log x_k
+                // lgamma(Σα) − Σ lgamma(α_k) + Σ (α_k − 1) log x_k, for every x_k > 0
                 let sum_a = l.sum_over(k_len, &mut |l, k| {
                     let a = l.elem(&alpha, &[k], env);
                     l.b.to_f64(a)
@@ -1212,7 +1212,14 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
                     let am1 = l.b.sub(a, one);
                     let lx = l.b.call(MathFn::Log, vec![x]);
                     let t = l.b.mul(am1, lx);
-                    l.b.sub(t, ga)
+                    let t = l.b.sub(t, ga);
+                    // The support is the open simplex: a coordinate ≤ 0 gives −∞ (its log
+                    // would make the sum NaN, or +∞ for α_k < 1 at 0). The sum to 1 is not
+                    // checked.
+                    let zero = l.b.f(0.0);
+                    let pos = l.b.fcmp(Cmp::Gt, x, zero);
+                    let ninf = l.b.f(f64::NEG_INFINITY);
+                    l.b.select(pos, t, ninf)
                 });
                 l.b.add(g, rest)
             })
