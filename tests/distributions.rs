@@ -743,7 +743,8 @@ fn check_layout(case: &Case, c: &Compiled) {
 /// Record a failure (every case runs, and all failures are reported together).
 macro_rules! check {
     ($fails:expr, $cond:expr, $($msg:tt)+) => {
-        if !$cond {
+        let ok: bool = $cond;
+        if !ok {
             $fails.push(format!($($msg)+));
         }
     };
