@@ -141,7 +141,10 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
                 [one] => format!("`{one}` is"),
                 many => format!(
                     "{} are",
-                    many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             },
             m.name
