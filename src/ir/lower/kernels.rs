@@ -7,7 +7,7 @@ use crate::check::builtins::DistKind;
 use crate::check::model::*;
 use crate::check::types::Dim;
 use crate::diag::Diagnostic;
-use crate::ir::{Buf, Cmp, IBin, Kernel, MathFn, RedOp, SampleDist, Val};
+use crate::ir::{Buf, Cmp, FBin, FUn, IBin, Kernel, MathFn, RedOp, SampleDist, Val};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 
@@ -1236,6 +1236,36 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
                 l.b.select(ok, lp, ninf)
             })
         }
+        DistKind::Bernoulli if logistic_argument(&d.args[0]).is_some() => {
+            // Bernoulli(logistic(η)) in its logit form, as Stan's bernoulli_logit:
+            // y·η − softplus(η). One exp and one log1p instead of exp, log and log1p, and
+            // exact where logistic(η) rounds to 0 or 1.
+            let dims = l.expr_dims(target);
+            let eta = logistic_argument(&d.args[0])
+                .cloned()
+                .expect("matched above");
+            l.reduce_elements(RedOp::Sum, &dims, &mut |l, idx| {
+                let y = l.elem(target, idx, env);
+                let y = l.b.to_f64(y);
+                let x = l.elem(&eta, idx, env);
+                let x = l.b.to_f64(x);
+                let zero = l.b.f(0.0);
+                let one = l.b.f(1.0);
+                let pos = l.b.fbin(FBin::Max, x, zero);
+                let ax = l.b.fun(FUn::Abs, x);
+                let nax = l.b.neg(ax);
+                let ex = l.b.call(MathFn::Exp, vec![nax]);
+                let lg = l.b.call(MathFn::Log1p, vec![ex]);
+                let softplus = l.b.add(pos, lg);
+                let yx = l.b.mul(y, x);
+                let v = l.b.sub(yx, softplus);
+                let is1 = l.b.fcmp(Cmp::Eq, y, one);
+                let is0 = l.b.fcmp(Cmp::Eq, y, zero);
+                let ok = l.b.or(is1, is0);
+                let ninf = l.b.f(f64::NEG_INFINITY);
+                l.b.select(ok, v, ninf)
+            })
+        }
         dist => {
             let dims = l.expr_dims(target);
             let args = d.args.clone();
@@ -1245,6 +1275,14 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
                 l.log_density(dist, y, &a)
             })
         }
+    }
+}
+
+/// η when `e` is `logistic(η)`.
+fn logistic_argument(e: &TExpr) -> Option<&TExpr> {
+    match &e.kind {
+        TKind::Call(crate::check::builtins::Builtin::Logistic, args) => args.first(),
+        _ => None,
     }
 }
 
