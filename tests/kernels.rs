@@ -455,3 +455,38 @@ fn bernoulli_of_a_logistic_uses_the_logit_form() {
     // Outside the support: −∞.
     assert_eq!(density(&logit, 0.3, 2.0), f64::NEG_INFINITY);
 }
+
+/// `Poisson(exp(η))` is lowered in its log form y·η − exp(η) − lgamma(y + 1): the same
+/// value as the plain density.
+#[test]
+fn poisson_of_an_exponential_uses_the_log_form() {
+    let fused = lower("model M { data y: int; param a ~ Normal(0, 1); y ~ Poisson(exp(a)) }");
+    let plain = lower("model M { data y: int; param a ~ Normal(0, 1); y ~ Poisson(exp(a) + 0) }");
+    let density = |m: &LoweredModel, a: f64, y: f64| {
+        let k = m.kernel("log_density").unwrap();
+        let mut out = [f64::NAN];
+        run(
+            k,
+            &mut Args {
+                t: 0.0,
+                x: &mut [],
+                p: &mut [a],
+                d: &[y],
+                aux: &[],
+                rng: None,
+                out: &mut out,
+            },
+        );
+        out[0]
+    };
+    for a in [-3.0, -0.4, 0.0, 0.7, 5.0] {
+        for y in [0.0, 1.0, 7.0] {
+            let (f, p) = (density(&fused, a, y), density(&plain, a, y));
+            assert!(
+                (f - p).abs() < 1e-12 * (1.0 + p.abs()),
+                "a = {a}, y = {y}: {f} vs {p}"
+            );
+        }
+    }
+    assert_eq!(density(&fused, 0.3, -1.0), f64::NEG_INFINITY);
+}

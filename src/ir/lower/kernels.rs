@@ -3,7 +3,7 @@
 use super::layout::Layout;
 use super::transitions;
 use super::{Binding, Env, Lower};
-use crate::check::builtins::DistKind;
+use crate::check::builtins::{Builtin, DistKind};
 use crate::check::model::*;
 use crate::check::types::Dim;
 use crate::diag::Diagnostic;
@@ -1236,12 +1236,12 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
                 l.b.select(ok, lp, ninf)
             })
         }
-        DistKind::Bernoulli if logistic_argument(&d.args[0]).is_some() => {
+        DistKind::Bernoulli if call_argument(&d.args[0], Builtin::Logistic).is_some() => {
             // Bernoulli(logistic(η)) in its logit form, as Stan's bernoulli_logit:
             // y·η − softplus(η). One exp and one log1p instead of exp, log and log1p, and
             // exact where logistic(η) rounds to 0 or 1.
             let dims = l.expr_dims(target);
-            let eta = logistic_argument(&d.args[0])
+            let eta = call_argument(&d.args[0], Builtin::Logistic)
                 .cloned()
                 .expect("matched above");
             l.reduce_elements(RedOp::Sum, &dims, &mut |l, idx| {
@@ -1266,6 +1266,34 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
                 l.b.select(ok, v, ninf)
             })
         }
+        DistKind::Poisson if call_argument(&d.args[0], Builtin::Exp).is_some() => {
+            // Poisson(exp(η)) in its log form, as Stan's poisson_log: y·η − exp(η) −
+            // lgamma(y + 1), without taking the log of the exponential.
+            let dims = l.expr_dims(target);
+            let eta = call_argument(&d.args[0], Builtin::Exp)
+                .cloned()
+                .expect("matched above");
+            l.reduce_elements(RedOp::Sum, &dims, &mut |l, idx| {
+                let y = l.elem(target, idx, env);
+                let y = l.b.to_f64(y);
+                let x = l.elem(&eta, idx, env);
+                let x = l.b.to_f64(x);
+                let rate = l.b.call(MathFn::Exp, vec![x]);
+                let one = l.b.f(1.0);
+                let zero = l.b.f(0.0);
+                let y1 = l.b.add(y, one);
+                let g = l.b.call(MathFn::Lgamma, vec![y1]);
+                let yx = l.b.mul(y, x);
+                let v = l.b.sub(yx, rate);
+                let v = l.b.sub(v, g);
+                let fl = l.b.fun(FUn::Floor, y);
+                let whole = l.b.fcmp(Cmp::Eq, fl, y);
+                let nonneg = l.b.fcmp(Cmp::Ge, y, zero);
+                let ok = l.b.and(whole, nonneg);
+                let ninf = l.b.f(f64::NEG_INFINITY);
+                l.b.select(ok, v, ninf)
+            })
+        }
         dist => {
             let dims = l.expr_dims(target);
             let args = d.args.clone();
@@ -1278,10 +1306,10 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
     }
 }
 
-/// η when `e` is `logistic(η)`.
-fn logistic_argument(e: &TExpr) -> Option<&TExpr> {
+/// η when `e` is `f(η)` for the built-in `f`.
+fn call_argument(e: &TExpr, f: Builtin) -> Option<&TExpr> {
     match &e.kind {
-        TKind::Call(crate::check::builtins::Builtin::Logistic, args) => args.first(),
+        TKind::Call(g, args) if *g == f => args.first(),
         _ => None,
     }
 }
