@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Times PyStan 3 (httpstan, Stan's NUTS with diagonal metric adaptation) on the models.
+
+For each model: delete the model from httpstan's cache and time `stan.build` (stanc + g++),
+then R times: ONE chain, 1000 warm-up + 1000 draws, seed SEED + r. The sampling time is
+Stan's own (the "Elapsed Time: … seconds (Sampling)" message, warm-up excluded); bulk ESS
+by ArviZ over the model's parameters; ESS/s = min bulk ESS / sampling time. Prints one JSON
+line per model with the medians over the R runs (and every run's figures).
+Usage: .venv/bin/python stan_run.py [--models a,b] [--runs R] [--jsonl FILE]
+"""
+import argparse
+import json
+import os
+import re
+import tempfile
+import time
+
+import httpstan.cache
+import httpstan.models
+import stan
+
+from common import DRAWS, MODELS, SEED, WARMUP, bulk_ess, data_path, emit, log, median_summary, model_path
+
+ELAPSED = re.compile(rb"([0-9.eE+-]+) seconds \((Warm-up|Sampling)\)")
+KEYS = ["build_s", "warmup_s", "sampling_s", "wall_s", "min_ess", "mean_ess", "min_ess_per_s"]
+
+
+def stan_times(fit):
+    """Stan's own warm-up and sampling seconds, from the logger messages of the one chain."""
+    found = {kind.decode(): float(sec) for sec, kind in ELAPSED.findall(fit.stan_outputs[0])}
+    return found.get("Warm-up"), found.get("Sampling")
+
+
+def draws_dataset(fit, params):
+    import arviz as az
+    return az.convert_to_dataset({p: fit[p].T[None, ...] for p in params})  # (chain, draw, ...)
+
+
+def run_model(name, runs):
+    code = model_path(name, "stan").read_text()
+    data = json.loads(data_path(name).read_text())
+    params = MODELS[name]
+    httpstan.cache.delete_model_directory(httpstan.models.calculate_model_name(code))
+    t0 = time.perf_counter()
+    stan.build(code, data=data, random_seed=SEED)
+    build_s = time.perf_counter() - t0
+    results = []
+    for r in range(runs):
+        # a new seed per run: httpstan caches fits by their arguments
+        posterior = stan.build(code, data=data, random_seed=SEED + r)
+        t0 = time.perf_counter()
+        fit = posterior.sample(num_chains=1, num_warmup=WARMUP, num_samples=DRAWS)
+        wall_s = time.perf_counter() - t0
+        warmup_s, sampling_s = stan_times(fit)
+        min_ess, mean_ess = bulk_ess(draws_dataset(fit, params), params)
+        res = {"build_s": build_s if r == 0 else None, "warmup_s": warmup_s, "sampling_s": sampling_s,
+               "wall_s": wall_s, "min_ess": min_ess, "mean_ess": mean_ess,
+               "min_ess_per_s": min_ess / sampling_s if sampling_s else None,
+               "divergent": int(fit["divergent__"].sum())}
+        log(f"stan {name} run {r + 1}/{runs}: {json.dumps(res)}")
+        results.append(res)
+    rec = median_summary("stan", name, results, KEYS)
+    rec["build_s"] = build_s
+    return rec
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--jsonl", help="also append the JSON lines to this file")
+    args = ap.parse_args()
+    # httpstan compiles in ./build: keep that out of the source tree
+    os.chdir(tempfile.mkdtemp(prefix="stan-peers-build-"))
+    for name in args.models.split(","):
+        emit(run_model(name, args.runs), args.jsonl)
+
+
+if __name__ == "__main__":
+    main()
