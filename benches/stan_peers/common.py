@@ -1,7 +1,9 @@
 """Shared by stan_run.py and ito_run.py: the models, the protocol, bulk ESS, output."""
 import json
+import os
 import statistics
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -58,3 +60,12 @@ def emit(record, jsonl):
 
 def log(*args):
     print(*args, file=sys.stderr, flush=True)
+
+
+def wait_quiet(limit, most=900):
+    """Waits (at most `most` s) until the 1-minute load average is below `limit` (this
+    machine is shared); returns the load average then. No limit: returns at once."""
+    start = time.time()
+    while limit and os.getloadavg()[0] > limit and time.time() - start < most:
+        time.sleep(5)
+    return os.getloadavg()[0]

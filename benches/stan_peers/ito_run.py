@@ -18,9 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import arviz as az
-
-from common import DRAWS, MODELS, ROOT, SEED, WARMUP, bulk_ess, data_path, emit, log, median_summary, model_path
+from common import (DRAWS, az, MODELS, ROOT, SEED, WARMUP, bulk_ess, data_path, emit, log, median_summary,
+                    model_path, wait_quiet)
 
 ELAPSED = re.compile(r"([0-9.eE+-]+) seconds \((Warm-up|Sampling)\)")
 KEYS = ["total_s", "warmup_s", "sampling_s", "min_ess", "mean_ess", "min_ess_per_s"]
@@ -44,7 +43,7 @@ def check_infer(ito):
                  f"({(probe.stderr or probe.stdout).strip().splitlines()[0]}); the ito side cannot run yet")
 
 
-def run_model(ito, name, runs, tmp):
+def run_model(ito, name, runs, tmp, quiet_load):
     params = MODELS[name]
     results = []
     for r in range(runs):
@@ -52,6 +51,7 @@ def run_model(ito, name, runs, tmp):
         cmd = [ito, "infer", str(model_path(name, "sde")), "--data", str(data_path(name)),
                "--chains", "1", "--warmup", str(WARMUP), "--draws", str(DRAWS),
                "--seed", str(SEED + r), "--threads", "1", "--out", str(out)]
+        load = wait_quiet(quiet_load)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         total_s = time.perf_counter() - t0
@@ -61,7 +61,7 @@ def run_model(ito, name, runs, tmp):
         min_ess, mean_ess = bulk_ess(az.from_cmdstan(str(out)).posterior, params)
         res = {"total_s": total_s, "warmup_s": warmup_s, "sampling_s": sampling_s,
                "min_ess": min_ess, "mean_ess": mean_ess,
-               "min_ess_per_s": min_ess / (sampling_s or total_s)}
+               "min_ess_per_s": min_ess / (sampling_s or total_s), "load1": load}
         log(f"ito {name} run {r + 1}/{runs}: {json.dumps(res)}")
         results.append(res)
     return median_summary("ito", name, results, KEYS)
@@ -73,11 +73,12 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jsonl", help="also append the JSON lines to this file")
+    ap.add_argument("--quiet-load", type=float, help="before each run, wait until the load average is below this")
     args = ap.parse_args()
     check_infer(args.ito)
     with tempfile.TemporaryDirectory(prefix="ito-stan-peers-") as tmp:
         for name in args.models.split(","):
-            emit(run_model(args.ito, name, args.runs, tmp), args.jsonl)
+            emit(run_model(args.ito, name, args.runs, tmp, args.quiet_load), args.jsonl)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 # $CARGO_TARGET_DIR or target/ at the repository root).
 # Usage: bash benches/stan_peers/run.sh [--runs R] [--models a,b] [--ito PATH]
 #        STAN_ONLY=1 bash benches/stan_peers/run.sh      # skip the ito side
+#        QUIET_LOAD=1.6 bash benches/stan_peers/run.sh   # wait for a load average < 1.6 before each run
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -19,6 +20,8 @@ while [ $# -gt 0 ]; do
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
+quiet=()
+[ -n "${QUIET_LOAD:-}" ] && quiet=(--quiet-load "$QUIET_LOAD")
 mkdir -p "$out"
 jsonl="$out/stan-peers.jsonl" log="$out/stan-peers.log"
 : > "$jsonl"; : > "$log"
@@ -30,9 +33,9 @@ cd "$here"
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), ito $(git -C "$root" rev-parse --short HEAD)," \
      "$("$py" -c 'import stan, httpstan, arviz; print("pystan", stan.__version__, "httpstan", httpstan.__version__, "arviz", arviz.__version__)' 2>/dev/null)," \
      "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-"$py" stan_run.py --models "$models" --runs "$runs" --jsonl "$jsonl" >/dev/null 2>>"$log"
+"$py" stan_run.py --models "$models" --runs "$runs" --jsonl "$jsonl" "${quiet[@]}" >/dev/null 2>>"$log"
 if [ "${STAN_ONLY:-0}" != 1 ]; then
-    "$py" ito_run.py --ito "$ito" --models "$models" --runs "$runs" --jsonl "$jsonl" >/dev/null 2>>"$log" \
+    "$py" ito_run.py --ito "$ito" --models "$models" --runs "$runs" --jsonl "$jsonl" "${quiet[@]}" >/dev/null 2>>"$log" \
         || { echo "ito side failed (see $log):" >&2; tail -3 "$log" >&2; }
 fi
 "$py" table.py "$jsonl" | tee "$out/stan-peers.md"

@@ -19,7 +19,8 @@ import httpstan.cache
 import httpstan.models
 import stan
 
-from common import DRAWS, MODELS, SEED, WARMUP, bulk_ess, data_path, emit, log, median_summary, model_path
+from common import (DRAWS, az, MODELS, SEED, WARMUP, bulk_ess, data_path, emit, log, median_summary,
+                    model_path, wait_quiet)
 
 ELAPSED = re.compile(rb"([0-9.eE+-]+) seconds \((Warm-up|Sampling)\)")
 KEYS = ["build_s", "warmup_s", "sampling_s", "wall_s", "min_ess", "mean_ess", "min_ess_per_s"]
@@ -32,15 +33,15 @@ def stan_times(fit):
 
 
 def draws_dataset(fit, params):
-    import arviz as az
     return az.convert_to_dataset({p: fit[p].T[None, ...] for p in params})  # (chain, draw, ...)
 
 
-def run_model(name, runs):
+def run_model(name, runs, quiet_load):
     code = model_path(name, "stan").read_text()
     data = json.loads(data_path(name).read_text())
     params = MODELS[name]
     httpstan.cache.delete_model_directory(httpstan.models.calculate_model_name(code))
+    build_load = wait_quiet(quiet_load)
     t0 = time.perf_counter()
     stan.build(code, data=data, random_seed=SEED)
     build_s = time.perf_counter() - t0
@@ -48,6 +49,7 @@ def run_model(name, runs):
     for r in range(runs):
         # a new seed per run: httpstan caches fits by their arguments
         posterior = stan.build(code, data=data, random_seed=SEED + r)
+        load = wait_quiet(quiet_load)
         t0 = time.perf_counter()
         fit = posterior.sample(num_chains=1, num_warmup=WARMUP, num_samples=DRAWS)
         wall_s = time.perf_counter() - t0
@@ -56,11 +58,11 @@ def run_model(name, runs):
         res = {"build_s": build_s if r == 0 else None, "warmup_s": warmup_s, "sampling_s": sampling_s,
                "wall_s": wall_s, "min_ess": min_ess, "mean_ess": mean_ess,
                "min_ess_per_s": min_ess / sampling_s if sampling_s else None,
-               "divergent": int(fit["divergent__"].sum())}
+               "divergent": int(fit["divergent__"].sum()), "load1": load}
         log(f"stan {name} run {r + 1}/{runs}: {json.dumps(res)}")
         results.append(res)
     rec = median_summary("stan", name, results, KEYS)
-    rec["build_s"] = build_s
+    rec["build_s"], rec["build_load1"] = build_s, build_load
     return rec
 
 
@@ -69,11 +71,13 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jsonl", help="also append the JSON lines to this file")
+    ap.add_argument("--quiet-load", type=float, help="before each run, wait until the load average is below this")
     args = ap.parse_args()
     # httpstan compiles in ./build: keep that out of the source tree
-    os.chdir(tempfile.mkdtemp(prefix="stan-peers-build-"))
-    for name in args.models.split(","):
-        emit(run_model(name, args.runs), args.jsonl)
+    with tempfile.TemporaryDirectory(prefix="stan-peers-build-") as tmp:
+        os.chdir(tmp)
+        for name in args.models.split(","):
+            emit(run_model(name, args.runs, args.quiet_load), args.jsonl)
 
 
 if __name__ == "__main__":
