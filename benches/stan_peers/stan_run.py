@@ -2,10 +2,14 @@
 """Times PyStan 3 (httpstan, Stan's NUTS with diagonal metric adaptation) on the models.
 
 For each model: delete the model from httpstan's cache and time `stan.build` (stanc + g++),
-then R times: ONE chain, 1000 warm-up + 1000 draws, seed SEED + r. The sampling time is
-Stan's own (the "Elapsed Time: … seconds (Sampling)" message, warm-up excluded); bulk ESS
-by ArviZ over the model's parameters; ESS/s = min bulk ESS / sampling time. Prints one JSON
-line per model with the medians over the R runs (and every run's figures).
+then R times: ONE chain, 1000 warm-up + 1000 draws, seed SEED + r. Times are Stan's own
+(its "Elapsed Time: … seconds (Warm-up|Sampling)" messages). Through httpstan, handing
+every draw to Python costs more than sampling a cheap model, so each run samples twice
+with the same seed, hence the same chain: once keeping only one draw in 1000 (num_thin =
+1000), whose sampling time is Stan's computation alone (`sampling_s`), and once keeping
+every draw, for the ESS and the sampling time with httpstan's output (`sampling_io_s`).
+Bulk ESS by ArviZ over the model's parameters; ESS/s = min bulk ESS / sampling_s. Prints
+one JSON line per model with the medians over the R runs (and every run's figures).
 Usage: .venv/bin/python stan_run.py [--models a,b] [--runs R] [--jsonl FILE]
 """
 import argparse
@@ -23,7 +27,8 @@ from common import (DRAWS, az, MODELS, SEED, WARMUP, bulk_ess, data_path, emit, 
                     model_path, wait_quiet)
 
 ELAPSED = re.compile(rb"([0-9.eE+-]+) seconds \((Warm-up|Sampling)\)")
-KEYS = ["build_s", "warmup_s", "sampling_s", "wall_s", "min_ess", "mean_ess", "min_ess_per_s"]
+KEYS = ["build_s", "warmup_s", "sampling_s", "sampling_io_s", "wall_s", "min_ess", "mean_ess",
+        "min_ess_per_s", "min_ess_per_io_s"]
 
 
 def stan_times(fit):
@@ -50,15 +55,22 @@ def run_model(name, runs, quiet_load):
         # a new seed per run: httpstan caches fits by their arguments
         posterior = stan.build(code, data=data, random_seed=SEED + r)
         load = wait_quiet(quiet_load)
+        lean = posterior.sample(num_chains=1, num_warmup=WARMUP, num_samples=DRAWS, num_thin=DRAWS)
+        warmup_s, sampling_s = stan_times(lean)
         t0 = time.perf_counter()
         fit = posterior.sample(num_chains=1, num_warmup=WARMUP, num_samples=DRAWS)
         wall_s = time.perf_counter() - t0
-        warmup_s, sampling_s = stan_times(fit)
+        sampling_io_s = stan_times(fit)[1]
+        # the thinned run kept the first draw: the same chain, or the comparison is void
+        same = all((lean[p][..., 0] == fit[p][..., 0]).all() for p in params)
+        if not same:
+            log(f"stan {name} run {r + 1}: the thinned and the full run differ (sampling_s is not comparable)")
         min_ess, mean_ess = bulk_ess(draws_dataset(fit, params), params)
         res = {"build_s": build_s if r == 0 else None, "warmup_s": warmup_s, "sampling_s": sampling_s,
-               "wall_s": wall_s, "min_ess": min_ess, "mean_ess": mean_ess,
+               "sampling_io_s": sampling_io_s, "wall_s": wall_s, "min_ess": min_ess, "mean_ess": mean_ess,
                "min_ess_per_s": min_ess / sampling_s if sampling_s else None,
-               "divergent": int(fit["divergent__"].sum()), "load1": load}
+               "min_ess_per_io_s": min_ess / sampling_io_s if sampling_io_s else None,
+               "same_chain": same, "divergent": int(fit["divergent__"].sum()), "load1": load}
         log(f"stan {name} run {r + 1}/{runs}: {json.dumps(res)}")
         results.append(res)
     rec = median_summary("stan", name, results, KEYS)
