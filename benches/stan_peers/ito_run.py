@@ -22,7 +22,8 @@ from common import (DRAWS, az, MODELS, ROOT, SEED, WARMUP, bulk_ess, data_path, 
                     model_path, wait_quiet)
 
 ELAPSED = re.compile(r"([0-9.eE+-]+) seconds \((Warm-up|Sampling)\)")
-KEYS = ["total_s", "warmup_s", "sampling_s", "min_ess", "mean_ess", "min_ess_per_s"]
+KEYS = ["total_s", "warmup_s", "sampling_s", "min_ess", "mean_ess", "min_ess_per_s", "leapfrog_per_draw",
+        "gradients_per_s"]
 
 
 def footer_times(csv):
@@ -58,10 +59,14 @@ def run_model(ito, name, runs, tmp, quiet_load):
         if proc.returncode != 0:
             sys.exit(f"ito_run: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
         warmup_s, sampling_s = footer_times(out)
-        min_ess, mean_ess = bulk_ess(az.from_cmdstan(str(out)).posterior, params)
+        idata = az.from_cmdstan(str(out))
+        min_ess, mean_ess = bulk_ess(idata.posterior, params)
+        leapfrogs = idata.sample_stats["n_steps"].values
         res = {"total_s": total_s, "warmup_s": warmup_s, "sampling_s": sampling_s,
                "min_ess": min_ess, "mean_ess": mean_ess,
-               "min_ess_per_s": min_ess / (sampling_s or total_s), "load1": load}
+               "min_ess_per_s": min_ess / (sampling_s or total_s),
+               "leapfrog_per_draw": float(leapfrogs.mean()),
+               "gradients_per_s": float(leapfrogs.sum()) / (sampling_s or total_s), "load1": load}
         log(f"ito {name} run {r + 1}/{runs}: {json.dumps(res)}")
         results.append(res)
     return median_summary("ito", name, results, KEYS)

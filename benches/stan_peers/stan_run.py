@@ -28,7 +28,7 @@ from common import (DRAWS, az, MODELS, SEED, WARMUP, bulk_ess, data_path, emit, 
 
 ELAPSED = re.compile(rb"([0-9.eE+-]+) seconds \((Warm-up|Sampling)\)")
 KEYS = ["build_s", "warmup_s", "sampling_s", "sampling_io_s", "wall_s", "min_ess", "mean_ess",
-        "min_ess_per_s", "min_ess_per_io_s"]
+        "min_ess_per_s", "min_ess_per_io_s", "leapfrog_per_draw", "gradients_per_s"]
 
 
 def stan_times(fit):
@@ -70,6 +70,8 @@ def run_model(name, runs, quiet_load):
                "sampling_io_s": sampling_io_s, "wall_s": wall_s, "min_ess": min_ess, "mean_ess": mean_ess,
                "min_ess_per_s": min_ess / sampling_s if sampling_s else None,
                "min_ess_per_io_s": min_ess / sampling_io_s if sampling_io_s else None,
+               "leapfrog_per_draw": float(fit["n_leapfrog__"].mean()),
+               "gradients_per_s": float(fit["n_leapfrog__"].sum()) / sampling_s if sampling_s else None,
                "same_chain": same, "divergent": int(fit["divergent__"].sum()), "load1": load}
         log(f"stan {name} run {r + 1}/{runs}: {json.dumps(res)}")
         results.append(res)

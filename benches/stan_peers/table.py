@@ -34,6 +34,14 @@ def main(path):
               f"| {fmt(s.get('min_ess_per_s'))} | {fmt(i.get('total_s'))} | {fmt(i.get('sampling_s'))} "
               f"| {fmt(i.get('min_ess'))} | {fmt(i.get('min_ess_per_s'))} "
               f"| {fmt(ratio) + '×' if ratio else '–'} |")
+    print()
+    print("| model | Stan leapfrog steps / draw | Stan gradients/s | ito leapfrog steps / draw | ito gradients/s |")
+    print("|---|---:|---:|---:|---:|")
+    for m in MODELS:
+        s, i = recs.get(("stan", m), {}), recs.get(("ito", m), {})
+        if s or i:
+            print(f"| {m} | {fmt(s.get('leapfrog_per_draw'))} | {fmt(s.get('gradients_per_s'))} "
+                  f"| {fmt(i.get('leapfrog_per_draw'))} | {fmt(i.get('gradients_per_s'))} |")
 
 
 if __name__ == "__main__":
