@@ -60,6 +60,10 @@ pub struct InferArgs {
     /// NUTS: the acceptance rate step-size adaptation aims for.
     #[arg(long = "target-accept", default_value_t = 0.8)]
     target_accept: f64,
+    /// Instead of sampling, find the posterior mode (MAP) by L-BFGS: the parameters' values
+    /// that maximise the density on their own scale, as a quick estimate.
+    #[arg(long)]
+    optimize: bool,
     /// Write the draws as Stan CSV: this file for one chain, `NAME_1.csv`, `NAME_2.csv`, …
     /// for several (as CmdStan names them).
     #[arg(long)]
@@ -141,7 +145,10 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
                 [one] => format!("`{one}` is"),
                 many => format!(
                     "{} are",
-                    many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             },
             m.name
@@ -151,6 +158,9 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
     let post = Posterior::new(m, lm, &bound, &spans, &settings)?;
     let density = &post.density;
 
+    if args.optimize {
+        return optimize(&args, density, config.seed, &mut stderr);
+    }
     let _ = writeln!(
         stderr,
         "{}: {} chain{} of {} warm-up + {} draws with {}, seed {}",
@@ -195,6 +205,58 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
     );
     for w in report::warnings(&config, &results, &rows) {
         let _ = writeln!(stderr, "warning: {w}");
+    }
+    Ok(())
+}
+
+/// `--optimize`: the mode, printed as a table (and written like CmdStan's optimiser output).
+fn optimize(
+    args: &InferArgs,
+    density: &ito::infer::density::Density,
+    seed: u64,
+    stderr: &mut impl Write,
+) -> Result<(), String> {
+    let mode = ito::infer::optimize::find_mode(density, seed, 10_000)?;
+    let _ = writeln!(
+        stderr,
+        "{}: L-BFGS from a random start (seed {seed}) stopped after {} iterations: {}",
+        density.model, mode.iterations, mode.reason
+    );
+    if !mode.converged {
+        let _ = writeln!(
+            stderr,
+            "warning: the optimiser did not report convergence; the values below may not be the mode"
+        );
+    }
+    let width = density
+        .columns
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!("{:<width$}  {:>12}\n", "name", "mode");
+    out.push_str(&format!("{:<width$}  {:>12.6}\n", "lp__", mode.lp));
+    for (name, v) in density.columns.iter().zip(&mode.row) {
+        out.push_str(&format!("{name:<width$}  {v:>12.6}\n"));
+    }
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if let Some(path) = &args.out {
+        let mut text = format!(
+            "# model = {}\n# method = optimize\n#   optimize\n#     algorithm = lbfgs\n#     jacobian = 0\n#     iter = {}\n# random\n#   seed = {seed}\n",
+            density.model, mode.iterations
+        );
+        text.push_str("lp__,");
+        text.push_str(&density.columns.join(","));
+        text.push('\n');
+        let values: Vec<String> = std::iter::once(mode.lp)
+            .chain(mode.row.iter().copied())
+            .map(|v| format!("{v:?}"))
+            .collect();
+        text.push_str(&values.join(","));
+        text.push('\n');
+        stan_csv::write_atomically(path, &text)?;
+        let _ = writeln!(stderr, "wrote {}", path.display());
     }
     Ok(())
 }

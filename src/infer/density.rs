@@ -45,6 +45,9 @@ pub struct Evaluator<'a> {
     out: Vec<f64>,
     constrained: Vec<Constrained>,
     grad_scratch: Vec<f64>,
+    /// Whether the log-Jacobian of the transforms is added (sampling: yes; the posterior
+    /// mode on the parameters' own scale, as Stan's optimiser finds it: no).
+    pub jacobian: bool,
 }
 
 /// A named span of the parameter vector (declaration order), with its shape.
@@ -184,6 +187,7 @@ impl Density {
             out: vec![0.0; self.p0.len() + 1],
             constrained: vec![Transform::Identity.constrain(0.0); self.free.len()],
             grad_scratch: Vec::new(),
+            jacobian: true,
         }
     }
 
@@ -218,10 +222,11 @@ impl Evaluator<'_> {
         // (p and d as bound, out one longer than p, aux one value), and the code lives as
         // long as the `Posterior` that `post` borrows from.
         unsafe { call(post.grad, &mut self.p, &post.d, &[1.0], &mut self.out) };
+        let with = f64::from(u8::from(self.jacobian));
         for ((g, &(at, _)), c) in grad.iter_mut().zip(&post.free).zip(&self.constrained) {
-            *g = self.out[at] * c.slope + c.log_jacobian_slope;
+            *g = self.out[at] * c.slope + with * c.log_jacobian_slope;
         }
-        self.out[n] + log_jacobian
+        self.out[n] + with * log_jacobian
     }
 
     /// The log density alone (for samplers that need no gradient).

@@ -7,6 +7,7 @@ pub mod chain;
 pub mod density;
 pub mod diagnostics;
 pub mod nuts;
+pub mod optimize;
 pub mod report;
 pub mod samplers;
 pub mod stan_csv;

@@ -22,8 +22,13 @@ pub fn prepare(
         ModelKind::Dynamic(Dynamics::Sde | Dynamics::Ode)
         | ModelKind::StateSpace(Dynamics::Sde | Dynamics::Ode) => {}
         kind => {
+            let hint = if kind == ModelKind::Graphical {
+                "; fit it with `ito infer`"
+            } else {
+                ""
+            };
             return Err(format!(
-                "model `{}` is a {kind} model; `ito run` simulates SDE, ODE and jump-process models",
+                "model `{}` is a {kind} model; `ito run` simulates SDE, ODE and jump-process models{hint}",
                 m.name
             ));
         }
