@@ -149,6 +149,18 @@ mod closed {
         rising - ln_factorial(y) + xlogy(y, mu / (mu + phi)) - phi * (mu / phi).ln_1p()
     }
 
+    /// Poisson(e^η) (the log form): y η − e^η − ln y!.
+    pub fn poisson_log(y: f64, eta: f64) -> f64 {
+        y * eta - eta.exp() - ln_factorial(y)
+    }
+
+    /// Bernoulli(logistic(η)), with logistic(η) = 1/(1 + e^(−η)): P(1) = 1/(1 + e^(−η)) and
+    /// P(0) = 1/(1 + e^η).
+    pub fn bernoulli_logit(y: f64, eta: f64) -> f64 {
+        let e = if y == 1.0 { -eta } else { eta };
+        -e.exp().ln_1p()
+    }
+
     /// Bernoulli(p): P(1) = p, P(0) = 1 − p.
     pub fn bernoulli(y: f64, p: f64) -> f64 {
         if y == 1.0 { p.ln() } else { (-p).ln_1p() }
@@ -562,6 +574,25 @@ const CASES: &[Case] = &[
         outside: &[(&[1.0, 2.0, 3.0], &[0.0, -4.0, 1.0])],
     },
     Case {
+        // `Poisson(exp(η))` is lowered in its log form.
+        dist: "Poisson",
+        body: "data y: int; param eta: real
+               y ~ Poisson(exp(eta))",
+        p: &["eta"],
+        d: &["y"],
+        closed: |p, d| closed::poisson_log(d[0], p[0]),
+        lgamma: true,
+        inside: &[
+            (&[1.2], &[3.0]),
+            (&[0.0], &[0.0]),
+            (&[-2.0], &[1.0]),
+            (&[6.0], &[450.0]),
+            // e^η underflows to 0: the log form stays finite.
+            (&[-800.0], &[2.0]),
+        ],
+        outside: &[(&[1.2], &[-1.0])],
+    },
+    Case {
         dist: "Binomial",
         body: "data n: int; data y: int; param q: real<lower=0, upper=1>
                y ~ Binomial(n, q)",
@@ -625,6 +656,29 @@ const CASES: &[Case] = &[
             (&[0.0], &[1.0]),
         ],
         outside: &[(&[0.3], &[2.0]), (&[0.3], &[-1.0]), (&[1.0], &[2.0])],
+    },
+    Case {
+        // `Bernoulli(logistic(η))` is lowered in its logit form.
+        dist: "Bernoulli",
+        body: "data y: int; param eta: real
+               y ~ Bernoulli(logistic(eta))",
+        p: &["eta"],
+        d: &["y"],
+        closed: |p, d| closed::bernoulli_logit(d[0], p[0]),
+        lgamma: false,
+        inside: &[
+            (&[0.3], &[1.0]),
+            (&[0.3], &[0.0]),
+            (&[-2.0], &[1.0]),
+            // η = 0 exactly: softplus has slope ½ there.
+            (&[0.0], &[1.0]),
+            (&[0.0], &[0.0]),
+            // logistic(±40) rounds to 1 or 0: the logit form stays finite.
+            (&[40.0], &[0.0]),
+            (&[-40.0], &[1.0]),
+            (&[-40.0], &[0.0]),
+        ],
+        outside: &[(&[0.3], &[2.0]), (&[0.3], &[-1.0])],
     },
     Case {
         dist: "Categorical",

@@ -7,7 +7,7 @@ use crate::check::builtins::{Builtin, DistKind};
 use crate::check::model::*;
 use crate::check::types::Dim;
 use crate::diag::Diagnostic;
-use crate::ir::{Buf, Cmp, FBin, FUn, IBin, Kernel, MathFn, RedOp, SampleDist, Val};
+use crate::ir::{Buf, Cmp, FUn, IBin, Kernel, MathFn, RedOp, SampleDist, Val};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 
@@ -1258,7 +1258,12 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
                 let x = l.b.to_f64(x);
                 let zero = l.b.f(0.0);
                 let one = l.b.f(1.0);
-                let pos = l.b.fbin(FBin::Max, x, zero);
+                // softplus(η) = max(η, 0) + log1p(e^(−|η|)). At η = 0 the derivative must
+                // take the same side for both kinks: |η| differentiates as +η there, so
+                // max(η, 0) is written as η ≥ 0 ? η : 0 (FBin::Max would pick 0 and give
+                // slope −½ instead of ½).
+                let nonneg = l.b.fcmp(Cmp::Ge, x, zero);
+                let pos = l.b.select(nonneg, x, zero);
                 let ax = l.b.fun(FUn::Abs, x);
                 let nax = l.b.neg(ax);
                 let ex = l.b.call(MathFn::Exp, vec![nax]);
