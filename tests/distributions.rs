@@ -247,14 +247,19 @@ impl Compiled {
         e[0]
     }
 
-    /// The gradient over `p` (adjoint 1) and then the log density, checked as above.
+    /// The gradient over `p` and then the log density, checked as above. The kernel is run
+    /// with the adjoint 0.7 in `aux[0]`, and its gradient divided by it.
     fn gradient(&self, p: &[f64], d: &[f64]) -> Vec<f64> {
-        let [e, j] = self.run("log_density_grad_p", p, d, &[1.0], p.len() + 1);
+        const ADJOINT: f64 = 0.7;
+        let [mut e, j] = self.run("log_density_grad_p", p, d, &[ADJOINT], p.len() + 1);
         for (i, (a, b)) in e.iter().zip(&j).enumerate() {
             assert!(
                 same(*a, *b),
                 "log_density_grad_p[{i}] at p = {p:?}, d = {d:?}: evaluator {a} but JIT {b}"
             );
+        }
+        for g in &mut e[..p.len()] {
+            *g /= ADJOINT;
         }
         e
     }
