@@ -242,5 +242,7 @@ fn config(args: &InferArgs) -> Result<Config, String> {
         max_depth: args.max_depth,
         target_accept: args.target_accept,
         thin: args.thin,
+        step: 0.0,
+        friction: 1.0,
     })
 }

@@ -5,10 +5,12 @@
 pub mod adapt;
 pub mod chain;
 pub mod density;
+pub mod langevin;
 pub mod diagnostics;
 pub mod nuts;
 pub mod report;
 pub mod samplers;
 pub mod stan_csv;
 pub mod table;
+pub mod target;
 pub mod transform;
