@@ -121,9 +121,15 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
             "model `{}` is a {} model; `ito infer` fits graphical models (parameters with priors and likelihoods){}",
             m.name,
             m.kind,
-            match m.kind {
-                ModelKind::Dynamic(_) | ModelKind::StateSpace(_) => "; simulate it with `ito run`",
-                _ => "",
+            if ito::ir::lower::has_target(m) {
+                "; sample its target over the states with `ito sample`"
+            } else {
+                match m.kind {
+                    ModelKind::Dynamic(_) | ModelKind::StateSpace(_) => {
+                        "; simulate it with `ito run`"
+                    }
+                    _ => "",
+                }
             }
         ));
     }
@@ -141,7 +147,10 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
                 [one] => format!("`{one}` is"),
                 many => format!(
                     "{} are",
-                    many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             },
             m.name

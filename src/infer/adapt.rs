@@ -199,7 +199,11 @@ mod tests {
         // The averaged iterate's bias decays slowly (about 1.3 % after 2 000 updates, 0.4 %
         // after 20 000, 0.1 % after 200 000, computed independently).
         let want = -(0.8f64).ln();
-        assert!((da.final_step() - want).abs() < 0.002 * want, "{}", da.final_step());
+        assert!(
+            (da.final_step() - want).abs() < 0.002 * want,
+            "{}",
+            da.final_step()
+        );
     }
 
     #[test]

@@ -117,7 +117,10 @@ pub fn chain_rng(seed: u64, chain: usize) -> StdRng {
 
 /// Stan's initialisation: uniform on (−2, 2) on the unconstrained scale, redrawn (up to
 /// 100 times) until the density and its gradient are finite.
-pub fn initial_point(ev: &mut (impl LogDensity + ?Sized), rng: &mut StdRng) -> Result<Vec<f64>, String> {
+pub fn initial_point(
+    ev: &mut (impl LogDensity + ?Sized),
+    rng: &mut StdRng,
+) -> Result<Vec<f64>, String> {
     let n = ev.dim();
     let mut grad = vec![0.0; n];
     let mut last = f64::NAN;
@@ -134,7 +137,8 @@ pub fn initial_point(ev: &mut (impl LogDensity + ?Sized), rng: &mut StdRng) -> R
 }
 
 /// How a chain picks its starting point: from its evaluator and its random stream.
-pub type Init = dyn Fn(&mut dyn LogDensity, &mut StdRng) -> Result<Vec<f64>, String> + Sync;
+pub type Init<'a> =
+    dyn Fn(&mut dyn LogDensity, &mut StdRng) -> Result<Vec<f64>, String> + Sync + 'a;
 
 /// Run every chain of the posterior (in parallel on `config.threads` threads), each started
 /// as Stan does ([`initial_point`]).
@@ -146,7 +150,7 @@ pub fn run(post: &Density, config: &Config) -> Result<Vec<ChainResult>, String> 
 pub fn run_target<T: Target>(
     target: &T,
     config: &Config,
-    init: &Init,
+    init: &Init<'_>,
 ) -> Result<Vec<ChainResult>, String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.max(1))
@@ -164,7 +168,7 @@ fn run_chain<T: Target>(
     target: &T,
     config: &Config,
     chain: usize,
-    init: &Init,
+    init: &Init<'_>,
 ) -> Result<ChainResult, String> {
     let mut rng = chain_rng(config.seed, chain);
     let mut ev = target.evaluator();

@@ -342,7 +342,7 @@ pub fn element_names(name: &str, dims: &[usize]) -> Vec<String> {
 
 /// Names of the outputs, whose total length is `total` (at most one with a size from data,
 /// which takes what the fixed ones leave).
-fn output_names<'a>(
+pub(crate) fn output_names<'a>(
     lets: impl Iterator<Item = (&'a String, &'a crate::check::types::Type)> + Clone,
     total: usize,
 ) -> Vec<String> {

@@ -206,7 +206,10 @@ mod tests {
         // The lag-1 autocorrelation is 1 − h/σ² = 0.8, so the ESS is n·0.2/1.8; the
         // variance estimate's standard error is about v·√(2/ESS).
         let ess = 400_000.0 * 0.2 / 1.8;
-        assert!((v - exact).abs() < 4.0 * exact * (2.0 / ess).sqrt(), "{v} vs {exact}");
+        assert!(
+            (v - exact).abs() < 4.0 * exact * (2.0 / ess).sqrt(),
+            "{v} vs {exact}"
+        );
         assert!(m.abs() < 4.0 * (exact / ess).sqrt(), "{m}");
     }
 

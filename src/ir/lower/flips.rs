@@ -142,7 +142,9 @@ impl Delta<'_> {
                 let m = l.m;
                 self.delta(l, &m.lets[*i].value)
             }
-            TKind::Reduce { op, binders, body } if matches!(op, Reduction::Sum | Reduction::Mean) => {
+            TKind::Reduce { op, binders, body }
+                if matches!(op, Reduction::Sum | Reduction::Mean) =>
+            {
                 match self.local_sum(l, *op == Reduction::Mean, binders, body) {
                     Some(v) => Some(v),
                     None => Some(self.whole(l, e)),
@@ -332,11 +334,10 @@ impl Delta<'_> {
             .iter()
             .zip(ranges)
             .map(|(b, &(lo, hi))| {
-                let solved = acc
-                    .forms
-                    .iter()
-                    .zip(&coords)
-                    .find_map(|(f, &c)| f.as_ref().filter(|f| f.local == b.local).map(|f| (f, c)));
+                let solved =
+                    acc.forms.iter().zip(&coords).find_map(|(f, &c)| {
+                        f.as_ref().filter(|f| f.local == b.local).map(|f| (f, c))
+                    });
                 let c = match solved {
                     Some((form, target)) => solve(l, form, target, lo, hi),
                     None => {
@@ -356,9 +357,7 @@ impl Delta<'_> {
             })
             .collect();
         // Coordinates of k for the earlier reads of the same state (the same as this one's).
-        let earlier: Vec<usize> = (0..a)
-            .filter(|&e| accesses[e].state == acc.state)
-            .collect();
+        let earlier: Vec<usize> = (0..a).filter(|&e| accesses[e].state == acc.state).collect();
         let k = self.k;
         nest(l, binders, &cands, 0, env, &mut |l, env| {
             let mut ok = l.b.b(true);
@@ -580,8 +579,7 @@ fn reads_spins(l: &Lower, e: &TExpr) -> bool {
 
 /// Whether an expression uses any local (loop variable, function parameter).
 fn mentions_locals(e: &TExpr) -> bool {
-    matches!(e.kind, TKind::Var(Var::Local(_)))
-        || e.children().into_iter().any(mentions_locals)
+    matches!(e.kind, TKind::Var(Var::Local(_))) || e.children().into_iter().any(mentions_locals)
 }
 
 /// A short description of a term evaluated whole.

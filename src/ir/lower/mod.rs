@@ -12,7 +12,9 @@ mod symbolic;
 mod transitions;
 
 pub use flips::FlipTerm;
-pub use kernels::{EventInfo, JumpInfo, LoweredModel, ReactionTable, lower_model, size_index};
+pub use kernels::{
+    EventInfo, JumpInfo, LoweredModel, ReactionTable, has_target, lower_model, size_index,
+};
 pub use layout::{Layout, Slot};
 
 use super::build::Builder;
@@ -21,7 +23,7 @@ use crate::check::model::{Model, Program, TExpr, Var};
 use crate::check::types::{Dim, Scalar};
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
-use kernels::LetReads;
+pub(crate) use kernels::LetReads;
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
