@@ -3,15 +3,13 @@
 
 use clap::{Args, ValueEnum};
 use ito::frontend::{self, Options};
-use ito::infer::chain::{self, Config, Method};
+use ito::infer::chain::{Config, Method};
 use ito::infer::spins::{self, SpinTarget};
 use ito::infer::states::{self, StateTarget, TargetKind};
-use ito::infer::target::LogDensity;
 use ito::infer::{report, stan_csv, table};
 use ito::sim::bind::{self, Setting};
 use ito::sim::data::DataSet;
 use ito::sim::prepare;
-use rand::RngExt;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -174,11 +172,7 @@ fn run_inner(args: SampleArgs, color: bool) -> Result<(), String> {
             announce(&mut stderr, &m.name, &config);
             let density = &target.density;
             let sampling = Instant::now();
-            let nuts = config.method == Method::Nuts;
-            let results = chain::run_target(density, &config, &|ev, rng| {
-                let mut stream = ito::rt::rng_from_seed(rng.random());
-                initial_state(ev, density.initial(&mut stream), nuts, rng)
-            })?;
+            let results = states::run(density, &config)?;
             (density.columns.clone(), results, sampling.elapsed())
         }
         TargetKind::Spins => {
@@ -254,51 +248,6 @@ fn run_inner(args: SampleArgs, color: bool) -> Result<(), String> {
         );
     }
     Ok(())
-}
-
-/// Check a chain's initial state. NUTS (nuts-rs) also needs a gradient without zeros to
-/// start its metric from: a start at a stationary point of the target (a mode, a saddle) is
-/// nudged by about 10⁻⁶ of its scale until it has one.
-fn initial_state(
-    ev: &mut dyn LogDensity,
-    mut u: Vec<f64>,
-    nuts: bool,
-    rng: &mut rand::rngs::StdRng,
-) -> Result<Vec<f64>, String> {
-    let mut grad = vec![0.0; u.len()];
-    let lp = ev.logp_grad(&u, &mut grad);
-    if !lp.is_finite() || grad.iter().any(|g| !g.is_finite()) {
-        return Err(format!(
-            "the initial state has log density {lp} (or a gradient that is not finite); give the states initial values where the target is positive"
-        ));
-    }
-    if !nuts {
-        return Ok(u);
-    }
-    for _ in 0..100 {
-        if grad.iter().all(|&g| g != 0.0) {
-            return Ok(u);
-        }
-        let nudged: Vec<f64> = u
-            .iter()
-            .zip(&grad)
-            .map(|(&x, &g)| {
-                if g == 0.0 {
-                    x + 1e-6 * x.abs().max(1.0) * rng.random_range(-1.0..1.0)
-                } else {
-                    x
-                }
-            })
-            .collect();
-        let lp = ev.logp_grad(&nudged, &mut grad);
-        if lp.is_finite() && grad.iter().all(|g| g.is_finite()) {
-            u = nudged;
-        }
-    }
-    Err(
-        "the target's gradient is zero at the initial state and nearby: NUTS cannot start there (does the target depend on every state element?)"
-            .to_string(),
-    )
 }
 
 fn announce(stderr: &mut impl Write, model: &str, config: &Config) {

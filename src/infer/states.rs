@@ -4,6 +4,7 @@
 //! (`super::spins`). Both start every chain from the model's `init` kernel (the states'
 //! declared initial values, drawn from the chain's own stream where they are random).
 
+use super::chain::{ChainResult, Config, Method};
 use super::density::element_names;
 use super::target::{LogDensity, Target};
 use crate::check::model::{LetRole, Model, TildeRole, Var};
@@ -13,6 +14,8 @@ use crate::ir::lower::{LetReads, LoweredModel, size_index};
 use crate::jit::{Jit, KernelFn};
 use crate::rt::Rng;
 use crate::sim::bind::Bound;
+use rand::RngExt;
+use rand::rngs::StdRng;
 use std::collections::BTreeSet;
 
 /// What kind of target a model has, and why it cannot be sampled when it cannot.
@@ -348,6 +351,61 @@ impl LogDensity for StateEvaluator<'_> {
             row.extend(out);
         }
     }
+}
+
+/// Run every chain of the target (in parallel on `config.threads` threads), each started
+/// from the model's initial state drawn from the chain's own stream.
+pub fn run(density: &StateDensity, config: &Config) -> Result<Vec<ChainResult>, String> {
+    let nuts = config.method == Method::Nuts;
+    super::chain::run_target(density, config, &|ev, rng| {
+        let mut stream = crate::rt::rng_from_seed(rng.random());
+        initial_state(ev, density.initial(&mut stream), nuts, rng)
+    })
+}
+
+/// Check a chain's initial state. NUTS (nuts-rs) also needs a gradient without zeros to
+/// start its metric from: a start at a stationary point of the target (a mode, a saddle) is
+/// nudged by about 10⁻⁶ of its scale until it has one.
+pub fn initial_state(
+    ev: &mut dyn LogDensity,
+    mut u: Vec<f64>,
+    nuts: bool,
+    rng: &mut StdRng,
+) -> Result<Vec<f64>, String> {
+    let mut grad = vec![0.0; u.len()];
+    let lp = ev.logp_grad(&u, &mut grad);
+    if !lp.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+        return Err(format!(
+            "the initial state has log density {lp} (or a gradient that is not finite); give the states initial values where the target is positive"
+        ));
+    }
+    if !nuts {
+        return Ok(u);
+    }
+    for _ in 0..100 {
+        if grad.iter().all(|&g| g != 0.0) {
+            return Ok(u);
+        }
+        let nudged: Vec<f64> = u
+            .iter()
+            .zip(&grad)
+            .map(|(&x, &g)| {
+                if g == 0.0 {
+                    x + 1e-6 * x.abs().max(1.0) * rng.random_range(-1.0..1.0)
+                } else {
+                    x
+                }
+            })
+            .collect();
+        let lp = ev.logp_grad(&nudged, &mut grad);
+        if lp.is_finite() && grad.iter().all(|g| g.is_finite()) {
+            u = nudged;
+        }
+    }
+    Err(
+        "the target's gradient is zero at the initial state and nearby: NUTS cannot start there (does the target depend on every state element?)"
+            .to_string(),
+    )
 }
 
 /// Call a kernel.

@@ -8,7 +8,7 @@
 //! * **a local sum** — `sum(i in a..b, j in c..d) body` (or `mean`), where every spin read
 //!   in `body` is a full index `s[e₁, …, e_r]` and each eᵢ is either free of the loop
 //!   variables or of the form `i + c`, `i - c`, `c + i`, `(i + c) % M + c₂` in one loop
-//!   variable (c, M free of loop variables and spins). Inverting these forms gives, for each
+//!   variable, or `c - i` (c, M free of loop variables and spins). Inverting these forms gives, for each
 //!   spin read, the loop values at which it reads site k (a loop variable that no index
 //!   determines runs over its whole range). Each candidate is checked (in range, the read
 //!   really is site k, and no earlier read of the same term already claimed it, so a term is
@@ -82,11 +82,13 @@ struct Access<'e> {
     forms: Vec<Option<Form<'e>>>,
 }
 
-/// `((i + offset) % modulus) + post`, or `i + offset` without a modulus, in loop variable
-/// `local`; the parts are signed spin-free expressions without loop variables.
+/// `((±i + offset) % modulus) + post`, or `±i + offset` without a modulus, in loop
+/// variable `local` (`negated` for −i); the parts are signed spin-free expressions without
+/// loop variables.
 #[derive(Clone)]
 struct Form<'e> {
     local: usize,
+    negated: bool,
     offset: Vec<(bool, &'e TExpr)>,
     modulus: Option<&'e TExpr>,
     post: Vec<(bool, &'e TExpr)>,
@@ -150,6 +152,9 @@ impl Delta<'_> {
                     None => Some(self.whole(l, e)),
                 }
             }
+            TKind::Var(Var::State(j)) if is_spin(l.m, *j) && e.ty.is_scalar() => {
+                Some(self.whole_state_sum(l, *j, false))
+            }
             TKind::Call(f @ (Builtin::Sum | Builtin::Mean), args) => {
                 match (&args[0].kind, args.len()) {
                     (TKind::Var(Var::State(j)), 1) if is_spin(l.m, *j) => {
@@ -194,12 +199,16 @@ impl Delta<'_> {
             d
         };
         let zero = l.b.f(0.0);
+        let name = &l.m.states[j].name;
         self.terms.push(FlipTerm {
-            what: format!(
-                "{}({}) of a whole spin state",
-                if mean { "mean" } else { "sum" },
-                l.m.states[j].name
-            ),
+            what: if l.m.states[j].ty.dims.is_empty() {
+                format!("the spin `{name}`")
+            } else {
+                format!(
+                    "{}({name}) of a whole spin state",
+                    if mean { "mean" } else { "sum" }
+                )
+            },
             local: true,
         });
         l.b.select(in_slot, d, zero)
@@ -430,21 +439,25 @@ fn solve(l: &mut Lower, f: &Form, target: Val, lo: Val, hi: Val) -> Candidates {
     let one = l.b.i(1);
     let zero = l.b.i(0);
     let offset = signed_sum(l, &f.offset);
+    // ±i stands for σ·i, σ = ±1, and σ·v = w ⇔ v = σ·w.
+    let unsign = |l: &mut Lower, w: Val| if f.negated { l.b.ineg(w) } else { w };
     let Some(m) = f.modulus else {
-        // i + c = target
-        let start = l.b.ibin(IBin::Sub, target, offset);
+        // σi + c = target
+        let w = l.b.ibin(IBin::Sub, target, offset);
+        let start = unsign(l, w);
         return Candidates {
             start,
             count: one,
             stride: one,
         };
     };
-    // (i + c) % M + c₂ = target  ⇔  i ≡ target − c₂ − c (mod M), for M > 0.
+    // (σi + c) % M + c₂ = target  ⇔  i ≡ σ(target − c₂ − c) (mod M), for M > 0.
     let post = signed_sum(l, &f.post);
     let m = l.hoisted_scalar(m);
     let m = l.as_int(m);
     let r = l.b.ibin(IBin::Sub, target, post);
     let r = l.b.ibin(IBin::Sub, r, offset);
+    let r = unsign(l, r);
     let r = l.b.ibin(IBin::Sub, r, lo);
     let r = l.b.ibin(IBin::Rem, r, m);
     let start = l.b.iadd(lo, r);
@@ -532,6 +545,7 @@ fn parse<'e>(e: &'e TExpr, locals: &[usize]) -> Option<Form<'e>> {
     match &e.kind {
         TKind::Var(Var::Local(v)) if locals.contains(v) => Some(Form {
             local: *v,
+            negated: false,
             offset: Vec::new(),
             modulus: None,
             post: Vec::new(),
@@ -539,12 +553,22 @@ fn parse<'e>(e: &'e TExpr, locals: &[usize]) -> Option<Form<'e>> {
         TKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) => {
             let (inner, c, neg) = if free(b) {
                 (a, b, *op == BinOp::Sub)
-            } else if free(a) && *op == BinOp::Add {
+            } else if free(a) {
                 (b, a, false)
             } else {
                 return None;
             };
             let mut f = parse(inner, locals)?;
+            if *op == BinOp::Sub && !free(b) {
+                // c − (±i + offset) = ∓i + (c − offset); not through a modulus.
+                if f.modulus.is_some() {
+                    return None;
+                }
+                f.negated = !f.negated;
+                for part in &mut f.offset {
+                    part.0 = !part.0;
+                }
+            }
             if f.modulus.is_some() {
                 f.post.push((neg, c));
             } else {
