@@ -205,7 +205,7 @@ mod tests {
         let exact = 2.0 / 0.9;
         // The lag-1 autocorrelation is 1 − h/σ² = 0.8, so the ESS is n·0.2/1.8; the
         // variance estimate's standard error is about v·√(2/ESS).
-        let ess = 400_000.0 * 0.2 / 1.8;
+        let ess: f64 = 400_000.0 * 0.2 / 1.8;
         assert!(
             (v - exact).abs() < 4.0 * exact * (2.0 / ess).sqrt(),
             "{v} vs {exact}"
@@ -221,7 +221,7 @@ mod tests {
         let mut s = Baoab::new(Gauss(vec![1.0]), vec![3.0], 0.5, 1.0, &mut rng);
         let (_, v) = moments(&mut s, 1000, 400_000);
         // Autocorrelation time of the position at γ = 1 is a few steps; 20 is generous.
-        let ess = 400_000.0 / 20.0;
+        let ess: f64 = 400_000.0 / 20.0;
         assert!((v - 1.0).abs() < 4.0 * (2.0 / ess).sqrt(), "{v}");
     }
 }
