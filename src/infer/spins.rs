@@ -252,12 +252,16 @@ impl SpinChain<'_> {
         self.out[0]
     }
 
-    /// One sweep; returns the number of spins flipped.
-    pub fn sweep(&mut self, method: Method, rng: &mut StdRng) -> usize {
+    /// One sweep; returns the number of spins flipped, or the first site where the energy
+    /// change is not a number.
+    pub fn sweep(&mut self, method: Method, rng: &mut StdRng) -> Result<usize, usize> {
         let beta = self.model.beta;
         let mut flipped = 0;
         for &k in &self.model.sites {
             let dlp = -beta * self.delta(k);
+            if dlp.is_nan() {
+                return Err(k);
+            }
             let flip = match method {
                 // Heat bath: P(flip) = π(flipped) / (π(s) + π(flipped)).
                 Method::Gibbs => rng.random::<f64>() * (1.0 + (-dlp).exp()) < 1.0,
@@ -268,7 +272,7 @@ impl SpinChain<'_> {
                 flipped += 1;
             }
         }
-        flipped
+        Ok(flipped)
     }
 
     /// The row of output of the current state: outputs, then (with `--states`) the spins.
@@ -299,15 +303,15 @@ pub fn run(model: &SpinModel, config: &Config) -> Result<Vec<ChainResult>, Strin
         .num_threads(config.threads.max(1))
         .build()
         .map_err(|e| format!("cannot start {} threads: {e}", config.threads))?;
-    Ok(pool.install(|| {
+    pool.install(|| {
         (0..config.chains)
             .into_par_iter()
             .map(|c| run_chain(model, config, c))
             .collect()
-    }))
+    })
 }
 
-fn run_chain(model: &SpinModel, config: &Config, chain: usize) -> ChainResult {
+fn run_chain(model: &SpinModel, config: &Config, chain: usize) -> Result<ChainResult, String> {
     let mut rng = chain_rng(config.seed, chain);
     let mut init_rng = crate::rt::rng_from_seed(rng.random());
     let mut c = model.chain(&mut init_rng);
@@ -321,7 +325,13 @@ fn run_chain(model: &SpinModel, config: &Config, chain: usize) -> ChainResult {
         if i == config.warmup {
             warmup_time = start.elapsed();
         }
-        let flipped = c.sweep(config.method, &mut rng);
+        let flipped = c.sweep(config.method, &mut rng).map_err(|k| {
+            format!(
+                "chain {}: the energy change of flipping the spin at position {k} of the state is not a number (β = {}); check the energy for 0/0, ∞ − ∞ or log of a negative number",
+                chain + 1,
+                model.beta
+            )
+        })?;
         if i < config.warmup || !(i - config.warmup).is_multiple_of(thin) {
             continue;
         }
@@ -342,7 +352,7 @@ fn run_chain(model: &SpinModel, config: &Config, chain: usize) -> ChainResult {
     if config.draws == 0 {
         warmup_time = start.elapsed();
     }
-    ChainResult {
+    Ok(ChainResult {
         rows,
         stats,
         step_size: 1.0,
@@ -350,5 +360,5 @@ fn run_chain(model: &SpinModel, config: &Config, chain: usize) -> ChainResult {
         warmup_time,
         sampling_time: start.elapsed() - warmup_time,
         warmup_divergences: 0,
-    }
+    })
 }
