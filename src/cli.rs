@@ -43,6 +43,9 @@ enum Command {
     /// Sample the posterior of a graphical model's parameters (NUTS, HMC, MALA or
     /// random-walk Metropolis); write Stan CSV and print a summary.
     Infer(Box<crate::infer_cmd::InferArgs>),
+    /// Sample a model's target over its states (`potential`: NUTS, HMC, MALA, ULA, BAOAB;
+    /// `energy` over spins: Gibbs or Metropolis sweeps); write Stan CSV and print a summary.
+    Sample(Box<crate::sample_cmd::SampleArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -94,6 +97,7 @@ pub fn run() -> ExitCode {
             crate::run_cmd::run(*args, color)
         }
         Command::Infer(args) => crate::infer_cmd::run(*args, color_of(cli.color)),
+        Command::Sample(args) => crate::sample_cmd::run(*args, color_of(cli.color)),
     }
 }
 

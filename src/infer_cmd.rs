@@ -125,9 +125,15 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
             "model `{}` is a {} model; `ito infer` fits graphical models (parameters with priors and likelihoods){}",
             m.name,
             m.kind,
-            match m.kind {
-                ModelKind::Dynamic(_) | ModelKind::StateSpace(_) => "; simulate it with `ito run`",
-                _ => "",
+            if ito::ir::lower::has_target(m) {
+                "; sample its target over the states with `ito sample`"
+            } else {
+                match m.kind {
+                    ModelKind::Dynamic(_) | ModelKind::StateSpace(_) => {
+                        "; simulate it with `ito run`"
+                    }
+                    _ => "",
+                }
             }
         ));
     }
@@ -304,5 +310,7 @@ fn config(args: &InferArgs) -> Result<Config, String> {
         max_depth: args.max_depth,
         target_accept: args.target_accept,
         thin: args.thin,
+        step: 0.0,
+        friction: 1.0,
     })
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod infer_cmd;
 mod run_cmd;
+mod sample_cmd;
 
 fn main() -> std::process::ExitCode {
     cli::run()

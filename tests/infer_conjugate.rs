@@ -43,6 +43,8 @@ fn sample(
         max_depth: 10,
         target_accept: 0.8,
         thin: 1,
+        step: 0.0,
+        friction: 0.0,
     };
     let results = chain::run(&post.density, &config).unwrap();
     let columns = post.density.columns.clone();
@@ -212,6 +214,8 @@ fn chains_do_not_depend_on_threads() {
                 max_depth: 10,
                 target_accept: 0.8,
                 thin: 1,
+                step: 0.0,
+                friction: 0.0,
             };
             let r = chain::run(&post.density, &config).unwrap();
             r.into_iter().map(|c| c.rows).collect::<Vec<_>>()

@@ -1,8 +1,10 @@
 //! Running chains: the sampler interface, initialisation, and the parallel driver. Chain c
 //! draws from a stream derived from (seed, c) alone, so the draws do not depend on how
-//! many threads run the chains.
+//! many threads run the chains. The driver is generic over the density ([`Target`]): the
+//! posterior of `ito infer` and the state targets of `ito sample` share it.
 
-use super::density::{Density, Evaluator};
+use super::density::Density;
+use super::target::{LogDensity, Target};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
@@ -32,13 +34,21 @@ pub trait Sampler {
     fn inv_metric(&self) -> Option<Vec<f64>>;
 }
 
-/// The sampling algorithms `ito infer` offers.
+/// The sampling algorithms of `ito infer` and `ito sample`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Nuts,
     Hmc,
     Mala,
     Mh,
+    /// Unadjusted Langevin (Euler–Maruyama on the overdamped Langevin diffusion).
+    Ula,
+    /// Kinetic Langevin with the BAOAB splitting, unadjusted.
+    Baoab,
+    /// Single-site heat bath over spins.
+    Gibbs,
+    /// Single-site Metropolis over spins.
+    Metropolis,
 }
 
 impl Method {
@@ -48,7 +58,17 @@ impl Method {
             Method::Hmc => "hmc",
             Method::Mala => "mala",
             Method::Mh => "mh",
+            Method::Ula => "ula",
+            Method::Baoab => "baoab",
+            Method::Gibbs => "gibbs",
+            Method::Metropolis => "metropolis",
         }
+    }
+
+    /// Whether warm-up adapts the sampler (step size, metric); otherwise its iterations
+    /// are only discarded.
+    pub fn adapts(self) -> bool {
+        matches!(self, Method::Nuts | Method::Hmc | Method::Mala | Method::Mh)
     }
 }
 
@@ -66,6 +86,10 @@ pub struct Config {
     pub target_accept: f64,
     /// Keep every `thin`-th draw.
     pub thin: usize,
+    /// ULA and BAOAB: the step size h (the adaptive methods tune their own).
+    pub step: f64,
+    /// BAOAB: the friction γ.
+    pub friction: f64,
 }
 
 /// What one chain produced.
@@ -93,7 +117,10 @@ pub fn chain_rng(seed: u64, chain: usize) -> StdRng {
 
 /// Stan's initialisation: uniform on (−2, 2) on the unconstrained scale, redrawn (up to
 /// 100 times) until the density and its gradient are finite.
-pub fn initial_point(ev: &mut Evaluator, rng: &mut StdRng) -> Result<Vec<f64>, String> {
+pub fn initial_point(
+    ev: &mut (impl LogDensity + ?Sized),
+    rng: &mut StdRng,
+) -> Result<Vec<f64>, String> {
     let n = ev.dim();
     let mut grad = vec![0.0; n];
     let mut last = f64::NAN;
@@ -109,8 +136,22 @@ pub fn initial_point(ev: &mut Evaluator, rng: &mut StdRng) -> Result<Vec<f64>, S
     ))
 }
 
-/// Run every chain (in parallel on `config.threads` threads).
+/// How a chain picks its starting point: from its evaluator and its random stream.
+pub type Init<'a> =
+    dyn Fn(&mut dyn LogDensity, &mut StdRng) -> Result<Vec<f64>, String> + Sync + 'a;
+
+/// Run every chain of the posterior (in parallel on `config.threads` threads), each started
+/// as Stan does ([`initial_point`]).
 pub fn run(post: &Density, config: &Config) -> Result<Vec<ChainResult>, String> {
+    run_target(post, config, &|ev, rng| initial_point(ev, rng))
+}
+
+/// Run every chain on any target, each started at `init`'s point.
+pub fn run_target<T: Target>(
+    target: &T,
+    config: &Config,
+    init: &Init<'_>,
+) -> Result<Vec<ChainResult>, String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.max(1))
         .build()
@@ -118,37 +159,53 @@ pub fn run(post: &Density, config: &Config) -> Result<Vec<ChainResult>, String> 
     pool.install(|| {
         (0..config.chains)
             .into_par_iter()
-            .map(|c| run_chain(post, config, c))
+            .map(|c| run_chain(target, config, c, init))
             .collect()
     })
 }
 
-fn run_chain(post: &Density, config: &Config, chain: usize) -> Result<ChainResult, String> {
+fn run_chain<T: Target>(
+    target: &T,
+    config: &Config,
+    chain: usize,
+    init: &Init<'_>,
+) -> Result<ChainResult, String> {
     let mut rng = chain_rng(config.seed, chain);
-    let mut ev = post.evaluator();
-    let init = initial_point(&mut ev, &mut rng).map_err(|e| format!("chain {}: {e}", chain + 1))?;
-    if config.method == Method::Nuts {
-        return super::nuts::run_chain(post, config, chain, init, rng);
-    }
-    let sampler: Box<dyn Sampler> = match config.method {
+    let mut ev = target.evaluator();
+    let init = init(&mut ev, &mut rng).map_err(|e| format!("chain {}: {e}", chain + 1))?;
+    let sampler: Box<dyn Sampler + '_> = match config.method {
+        Method::Nuts => return super::nuts::run_chain(target, config, chain, init, rng),
         Method::Hmc => Box::new(super::samplers::Hmc::new(ev, init, config.warmup)),
         Method::Mala => Box::new(super::samplers::Mala::new(ev, init, config.warmup)),
         Method::Mh => Box::new(super::samplers::RandomWalk::new(ev, init, config.warmup)),
-        Method::Nuts => unreachable!("handled above"),
+        Method::Ula => Box::new(super::langevin::Ula::new(ev, init, config.step)),
+        Method::Baoab => Box::new(super::langevin::Baoab::new(
+            ev,
+            init,
+            config.step,
+            config.friction,
+            &mut rng,
+        )),
+        Method::Gibbs | Method::Metropolis => {
+            return Err(format!(
+                "`{}` updates spins; it cannot sample a continuous density",
+                config.method.name()
+            ));
+        }
     };
-    drive(post, config, sampler, rng)
+    drive(target, config, sampler, rng)
 }
 
 /// Iterate a sampler through warm-up and sampling, keeping the sampling draws.
-fn drive(
-    post: &Density,
+fn drive<T: Target>(
+    target: &T,
     config: &Config,
     mut sampler: Box<dyn Sampler + '_>,
     mut rng: StdRng,
 ) -> Result<ChainResult, String> {
     let mut rows = Vec::with_capacity(config.draws / config.thin.max(1) + 1);
     let mut stats = Vec::with_capacity(rows.capacity());
-    let mut out = post.evaluator();
+    let mut out = target.evaluator();
     let start = Instant::now();
     let mut warmup_divergences = 0;
     let mut warmup_time = Duration::ZERO;

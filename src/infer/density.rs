@@ -256,6 +256,32 @@ impl Evaluator<'_> {
     }
 }
 
+impl super::target::LogDensity for Evaluator<'_> {
+    fn dim(&self) -> usize {
+        Evaluator::dim(self)
+    }
+
+    fn logp_grad(&mut self, u: &[f64], grad: &mut [f64]) -> f64 {
+        Evaluator::logp_grad(self, u, grad)
+    }
+
+    fn logp(&mut self, u: &[f64]) -> f64 {
+        Evaluator::logp(self, u)
+    }
+
+    fn row(&mut self, u: &[f64], row: &mut Vec<f64>) {
+        Evaluator::row(self, u, row)
+    }
+}
+
+impl super::target::Target for Density {
+    type Eval<'a> = Evaluator<'a>;
+
+    fn evaluator(&self) -> Evaluator<'_> {
+        Density::evaluator(self)
+    }
+}
+
 /// Call a density kernel with no state.
 ///
 /// # Safety
@@ -321,7 +347,7 @@ pub fn element_names(name: &str, dims: &[usize]) -> Vec<String> {
 
 /// Names of the outputs, whose total length is `total` (at most one with a size from data,
 /// which takes what the fixed ones leave).
-fn output_names<'a>(
+pub(crate) fn output_names<'a>(
     lets: impl Iterator<Item = (&'a String, &'a crate::check::types::Type)> + Clone,
     total: usize,
 ) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! gradient.
 
 use super::chain::{ChainResult, Config, DrawStats};
-use super::density::{Density, Evaluator};
+use super::target::{LogDensity, Target};
 use nuts_rs::{
     Chain, CpuLogpFunc, CpuMath, CpuMathError, DiagNutsSettings, HasDims, LogpError, Settings,
 };
@@ -11,9 +11,9 @@ use rand::rngs::StdRng;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// The posterior as nuts-rs sees it.
-struct Target<'a> {
-    ev: Evaluator<'a>,
+/// The density as nuts-rs sees it.
+struct NutsTarget<E> {
+    ev: E,
 }
 
 /// A point where the density is not finite: nuts-rs treats the trajectory as divergent.
@@ -34,13 +34,13 @@ impl LogpError for NotFinite {
     }
 }
 
-impl HasDims for Target<'_> {
+impl<E: LogDensity> HasDims for NutsTarget<E> {
     fn dim_sizes(&self) -> HashMap<String, u64> {
         HashMap::from([("unconstrained_parameter".to_string(), self.ev.dim() as u64)])
     }
 }
 
-impl CpuLogpFunc for Target<'_> {
+impl<E: LogDensity> CpuLogpFunc for NutsTarget<E> {
     type LogpError = NotFinite;
     type ExpandedVector = Vec<f64>;
     type FlowParameters = ();
@@ -66,8 +66,8 @@ impl CpuLogpFunc for Target<'_> {
     }
 }
 
-pub fn run_chain(
-    post: &Density,
+pub fn run_chain<T: Target>(
+    post: &T,
     config: &Config,
     chain: usize,
     init: Vec<f64>,
@@ -83,7 +83,7 @@ pub fn run_chain(
     };
     settings.adapt_options.step_size_settings.target_accept = config.target_accept;
     settings.adapt_options.mass_matrix_options.store_mass_matrix = true;
-    let math = CpuMath::new(Target {
+    let math = CpuMath::new(NutsTarget {
         ev: post.evaluator(),
     });
     let fail = |e: &dyn std::fmt::Display| format!("chain {}: NUTS failed: {e}", chain + 1);

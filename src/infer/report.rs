@@ -39,7 +39,11 @@ pub fn warnings(
         .flat_map(|r| &r.stats)
         .filter(|s| s.divergent)
         .count();
-    if divergent > 0 && config.method != Method::Mh {
+    if divergent > 0 && matches!(config.method, Method::Ula | Method::Baoab) {
+        out.push(format!(
+            "{divergent} of {draws} draws after warm-up were not finite: the step is beyond the scheme's stability limit (lower --step)"
+        ));
+    } else if divergent > 0 && config.method != Method::Mh {
         out.push(format!(
             "{divergent} of {draws} draws after warm-up were divergent: the posterior has regions the step size cannot resolve (reparameterise, e.g. non-centred, or raise --target-accept)"
         ));

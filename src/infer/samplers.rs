@@ -5,7 +5,7 @@
 
 use super::adapt::{DualAveraging, Phase, Schedule, Welford};
 use super::chain::{DrawStats, Sampler};
-use super::density::Evaluator;
+use super::target::LogDensity;
 use rand::RngExt;
 use rand::rngs::StdRng;
 use rand_distr::StandardNormal;
@@ -19,7 +19,7 @@ struct Point {
 }
 
 impl Point {
-    fn at(ev: &mut Evaluator, u: Vec<f64>) -> Point {
+    fn at(ev: &mut impl LogDensity, u: Vec<f64>) -> Point {
         let mut grad = vec![0.0; u.len()];
         let lp = ev.logp_grad(&u, &mut grad);
         Point { u, lp, grad }
@@ -78,16 +78,16 @@ impl Tuning {
 /// Static HMC: leapfrog trajectories of a fixed integration time (π/2 in the metric's units,
 /// a quarter period of a standard normal) with the number of steps jittered uniformly in
 /// [½, 1½]× its mean so that no trajectory length resonates with the target.
-pub struct Hmc<'a> {
-    ev: Evaluator<'a>,
+pub struct Hmc<E> {
+    ev: E,
     here: Point,
     tuning: Tuning,
     int_time: f64,
     max_steps: usize,
 }
 
-impl<'a> Hmc<'a> {
-    pub fn new(mut ev: Evaluator<'a>, init: Vec<f64>, warmup: usize) -> Hmc<'a> {
+impl<E: LogDensity> Hmc<E> {
+    pub fn new(mut ev: E, init: Vec<f64>, warmup: usize) -> Hmc<E> {
         let here = Point::at(&mut ev, init);
         let dim = here.u.len();
         Hmc {
@@ -108,7 +108,7 @@ impl<'a> Hmc<'a> {
     }
 }
 
-impl Sampler for Hmc<'_> {
+impl<E: LogDensity> Sampler for Hmc<E> {
     fn iterate(&mut self, i: usize, rng: &mut StdRng) -> DrawStats {
         let eps = self.tuning.step;
         let m = &self.tuning.inv_metric;
@@ -181,14 +181,14 @@ impl Sampler for Hmc<'_> {
 /// u' = u + ½ε²M⁻¹∇log π(u) + ε M^{-½} ξ, accepted with the Metropolis–Hastings ratio of
 /// the two Gaussian proposals. Step size tuned towards acceptance 0.574 (Roberts &
 /// Rosenthal 1998).
-pub struct Mala<'a> {
-    ev: Evaluator<'a>,
+pub struct Mala<E> {
+    ev: E,
     here: Point,
     tuning: Tuning,
 }
 
-impl<'a> Mala<'a> {
-    pub fn new(mut ev: Evaluator<'a>, init: Vec<f64>, warmup: usize) -> Mala<'a> {
+impl<E: LogDensity> Mala<E> {
+    pub fn new(mut ev: E, init: Vec<f64>, warmup: usize) -> Mala<E> {
         let here = Point::at(&mut ev, init);
         let dim = here.u.len();
         Mala {
@@ -210,7 +210,7 @@ impl<'a> Mala<'a> {
     }
 }
 
-impl Sampler for Mala<'_> {
+impl<E: LogDensity> Sampler for Mala<E> {
     fn iterate(&mut self, i: usize, rng: &mut StdRng) -> DrawStats {
         let eps = self.tuning.step;
         let m = &self.tuning.inv_metric;
@@ -271,8 +271,8 @@ impl Sampler for Mala<'_> {
 /// proposals with covariance s²Σ, Σ estimated from the slow warm-up windows (full, through
 /// its Cholesky factor) and log s tuned towards acceptance 0.234 by dual averaging. Both are
 /// frozen after warm-up.
-pub struct RandomWalk<'a> {
-    ev: Evaluator<'a>,
+pub struct RandomWalk<E> {
+    ev: E,
     u: Vec<f64>,
     lp: f64,
     schedule: Schedule,
@@ -283,8 +283,8 @@ pub struct RandomWalk<'a> {
     window: CovWindow,
 }
 
-impl<'a> RandomWalk<'a> {
-    pub fn new(mut ev: Evaluator<'a>, init: Vec<f64>, warmup: usize) -> RandomWalk<'a> {
+impl<E: LogDensity> RandomWalk<E> {
+    pub fn new(mut ev: E, init: Vec<f64>, warmup: usize) -> RandomWalk<E> {
         let dim = init.len();
         let lp = ev.logp(&init);
         let scale = 2.38 / (dim as f64).sqrt() * 0.1;
@@ -305,7 +305,7 @@ impl<'a> RandomWalk<'a> {
     }
 }
 
-impl Sampler for RandomWalk<'_> {
+impl<E: LogDensity> Sampler for RandomWalk<E> {
     fn iterate(&mut self, i: usize, rng: &mut StdRng) -> DrawStats {
         let n = self.u.len();
         let z: Vec<f64> = (0..n).map(|_| rng.sample(StandardNormal)).collect();

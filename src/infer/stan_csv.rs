@@ -54,7 +54,7 @@ pub fn render(run: &RunDescription, config: &Config, chain: usize, result: &Chai
     names.extend(run.columns.iter().map(String::as_str));
     s.push_str(&names.join(","));
     s.push('\n');
-    if config.warmup > 0 {
+    if config.warmup > 0 && config.method.adapts() {
         s.push_str("# Adaptation terminated\n");
         let _ = writeln!(s, "# Step size = {}", number(result.step_size));
         if let Some(m) = &result.inv_metric {
@@ -119,6 +119,10 @@ fn header(s: &mut String, run: &RunDescription, config: &Config, chain: usize) {
         Method::Hmc => ("hmc", Some("static")),
         Method::Mala => ("mala", None),
         Method::Mh => ("mh", None),
+        Method::Ula => ("ula", None),
+        Method::Baoab => ("baoab", None),
+        Method::Gibbs => ("gibbs", None),
+        Method::Metropolis => ("metropolis", None),
     };
     let lines = [
         "stan_version_major = 2".to_string(),
@@ -134,12 +138,25 @@ fn header(s: &mut String, run: &RunDescription, config: &Config, chain: usize) {
         "    save_warmup = 0".to_string(),
         format!("    thin = {}", config.thin.max(1)),
         "    adapt".to_string(),
-        format!("      engaged = {}", u8::from(config.warmup > 0)),
+        format!(
+            "      engaged = {}",
+            u8::from(config.warmup > 0 && config.method.adapts())
+        ),
         format!("      delta = {}", config.target_accept),
         format!("    algorithm = {algorithm}"),
     ];
     for l in lines {
         let _ = writeln!(s, "# {l}");
+    }
+    match config.method {
+        Method::Ula => {
+            let _ = writeln!(s, "#       step = {}", number(config.step));
+        }
+        Method::Baoab => {
+            let _ = writeln!(s, "#       step = {}", number(config.step));
+            let _ = writeln!(s, "#       friction = {}", number(config.friction));
+        }
+        _ => {}
     }
     if let Some(engine) = engine {
         let _ = writeln!(s, "#       hmc\n#         engine = {engine}");
@@ -184,6 +201,8 @@ mod tests {
             max_depth: 10,
             target_accept: 0.8,
             thin: 1,
+            step: 0.0,
+            friction: 1.0,
         }
     }
 

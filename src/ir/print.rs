@@ -38,6 +38,10 @@ pub fn print_model(m: &super::lower::LoweredModel) -> String {
             .collect();
         let _ = writeln!(out, "  dependencies: {}", deps.join(" "));
     }
+    for t in &m.flip_terms {
+        let how = if t.local { "local" } else { "whole" };
+        let _ = writeln!(out, "  flip_delta term: {} ({how})", t.what);
+    }
     out.push('\n');
     for k in &m.kernels {
         out.push_str(&print_kernel(k));

@@ -26,6 +26,8 @@ pub struct LoweredModel {
     pub dependencies: Vec<Vec<usize>>,
     /// Whether each group's propensity depends on time directly.
     pub time_dependent: Vec<bool>,
+    /// How `flip_delta` updates each term of the energy (empty without that kernel).
+    pub flip_terms: Vec<super::FlipTerm>,
 }
 
 /// What firing a reaction does to the state: (position in `x`, change).
@@ -143,9 +145,15 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
     }
     let has_density = m.params.iter().any(|p| p.prior.is_some())
         || m.tildes.iter().any(|t| t.role != TildeRole::Observation)
-        || m.kind == ModelKind::Target;
+        || has_target(m);
     if has_density {
         build("log_density", &mut |l| log_density(l, false));
+    }
+    let mut flip_terms = Vec::new();
+    if super::flips::applies(m) {
+        build("flip_delta", &mut |l| {
+            super::flips::flip_delta(l, &mut flip_terms)
+        });
     }
     if m.tildes.iter().any(|t| t.role == TildeRole::Observation) {
         build("observe", &mut |l| log_density(l, true));
@@ -180,7 +188,16 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
         events,
         dependencies,
         time_dependent,
+        flip_terms,
     })
+}
+
+/// Whether a model declares a target density over its states (`potential` or `energy`),
+/// whatever its kind: a dynamic model may declare the density its dynamics leave invariant.
+pub fn has_target(m: &Model) -> bool {
+    m.lets
+        .iter()
+        .any(|l| matches!(l.role, LetRole::Potential | LetRole::Energy))
 }
 
 /// Derivative kernels engines need: `drift_jvp`, `diffusion_jvp` and `cle_diffusion_jvp`
@@ -216,7 +233,7 @@ fn derivatives(
             .states
             .iter()
             .any(|s| s.ty.scalar == crate::check::types::Scalar::Real);
-        if m.kind == ModelKind::Target && continuous {
+        if has_target(m) && continuous {
             wrts.push((Buf::X, "log_density_grad_x"));
         }
         for (wrt, name) in wrts {
@@ -1154,7 +1171,7 @@ fn log_density(l: &mut Lower, observe: bool) {
         });
         add(l, v);
     }
-    if !observe && m.kind == ModelKind::Target {
+    if !observe && has_target(m) {
         for let_ in &m.lets {
             let scale = match let_.role {
                 LetRole::Potential => None,

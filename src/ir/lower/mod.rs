@@ -4,22 +4,26 @@
 
 mod density;
 mod expr;
+mod flips;
 mod kernels;
 pub mod layout;
 mod reaction_views;
 mod symbolic;
 mod transitions;
 
-pub use kernels::{EventInfo, JumpInfo, LoweredModel, ReactionTable, lower_model, size_index};
+pub use flips::FlipTerm;
+pub use kernels::{
+    EventInfo, JumpInfo, LoweredModel, ReactionTable, has_target, lower_model, size_index,
+};
 pub use layout::{Layout, Slot};
 
 use super::build::Builder;
-use super::{Buf, FBin, Ty, Val};
+use super::{Buf, Cmp, FBin, Ty, Val};
 use crate::check::model::{Model, Program, TExpr, Var};
 use crate::check::types::{Dim, Scalar};
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
-use kernels::LetReads;
+pub(crate) use kernels::LetReads;
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
@@ -82,6 +86,9 @@ pub(crate) struct Lower<'m> {
     /// Species are read as max(x, 0): rates are defined for counts ≥ 0, and a continuous
     /// view's state may dip below (`x^2.5` of a negative count would be NaN).
     pub nonnegative_counts: bool,
+    /// While set, spin states are read with the spin at this position of `x` flipped (the
+    /// `flip_delta` kernel evaluates terms of the energy before and after a flip).
+    flip_at: Option<Val>,
 }
 
 impl<'m> Lower<'m> {
@@ -110,6 +117,7 @@ impl<'m> Lower<'m> {
             read_params_from_out: false,
             real_counts: false,
             nonnegative_counts: false,
+            flip_at: None,
         }
     }
 
@@ -271,6 +279,13 @@ impl<'m> Lower<'m> {
             self.buf_len(from)
         };
         let x = self.b.load(from, at, len, true);
+        if let (Some(k), Var::State(j)) = (self.flip_at, v)
+            && self.m.states[j].ty.scalar == Scalar::Spin
+        {
+            let hit = self.b.icmp(Cmp::Eq, at, k);
+            let flipped = self.b.neg(x);
+            return Some(self.b.select(hit, flipped, x));
+        }
         if self.nonnegative_counts && matches!(v, Var::Species(_)) {
             let zero = self.b.f(0.0);
             return Some(self.b.fbin(FBin::Max, x, zero));
@@ -322,6 +337,13 @@ impl<'m> Lower<'m> {
             Scalar::Int | Scalar::Spin => Ty::I64,
             Scalar::Real | Scalar::Error => Ty::F64,
         }
+    }
+
+    /// Read spin states with the spin at position `k` of `x` flipped (`None`: as they are).
+    /// Values of `let`s computed so far no longer hold.
+    pub fn set_flip(&mut self, k: Option<Val>) {
+        self.flip_at = k;
+        self.lets.clear();
     }
 
     /// Value of a scalar `let` in pure kernels: computed once.
