@@ -62,7 +62,7 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
-def wait_quiet(limit, most=300):
+def wait_quiet(limit, most=120):
     """Waits (at most `most` s) until the 1-minute load average is below `limit` (this
     machine is shared); returns the load average then. No limit: returns at once."""
     start = time.time()
