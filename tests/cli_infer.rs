@@ -291,4 +291,16 @@ fn bad_input_is_refused_clearly() {
         "`ito infer` fits graphical models",
     );
     assert_clean_failure(&with(&["--out", "/nonexistent-dir/x.csv"]), "cannot write");
+    // Bounds are evaluated once, so they may not depend on sampled parameters.
+    let dir = scratch_dir("bounds");
+    let model = dir.join("b.sde");
+    std::fs::write(
+        &model,
+        "model B {\n  param a ~ Normal(0, 1)\n  param b: real<lower=a> ~ Normal(0, 1)\n}\n",
+    )
+    .unwrap();
+    assert_clean_failure(
+        &ito(&["infer", s(&model)]),
+        "its bounds depend on sampled parameters",
+    );
 }

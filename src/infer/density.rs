@@ -102,7 +102,14 @@ impl Posterior {
                 .enumerate()
             {
                 let at = span.offset + k;
-                let t = Transform::from_bounds(bounds[at], bounds[n_p + at])
+                let (lo, hi) = (bounds[at], bounds[n_p + at]);
+                if lo.is_nan() || hi.is_nan() {
+                    return Err(format!(
+                        "parameter `{}`: its bounds depend on sampled parameters, which `ito infer` does not support (bounds may use constants and data)",
+                        span.name
+                    ));
+                }
+                let t = Transform::from_bounds(lo, hi)
                     .map_err(|e| format!("parameter `{}`: {e}", span.name))?;
                 free.push((at, t));
                 columns.push(name);
