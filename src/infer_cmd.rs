@@ -1,5 +1,6 @@
 //! `ito infer`: sample a graphical model's posterior, write Stan CSV, print the summary.
 
+use crate::cmd_common::{self, ChainFlags};
 use clap::{Args, ValueEnum};
 use ito::check::model::ModelKind;
 use ito::frontend::{self, Options};
@@ -89,20 +90,8 @@ impl MethodArg {
     }
 }
 
-/// Upper limits on flags, so a typo cannot ask for absurd allocations.
-const MAX_THREADS: usize = 1024;
-const MAX_ITERATIONS: usize = 100_000_000;
-
 pub fn run(args: InferArgs, color: bool) -> ExitCode {
-    match run_inner(args, color) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            if !message.is_empty() {
-                let _ = writeln!(std::io::stderr().lock(), "error: {message}");
-            }
-            ExitCode::FAILURE
-        }
-    }
+    crate::cmd_common::exit_code(run_inner(args, color))
 }
 
 fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
@@ -268,38 +257,17 @@ fn optimize(
 }
 
 fn config(args: &InferArgs) -> Result<Config, String> {
-    if args.chains == 0 {
-        return Err("--chains must be at least 1".to_string());
+    ChainFlags {
+        chains: args.chains,
+        warmup: args.warmup,
+        draws: args.draws,
+        thin: args.thin,
+        max_depth: args.max_depth,
+        target_accept: args.target_accept,
     }
-    if args.draws == 0 {
-        return Err("--draws must be at least 1".to_string());
-    }
-    if args.thin == 0 {
-        return Err("--thin must be at least 1".to_string());
-    }
-    if args.warmup > MAX_ITERATIONS || args.draws > MAX_ITERATIONS || args.chains > 10_000 {
-        return Err(format!(
-            "--warmup and --draws are at most {MAX_ITERATIONS}, --chains at most 10000"
-        ));
-    }
-    if !(args.target_accept > 0.0 && args.target_accept < 1.0) {
-        return Err("--target-accept must be between 0 and 1 (exclusive)".to_string());
-    }
-    if !(1..=30).contains(&args.max_depth) {
-        return Err("--max-depth must be between 1 and 30".to_string());
-    }
-    let threads = match args.threads {
-        Some(0) => return Err("--threads must be at least 1".to_string()),
-        Some(n) if n > MAX_THREADS => return Err(format!("--threads is at most {MAX_THREADS}")),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    }
-    .min(args.chains);
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    });
+    .check()?;
+    let threads = cmd_common::threads(args.threads)?.min(args.chains);
+    let seed = cmd_common::seed(args.seed);
     Ok(Config {
         method: args.method.method(),
         chains: args.chains,

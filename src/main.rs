@@ -1,6 +1,7 @@
 //! The `ito` command line: a thin layer over the library.
 
 mod cli;
+mod cmd_common;
 mod infer_cmd;
 mod run_cmd;
 mod sample_cmd;

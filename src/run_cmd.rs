@@ -172,22 +172,11 @@ enum BlowupArg {
     Drop,
 }
 
-/// More worker threads than any machine this runs on has cores is a typo.
-const MAX_THREADS: usize = 1024;
-
 /// An error for the user, printed as `error: …`.
 type Fail = String;
 
 pub fn run(args: RunArgs, color: bool) -> ExitCode {
-    match run_inner(args, color) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            if !message.is_empty() {
-                let _ = writeln!(std::io::stderr().lock(), "error: {message}");
-            }
-            ExitCode::FAILURE
-        }
-    }
+    crate::cmd_common::exit_code(run_inner(args, color))
 }
 
 fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
@@ -304,14 +293,7 @@ impl Common {
     fn new(args: &RunArgs) -> Result<Common, Fail> {
         let times = recording_times(args)?;
         let t_end = times.last().copied().unwrap_or(args.t_end);
-        let threads = match args.threads {
-            Some(0) => return Err("--threads must be at least 1".to_string()),
-            Some(n) if n > MAX_THREADS => {
-                return Err(format!("--threads is at most {MAX_THREADS}"));
-            }
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let threads = crate::cmd_common::threads(args.threads)?;
         // Everything parallel in the run (the engine and the summary) uses exactly this many
         // threads.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -321,7 +303,7 @@ impl Common {
             times,
             t_end,
             threads,
-            seed: args.seed.unwrap_or_else(clock_seed),
+            seed: crate::cmd_common::seed(args.seed),
         })
     }
 
@@ -718,11 +700,4 @@ fn summary_format(out: &Path) -> Result<SummaryFormat, Fail> {
             out.display()
         )),
     }
-}
-
-/// A seed when none is given: from the clock (reported, so the run can be repeated).
-fn clock_seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }

@@ -1,6 +1,7 @@
 //! `ito sample`: sample a model's target over its states (`potential U`: exp(−U) over real
 //! states; `energy H`: exp(−βH) over spins), write Stan CSV, print the summary.
 
+use crate::cmd_common::{self, ChainFlags};
 use clap::{Args, ValueEnum};
 use ito::frontend::{self, Options};
 use ito::infer::chain::{Config, Method};
@@ -100,19 +101,8 @@ impl MethodArg {
     }
 }
 
-const MAX_THREADS: usize = 1024;
-const MAX_ITERATIONS: usize = 100_000_000;
-
 pub fn run(args: SampleArgs, color: bool) -> ExitCode {
-    match run_inner(args, color) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            if !message.is_empty() {
-                let _ = writeln!(std::io::stderr().lock(), "error: {message}");
-            }
-            ExitCode::FAILURE
-        }
-    }
+    crate::cmd_common::exit_code(run_inner(args, color))
 }
 
 fn run_inner(args: SampleArgs, color: bool) -> Result<(), String> {
@@ -266,26 +256,15 @@ fn announce(stderr: &mut impl Write, model: &str, config: &Config) {
 
 /// Checks of the flags alone (before the model is read).
 fn check_flags(args: &SampleArgs) -> Result<(), String> {
-    if args.chains == 0 {
-        return Err("--chains must be at least 1".to_string());
+    ChainFlags {
+        chains: args.chains,
+        warmup: args.warmup,
+        draws: args.draws,
+        thin: args.thin,
+        max_depth: args.max_depth,
+        target_accept: args.target_accept,
     }
-    if args.draws == 0 {
-        return Err("--draws must be at least 1".to_string());
-    }
-    if args.thin == 0 {
-        return Err("--thin must be at least 1".to_string());
-    }
-    if args.warmup > MAX_ITERATIONS || args.draws > MAX_ITERATIONS || args.chains > 10_000 {
-        return Err(format!(
-            "--warmup and --draws are at most {MAX_ITERATIONS}, --chains at most 10000"
-        ));
-    }
-    if !(args.target_accept > 0.0 && args.target_accept < 1.0) {
-        return Err("--target-accept must be between 0 and 1 (exclusive)".to_string());
-    }
-    if !(1..=30).contains(&args.max_depth) {
-        return Err("--max-depth must be between 1 and 30".to_string());
-    }
+    .check()?;
     if let Some(h) = args.step
         && !(h > 0.0 && h.is_finite())
     {
@@ -349,18 +328,8 @@ fn config(args: &SampleArgs, kind: &TargetKind) -> Result<Config, String> {
             "--states applies to spin models (real states are always recorded)".to_string(),
         );
     }
-    let threads = match args.threads {
-        Some(0) => return Err("--threads must be at least 1".to_string()),
-        Some(n) if n > MAX_THREADS => return Err(format!("--threads is at most {MAX_THREADS}")),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    }
-    .min(args.chains);
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    });
+    let threads = cmd_common::threads(args.threads)?.min(args.chains);
+    let seed = cmd_common::seed(args.seed);
     Ok(Config {
         method,
         chains: args.chains,
