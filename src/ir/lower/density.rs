@@ -305,6 +305,50 @@ impl Lower<'_> {
         }
     }
 
+    /// log p(y | η) for `Bernoulli(logistic(η))` and `Poisson(exp(η))`, in the link's own
+    /// form as Stan's `bernoulli_logit` and `poisson_log`: y·η − softplus(η) (one exp and
+    /// one log1p, exact where logistic(η) rounds to 0 or 1) and y·η − exp(η) − lgamma(y + 1)
+    /// (no log of the exponential).
+    pub fn linked_log_density(&mut self, dist: DistKind, y: Val, eta: Val) -> Val {
+        let y = self.b.to_f64(y);
+        let x = self.b.to_f64(eta);
+        let yx = self.b.mul(y, x);
+        match dist {
+            DistKind::Bernoulli => {
+                let zero = self.c(0.0);
+                let one = self.c(1.0);
+                // softplus(η) = max(η, 0) + log1p(e^(−|η|)). At η = 0 the derivative must
+                // take the same side for both kinks: |η| differentiates as +η there, so
+                // max(η, 0) is written as η ≥ 0 ? η : 0 (FBin::Max would pick 0 and give
+                // slope −½ instead of ½).
+                let nonneg = self.b.fcmp(Cmp::Ge, x, zero);
+                let pos = self.b.select(nonneg, x, zero);
+                let ax = self.b.fun(FUn::Abs, x);
+                let nax = self.b.neg(ax);
+                let ex = self.b.call(MathFn::Exp, vec![nax]);
+                let lg = self.b.call(MathFn::Log1p, vec![ex]);
+                let softplus = self.b.add(pos, lg);
+                let v = self.b.sub(yx, softplus);
+                let is1 = self.b.fcmp(Cmp::Eq, y, one);
+                let is0 = self.b.fcmp(Cmp::Eq, y, zero);
+                let ok = self.b.or(is1, is0);
+                self.within(ok, v)
+            }
+            DistKind::Poisson => {
+                let rate = self.b.call(MathFn::Exp, vec![x]);
+                let one = self.c(1.0);
+                let y1 = self.b.add(y, one);
+                let g = self.lgamma(y1);
+                let v = self.b.sub(yx, rate);
+                let v = self.b.sub(v, g);
+                let ok = self.is_count(y);
+                self.within(ok, v)
+            }
+            // Only the two links above are recognised (`linked_argument` in kernels.rs).
+            _ => self.c(f64::NAN),
+        }
+    }
+
     /// Σ over k of f(k) for k in 0..n (n an i64 value).
     pub fn sum_over(&mut self, n: Val, f: &mut dyn FnMut(&mut Self, Val) -> Val) -> Val {
         let zero = self.b.i(0);

@@ -7,7 +7,7 @@ use crate::check::builtins::{Builtin, DistKind};
 use crate::check::model::*;
 use crate::check::types::Dim;
 use crate::diag::Diagnostic;
-use crate::ir::{Buf, Cmp, FUn, IBin, Kernel, MathFn, RedOp, SampleDist, Val};
+use crate::ir::{Buf, Cmp, IBin, Kernel, MathFn, RedOp, SampleDist, Val};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 
@@ -1260,67 +1260,15 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
                 l.b.select(ok, lp, ninf)
             })
         }
-        DistKind::Bernoulli if call_argument(&d.args[0], Builtin::Logistic).is_some() => {
-            // Bernoulli(logistic(η)) in its logit form, as Stan's bernoulli_logit:
-            // y·η − softplus(η). One exp and one log1p instead of exp, log and log1p, and
-            // exact where logistic(η) rounds to 0 or 1.
+        dist if linked_argument(d).is_some() => {
+            // A distribution of a link function's value, in the link's own form (see
+            // `Lower::linked_log_density`).
             let dims = l.expr_dims(target);
-            let eta = call_argument(&d.args[0], Builtin::Logistic)
-                .cloned()
-                .expect("matched above");
+            let eta = linked_argument(d).cloned().expect("matched above");
             l.reduce_elements(RedOp::Sum, &dims, &mut |l, idx| {
                 let y = l.elem(target, idx, env);
-                let y = l.b.to_f64(y);
                 let x = l.elem(&eta, idx, env);
-                let x = l.b.to_f64(x);
-                let zero = l.b.f(0.0);
-                let one = l.b.f(1.0);
-                // softplus(η) = max(η, 0) + log1p(e^(−|η|)). At η = 0 the derivative must
-                // take the same side for both kinks: |η| differentiates as +η there, so
-                // max(η, 0) is written as η ≥ 0 ? η : 0 (FBin::Max would pick 0 and give
-                // slope −½ instead of ½).
-                let nonneg = l.b.fcmp(Cmp::Ge, x, zero);
-                let pos = l.b.select(nonneg, x, zero);
-                let ax = l.b.fun(FUn::Abs, x);
-                let nax = l.b.neg(ax);
-                let ex = l.b.call(MathFn::Exp, vec![nax]);
-                let lg = l.b.call(MathFn::Log1p, vec![ex]);
-                let softplus = l.b.add(pos, lg);
-                let yx = l.b.mul(y, x);
-                let v = l.b.sub(yx, softplus);
-                let is1 = l.b.fcmp(Cmp::Eq, y, one);
-                let is0 = l.b.fcmp(Cmp::Eq, y, zero);
-                let ok = l.b.or(is1, is0);
-                let ninf = l.b.f(f64::NEG_INFINITY);
-                l.b.select(ok, v, ninf)
-            })
-        }
-        DistKind::Poisson if call_argument(&d.args[0], Builtin::Exp).is_some() => {
-            // Poisson(exp(η)) in its log form, as Stan's poisson_log: y·η − exp(η) −
-            // lgamma(y + 1), without taking the log of the exponential.
-            let dims = l.expr_dims(target);
-            let eta = call_argument(&d.args[0], Builtin::Exp)
-                .cloned()
-                .expect("matched above");
-            l.reduce_elements(RedOp::Sum, &dims, &mut |l, idx| {
-                let y = l.elem(target, idx, env);
-                let y = l.b.to_f64(y);
-                let x = l.elem(&eta, idx, env);
-                let x = l.b.to_f64(x);
-                let rate = l.b.call(MathFn::Exp, vec![x]);
-                let one = l.b.f(1.0);
-                let zero = l.b.f(0.0);
-                let y1 = l.b.add(y, one);
-                let g = l.b.call(MathFn::Lgamma, vec![y1]);
-                let yx = l.b.mul(y, x);
-                let v = l.b.sub(yx, rate);
-                let v = l.b.sub(v, g);
-                let fl = l.b.fun(FUn::Floor, y);
-                let whole = l.b.fcmp(Cmp::Eq, fl, y);
-                let nonneg = l.b.fcmp(Cmp::Ge, y, zero);
-                let ok = l.b.and(whole, nonneg);
-                let ninf = l.b.f(f64::NEG_INFINITY);
-                l.b.select(ok, v, ninf)
+                l.linked_log_density(dist, y, x)
             })
         }
         dist => {
@@ -1335,10 +1283,16 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
     }
 }
 
-/// η when `e` is `f(η)` for the built-in `f`.
-fn call_argument(e: &TExpr, f: Builtin) -> Option<&TExpr> {
-    match &e.kind {
-        TKind::Call(g, args) if *g == f => args.first(),
+/// η when the distribution's argument is its canonical link's inverse applied to η:
+/// `Bernoulli(logistic(η))` or `Poisson(exp(η))`.
+fn linked_argument(d: &DistCall) -> Option<&TExpr> {
+    let link = match d.dist {
+        DistKind::Bernoulli => Builtin::Logistic,
+        DistKind::Poisson => Builtin::Exp,
+        _ => return None,
+    };
+    match &d.args.first()?.kind {
+        TKind::Call(f, args) if *f == link => args.first(),
         _ => None,
     }
 }
