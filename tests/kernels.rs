@@ -418,27 +418,10 @@ fn bernoulli_of_a_logistic_uses_the_logit_form() {
         lower("model M { data y: int; param a ~ Normal(0, 1); y ~ Bernoulli(logistic(a)) }");
     let plain =
         lower("model M { data y: int; param a ~ Normal(0, 1); y ~ Bernoulli(1 / (1 + exp(-a))) }");
-    let density = |m: &LoweredModel, a: f64, y: f64| {
-        let k = m.kernel("log_density").unwrap();
-        let mut out = [f64::NAN];
-        run(
-            k,
-            &mut Args {
-                t: 0.0,
-                x: &mut [],
-                p: &mut [a],
-                d: &[y],
-                aux: &[],
-                rng: None,
-                out: &mut out,
-            },
-        );
-        out[0]
-    };
     let prior = |a: f64| -0.5 * a * a - 0.5 * (2.0 * std::f64::consts::PI).ln();
     for a in [-3.0, -0.4, 0.0, 0.7, 5.0] {
         for y in [0.0, 1.0] {
-            let (l, p) = (density(&logit, a, y), density(&plain, a, y));
+            let (l, p) = (scalar_density(&logit, a, y), scalar_density(&plain, a, y));
             assert!(
                 (l - p).abs() < 1e-12 * (1.0 + p.abs()),
                 "a = {a}, y = {y}: {l} vs {p}"
@@ -446,14 +429,14 @@ fn bernoulli_of_a_logistic_uses_the_logit_form() {
         }
     }
     // log(1 − logistic(40)) = −40 − log1p(e^−40); the plain form rounds 1 − p to 0.
-    let far = density(&logit, 40.0, 0.0) - prior(40.0);
+    let far = scalar_density(&logit, 40.0, 0.0) - prior(40.0);
     assert!(
         (far - (-40.0 - (-40.0f64).exp().ln_1p())).abs() < 1e-12,
         "{far}"
     );
-    assert_eq!(density(&plain, 40.0, 0.0), f64::NEG_INFINITY);
+    assert_eq!(scalar_density(&plain, 40.0, 0.0), f64::NEG_INFINITY);
     // Outside the support: −∞.
-    assert_eq!(density(&logit, 0.3, 2.0), f64::NEG_INFINITY);
+    assert_eq!(scalar_density(&logit, 0.3, 2.0), f64::NEG_INFINITY);
 }
 
 /// `Poisson(exp(η))` is lowered in its log form y·η − exp(η) − lgamma(y + 1): the same
@@ -462,31 +445,33 @@ fn bernoulli_of_a_logistic_uses_the_logit_form() {
 fn poisson_of_an_exponential_uses_the_log_form() {
     let fused = lower("model M { data y: int; param a ~ Normal(0, 1); y ~ Poisson(exp(a)) }");
     let plain = lower("model M { data y: int; param a ~ Normal(0, 1); y ~ Poisson(exp(a) + 0) }");
-    let density = |m: &LoweredModel, a: f64, y: f64| {
-        let k = m.kernel("log_density").unwrap();
-        let mut out = [f64::NAN];
-        run(
-            k,
-            &mut Args {
-                t: 0.0,
-                x: &mut [],
-                p: &mut [a],
-                d: &[y],
-                aux: &[],
-                rng: None,
-                out: &mut out,
-            },
-        );
-        out[0]
-    };
     for a in [-3.0, -0.4, 0.0, 0.7, 5.0] {
         for y in [0.0, 1.0, 7.0] {
-            let (f, p) = (density(&fused, a, y), density(&plain, a, y));
+            let (f, p) = (scalar_density(&fused, a, y), scalar_density(&plain, a, y));
             assert!(
                 (f - p).abs() < 1e-12 * (1.0 + p.abs()),
                 "a = {a}, y = {y}: {f} vs {p}"
             );
         }
     }
-    assert_eq!(density(&fused, 0.3, -1.0), f64::NEG_INFINITY);
+    assert_eq!(scalar_density(&fused, 0.3, -1.0), f64::NEG_INFINITY);
+}
+
+/// The log density of a model with one parameter `a` and one data value `y`.
+fn scalar_density(m: &LoweredModel, a: f64, y: f64) -> f64 {
+    let k = m.kernel("log_density").unwrap();
+    let mut out = [f64::NAN];
+    run(
+        k,
+        &mut Args {
+            t: 0.0,
+            x: &mut [],
+            p: &mut [a],
+            d: &[y],
+            aux: &[],
+            rng: None,
+            out: &mut out,
+        },
+    );
+    out[0]
 }
