@@ -255,10 +255,11 @@ impl Evaluator<'_> {
         row.clear();
         row.extend(post.param_columns.iter().map(|&at| self.p[at]));
         if let Some(f) = post.outputs {
-            let mut out = vec![f64::NAN; post.n_outputs];
+            // The outputs are written straight into the row's tail.
+            let start = row.len();
+            row.resize(start + post.n_outputs, f64::NAN);
             // SAFETY: as in `logp_grad`, with `out` of the length checked for `outputs`.
-            unsafe { call(f, &mut self.p, &post.d, &[], &mut out) };
-            row.extend(out);
+            unsafe { call(f, &mut self.p, &post.d, &[], &mut row[start..]) };
         }
     }
 }

@@ -280,10 +280,9 @@ impl SpinChain<'_> {
         let m = self.model;
         row.clear();
         if let Some(f) = m.outputs {
-            let mut out = vec![f64::NAN; m.n_outputs];
+            row.resize(m.n_outputs, f64::NAN);
             // SAFETY: as in `SpinModel::chain`, for `outputs`.
-            unsafe { call(f, &mut self.x, &mut self.p, &m.d, &[], None, &mut out) };
-            row.extend(out);
+            unsafe { call(f, &mut self.x, &mut self.p, &m.d, &[], None, &mut row[..]) };
         }
         if m.with_states {
             row.extend(m.sites.iter().map(|&k| self.x[k]));

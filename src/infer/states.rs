@@ -345,10 +345,20 @@ impl LogDensity for StateEvaluator<'_> {
         row.clear();
         row.extend_from_slice(u);
         if let Some(f) = dens.outputs {
-            let mut out = vec![f64::NAN; dens.n_outputs];
+            let start = row.len();
+            row.resize(start + dens.n_outputs, f64::NAN);
             // SAFETY: as in `StateDensity::initial`, for `outputs`.
-            unsafe { call(f, &mut self.x, &mut self.p, &dens.d, &[], None, &mut out) };
-            row.extend(out);
+            unsafe {
+                call(
+                    f,
+                    &mut self.x,
+                    &mut self.p,
+                    &dens.d,
+                    &[],
+                    None,
+                    &mut row[start..],
+                )
+            };
         }
     }
 }
