@@ -11,6 +11,7 @@ pub mod data;
 pub mod ensemble;
 pub mod mjp;
 pub mod native;
+pub mod observations;
 pub mod output;
 pub mod prepare;
 pub mod schemes;
