@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod diag;
+pub mod filter;
 pub mod frontend;
 pub mod infer;
 pub mod ir;

@@ -412,6 +412,11 @@ impl<'a> NativeSystem<'a> {
         NativeSystem { params: p, ..*self }
     }
 
+    /// The parameter values the kernels read.
+    pub fn params(&self) -> &'a [f64] {
+        self.params
+    }
+
     /// Number of paths in a batch `x` (its length must be a multiple of the state size).
     fn batch(&self, x: &[f64]) -> usize {
         let nx = self.model.nx.max(1);

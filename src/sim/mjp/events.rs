@@ -37,6 +37,15 @@ impl Events {
         }
     }
 
+    /// The events of a path that continues from `t`, where it has already been: `at`
+    /// events due at `t` have fired, and `when` conditions that hold now held already.
+    pub fn resume(k: &MjpKernels, t: f64, buf: &mut PathBuffers) -> Events {
+        let mut events = Events::start(k, t, buf);
+        let all: Vec<usize> = events.pending.iter().map(|&(_, e)| e).collect();
+        events.pending = schedule(k, &all, t, false, buf);
+        events
+    }
+
     /// The time of the next `at` event (∞ when none is left).
     #[inline]
     pub fn next_time(&self) -> f64 {

@@ -332,13 +332,23 @@ impl MjpKernels<'_> {
 
     /// A path's initial state (drawn from its stream where the model says so).
     pub fn init(&self, rng: &mut Rng, x: &mut [f64]) {
+        let mut p = self.info.bound.p.clone();
+        self.init_with(rng, &mut p, x);
+    }
+
+    /// The initial state with parameter values `p` (laid out as the bound ones).
+    pub fn init_with(&self, rng: &mut Rng, p: &mut [f64], x: &mut [f64]) {
         let Some(f) = self.init else {
             x.fill(0.0);
             return;
         };
+        assert_eq!(
+            p.len(),
+            self.info.bound.p.len(),
+            "parameters laid out as bound"
+        );
         let mut dummy = vec![0.0; self.info.nx];
-        let mut p = self.info.bound.p.clone();
-        unsafe { self.call(f, 0.0, &mut dummy, &mut p, &[], Some(rng), x.as_mut_ptr()) }
+        unsafe { self.call(f, 0.0, &mut dummy, p, &[], Some(rng), x.as_mut_ptr()) }
     }
 
     /// The `output let` values at `(t, x)` with parameters `p`.

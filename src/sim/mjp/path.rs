@@ -136,11 +136,60 @@ pub fn simulate<C: Clock>(
     values: &mut [f64],
     counts: &mut [u64],
 ) -> Result<PathSummary, PathError> {
+    let (mut rec, mut events_due) = start(k, cfg, rng, buf, values)?;
+    evolve(
+        k,
+        clock,
+        cfg,
+        0.0,
+        &mut rec,
+        &mut events_due,
+        rng,
+        buf,
+        counts,
+    )
+}
+
+/// Continue a path from the state in `buf` at `t0` to `cfg.t_end`, recording nothing (what
+/// a particle filter does between observations). `first`: the path starts at `t0`, so `at`
+/// events due at `t0` fire; otherwise they fired when the path last reached `t0`.
+#[allow(clippy::too_many_arguments)]
+pub fn advance<C: Clock>(
+    k: &MjpKernels,
+    clock: &mut C,
+    cfg: &PathConfig,
+    t0: f64,
+    first: bool,
+    rng: &mut Rng,
+    buf: &mut PathBuffers,
+    counts: &mut [u64],
+) -> Result<PathSummary, PathError> {
+    let mut rec = Recording::new(&[], &mut []);
+    let mut events = if first {
+        Events::start(k, t0, buf)
+    } else {
+        Events::resume(k, t0, buf)
+    };
+    evolve(k, clock, cfg, t0, &mut rec, &mut events, rng, buf, counts)
+}
+
+/// The firings and events of a path from `t0` to `cfg.t_end`.
+#[allow(clippy::too_many_arguments)]
+fn evolve<C: Clock>(
+    k: &MjpKernels,
+    clock: &mut C,
+    cfg: &PathConfig,
+    t0: f64,
+    rec: &mut Recording,
+    events_due: &mut Events,
+    rng: &mut Rng,
+    buf: &mut PathBuffers,
+    counts: &mut [u64],
+) -> Result<PathSummary, PathError> {
     let info = k.info;
     let scratch = info.scratch;
     let rates = scratch..scratch + info.channels;
-    let (mut rec, mut events_due) = start(k, cfg, rng, buf, values)?;
-    let mut t = 0.0;
+    let mut t = t0;
     let mut events = 0u64;
     let mut absorbed = false;
     clock.start_path();
@@ -300,7 +349,7 @@ pub(super) fn propensity_error(channel: usize, a: &[f64], t: f64, x: &[f64]) -> 
 
 /// Species counts must stay whole and non-negative, and every state finite. `touched`
 /// limits the check to a reaction's species.
-pub(super) fn check_counts(
+pub(crate) fn check_counts(
     k: &MjpKernels,
     x: &[f64],
     t: f64,

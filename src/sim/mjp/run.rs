@@ -209,7 +209,7 @@ fn run_chunk(
         let mut rng = path_rng(cfg.seed, path as u64);
         let rows = &mut values[j * per_path..(j + 1) * per_path];
         let done = simulate(&pcfg, &mut rng, &mut buf, rows, &mut fired)
-            .map_err(|e| describe(k, path, e))?;
+            .map_err(|e| describe(k, &format!("path {path}"), e))?;
         least = least.min(done.events);
         most = most.max(done.events);
         absorbed += usize::from(done.absorbed);
@@ -228,8 +228,8 @@ fn run_chunk(
     })
 }
 
-/// A path's failure as a message naming the path, the time, the channel and the state.
-fn describe(k: &MjpKernels, path: usize, e: PathError) -> RunError {
+/// A path's failure as a message naming the path (`who`: `path 3`, `particle 7`), the time, the channel and the state.
+pub(crate) fn describe(k: &MjpKernels, who: &str, e: PathError) -> RunError {
     let info = k.info;
     let state = |x: &[f64]| {
         let shown: Vec<String> = x
@@ -262,7 +262,7 @@ fn describe(k: &MjpKernels, path: usize, e: PathError) -> RunError {
                 String::new()
             };
             format!(
-                "path {path}: the rate of `{}`{which} is {value} at t = {t}, where {}; rates must be finite and ≥ 0",
+                "{who}: the rate of `{}`{which} is {value} at t = {t}, where {}; rates must be finite and ≥ 0",
                 info.group_names[g],
                 state(&x)
             )
@@ -279,13 +279,13 @@ fn describe(k: &MjpKernels, path: usize, e: PathError) -> RunError {
             } else {
                 "states must stay finite"
             };
-            format!("path {path}, t = {t}: {cause} gives `{name}` = {value} ({rule})")
+            format!("{who}, t = {t}: {cause} gives `{name}` = {value} ({rule})")
         }
         PathError::TooManyEvents { max, t } => format!(
-            "path {path} fired more than {max} events by t = {t} (--max-events); a process that runs away, or a run that needs a higher --max-events"
+            "{who} fired more than {max} events by t = {t} (--max-events); a process that runs away, or a run that needs a higher --max-events"
         ),
         PathError::EventLoop { t } => {
-            format!("path {path}: `when` events kept setting each other off at t = {t}")
+            format!("{who}: `when` events kept setting each other off at t = {t}")
         }
     };
     RunError::Model(message)

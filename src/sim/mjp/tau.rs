@@ -6,9 +6,11 @@
 //! make a count negative is halved and redrawn, so counts never go negative; and when
 //! leaping would gain little (τ < 10/a₀) the path takes exact SSA steps instead.
 
+use super::events::Events;
 use super::model::MjpKernels;
 use super::path::{
-    self, CANCEL_EVERY, PathBuffers, PathConfig, PathError, PathSummary, propensity_error,
+    self, CANCEL_EVERY, PathBuffers, PathConfig, PathError, PathSummary, Recording,
+    propensity_error,
 };
 use super::select;
 use crate::rt::Rng;
@@ -101,10 +103,48 @@ pub fn simulate(
     values: &mut [f64],
     counts: &mut [u64],
 ) -> Result<PathSummary, PathError> {
+    let (mut rec, mut events) = path::start(k, cfg, rng, buf, values)?;
+    leap(k, plan, cfg, 0.0, &mut rec, &mut events, rng, buf, counts)
+}
+
+/// Continue a path by tau-leaping from the state in `buf` at `t0` to `cfg.t_end`, recording
+/// nothing (see [`path::advance`]).
+#[allow(clippy::too_many_arguments)]
+pub fn advance(
+    k: &MjpKernels,
+    plan: &TauPlan,
+    cfg: &PathConfig,
+    t0: f64,
+    first: bool,
+    rng: &mut Rng,
+    buf: &mut PathBuffers,
+    counts: &mut [u64],
+) -> Result<PathSummary, PathError> {
+    let mut rec = Recording::new(&[], &mut []);
+    let mut events = if first {
+        Events::start(k, t0, buf)
+    } else {
+        Events::resume(k, t0, buf)
+    };
+    leap(k, plan, cfg, t0, &mut rec, &mut events, rng, buf, counts)
+}
+
+/// The leaps of a path from `t0` to `cfg.t_end`.
+#[allow(clippy::too_many_arguments)]
+fn leap(
+    k: &MjpKernels,
+    plan: &TauPlan,
+    cfg: &PathConfig,
+    t0: f64,
+    rec: &mut Recording,
+    events: &mut Events,
+    rng: &mut Rng,
+    buf: &mut PathBuffers,
+    counts: &mut [u64],
+) -> Result<PathSummary, PathError> {
     let info = k.info;
     let n = info.channels;
-    let (mut rec, mut events) = path::start(k, cfg, rng, buf, values)?;
-    let mut t = 0.0;
+    let mut t = t0;
     let mut fired_total = 0u64;
     let mut absorbed = false;
     let mut a = vec![0.0; n];
@@ -114,7 +154,7 @@ pub fn simulate(
     let mut leaps = 0u64;
     // Leaps end on recording and event times, so every recorded state is exact to the
     // method and events happen when they should.
-    while let Some(stop) = path::next_stop(k, t, cfg, &mut rec, &mut events, rng, buf)? {
+    while let Some(stop) = path::next_stop(k, t, cfg, rec, events, rng, buf)? {
         k.propensities(t, &mut buf.x, &mut buf.p, &mut a);
         let a0 = select::checked_sum(&a).map_err(|c| propensity_error(c, &a, t, &buf.x))?;
         if a0 <= 0.0 {
