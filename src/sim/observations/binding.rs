@@ -111,16 +111,16 @@ fn times(m: &Model, data: &DataSet) -> Result<Vec<f64>, String> {
         (None, None) => {
             let first = m.obs.first().map_or("y", |o| o.name.as_str());
             let holds = format!(
-                "the observed series is `t`, an array with one time per observation, and for each `obs` one value per time (null for a missing one), like {{\"t\": [1, 2, 3], \"{first}\": [4, null, 7]}} or the CSV columns `t,{first}`"
+                "`t`, an array with one time per observation, and for each `obs` one value per time, null where missing, like {{\"t\": [1, 2, 3], \"{first}\": [4, null, 7]}} or the CSV columns `t,{first}`"
             );
             return Err(if data.files().is_empty() {
                 format!(
-                    "model `{}` has `obs` but no data file was given: give the observed series with --data FILE ({holds})",
+                    "model `{}` has `obs` but no data file was given: give the observed series with --data FILE: {holds}",
                     m.name
                 )
             } else {
                 format!(
-                    "the observation times `t` are missing: {} has no `t` (or `time`); {holds}",
+                    "the observation times `t` are missing: {} has no `t` (or `time`); the observed series is {holds}",
                     data.source()
                 )
             });
@@ -166,23 +166,25 @@ fn times(m: &Model, data: &DataSet) -> Result<Vec<f64>, String> {
 /// An `obs` the data do not give.
 fn missing(decl: &DataDecl, data: &DataSet) -> String {
     let name = &decl.name;
-    let shape = if decl.ty.is_scalar() {
-        "one value per time".to_string()
+    let lacks = match data.files().as_slice() {
+        [one] => format!("the data file {} has no `{name}`", one.display()),
+        _ => format!("none of {} has `{name}`", data.source()),
+    };
+    let give = if decl.ty.is_scalar() {
+        "one value per time in `t` (null for a missing one)".to_string()
     } else {
-        format!("one {} per time, as a [T][…] nested array", decl.ty)
+        format!(
+            "one {} per time in `t`: nested arrays [T][…] in JSON, or the CSV columns `{name}[1]`, `{name}[2]`, …",
+            decl.ty
+        )
     };
     let dotted = format!("{name}.");
     let hint = if data.values.keys().any(|k| k.starts_with(&dotted)) {
-        format!(
-            " (the CSV columns of an array `obs` are named `{name}[1]`, `{name}[2]`, …, not `{name}.1`)"
-        )
+        format!(" (not `{name}.1`, …)")
     } else {
         String::new()
     };
-    format!(
-        "obs `{name}` is missing: {} has no `{name}`; give {shape} of `t`, null for a missing one{hint}",
-        data.source()
-    )
+    format!("obs `{name}` is missing: {lacks}; give {give}{hint}")
 }
 
 /// The value of an `obs` has one entry per time, each of the declared shape.
@@ -210,7 +212,7 @@ fn shape(decl: &DataDecl, span: &SlotSpan, value: &DataValue, times: &[f64]) -> 
         });
     }
     Err(format!(
-        "obs `{name}` has shape {}, but it is declared {} and `t` has {n} times: it should have shape {} (one {} per time)",
+        "obs `{name}` has shape {}, but it is declared {} and `t` has {n} times: it should have shape {}, a value of shape {} per time",
         list(&value.shape),
         decl.ty,
         list(&want),
