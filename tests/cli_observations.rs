@@ -645,3 +645,50 @@ fn observations_flag_errors() {
     assert!(o.status.success(), "{}", stderr(&o));
     insta::assert_snapshot!(seen);
 }
+
+/// A matrix `obs` is written as nested arrays in JSON and quoted `"m[1,2]"` columns in CSV,
+/// and both read back as the same series.
+#[test]
+fn matrix_observations_round_trip() {
+    let dir = scratch("matrix");
+    let src = "model Mat { obs m: real[2, 3]\n state x = 1\n dx = -x dt + 0.2 dW\n m[i, j] ~ Normal(10 * i + j + x, 0.01) for i in 1..2, j in 1..3 }";
+    let model = dir.join("mat.sde");
+    std::fs::write(&model, src).unwrap();
+    let (json, csv) = (dir.join("m.json"), dir.join("m.csv"));
+    for out in [&json, &csv] {
+        ok(&[
+            "run",
+            s(&model),
+            "--paths",
+            "1",
+            "--seed",
+            "9",
+            "--times",
+            "0.5,1,1.5",
+            "--observations",
+            s(out),
+        ]);
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        text.contains("t,\"m[1,1]\",\"m[1,2]\",\"m[1,3]\",\"m[2,1]\""),
+        "{text}"
+    );
+    let a = read_back(src, &[json]);
+    let b = read_back(src, &[csv]);
+    assert_eq!(a.times, [0.5, 1.0, 1.5]);
+    assert_eq!(
+        a.names,
+        ["m[1,1]", "m[1,2]", "m[1,3]", "m[2,1]", "m[2,2]", "m[2,3]"]
+    );
+    assert_eq!(a.names, b.names);
+    assert_eq!(a.rows, b.rows);
+    // Row-major: element (i, j) is near 10 i + j + x with x ∈ (0, 3) here.
+    for k in 0..a.len() {
+        for (e, v) in a.row(k).iter().enumerate() {
+            let (i, j) = (e / 3 + 1, e % 3 + 1);
+            let centre = (10 * i + j) as f64;
+            assert!(*v > centre - 1.0 && *v < centre + 4.0, "m[{i},{j}] = {v}");
+        }
+    }
+}
