@@ -78,13 +78,13 @@ impl FilterModel {
     ) -> Result<FilterModel, String> {
         let ModelKind::StateSpace(dynamics) = m.kind else {
             return Err(format!(
-                "model `{}` is a {} model; a particle filter needs a state-space model: dynamics observed through `obs` declarations",
+                "model `{}` is not a state-space model (its kind: {}); a particle filter needs dynamics observed through `obs` declarations",
                 m.name, m.kind
             ));
         };
         let refuse = |what: &str| -> Result<FilterModel, String> {
             Err(format!(
-                "model `{}` is a {} state-space model, which {what}",
+                "model `{}` is a state-space model with {} dynamics, which {what}",
                 m.name,
                 dynamics.name()
             ))
