@@ -300,10 +300,13 @@ def _sir_numba():
 def seed_all(seed):
     """Seed every generator the Python side uses: numpy's legacy global one (particles'
     resampling and distributions), the standard library's (the pure-Python SSA) and
-    numba's (the compiled SSA, if loaded)."""
+    numba's (the compiled SSA, if loaded). Each gets its own seed derived from `seed`:
+    numba's generator is the same MT19937 as numpy's, and the same seed would make the
+    SSA's draws repeat the resampling's."""
     import numpy as np
 
-    np.random.seed(seed)
-    pyrandom.seed(seed)
+    np_seed, py_seed, nb_seed = np.random.SeedSequence(seed).generate_state(3)
+    np.random.seed(int(np_seed))
+    pyrandom.seed(int(py_seed))
     if _NUMBA is not None:
-        _NUMBA.seed(seed)
+        _NUMBA.seed(int(nb_seed))
