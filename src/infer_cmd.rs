@@ -177,6 +177,7 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
             model_file: &args.file,
             data_file: args.data.as_deref(),
             columns: &density.columns,
+            settings: &[],
         };
         for (k, r) in results.iter().enumerate() {
             let path = stan_csv::chain_path(out, k, config.chains);

@@ -39,7 +39,11 @@ pub fn warnings(
         .flat_map(|r| &r.stats)
         .filter(|s| s.divergent)
         .count();
-    if divergent > 0 && matches!(config.method, Method::Ula | Method::Baoab) {
+    if divergent > 0 && config.method == Method::Pmmh {
+        out.push(format!(
+            "{divergent} of {draws} proposals after warm-up had a likelihood estimate of zero (every particle had weight zero at some observation) and were rejected: use more particles (--particles), or an observation model with heavier tails"
+        ));
+    } else if divergent > 0 && matches!(config.method, Method::Ula | Method::Baoab) {
         out.push(format!(
             "{divergent} of {draws} draws after warm-up were not finite: the step is beyond the scheme's stability limit (lower --step)"
         ));
