@@ -14,7 +14,9 @@
 pub mod bootstrap;
 pub mod model;
 pub mod observe;
+pub mod plot;
 pub mod propagate;
+pub mod report;
 pub mod resample;
 
 pub use bootstrap::{FilterConfig, FilterError, FilterRun, Filtered, run};

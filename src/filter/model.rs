@@ -27,6 +27,18 @@ pub enum Engine {
     View(ReactionView),
 }
 
+impl Engine {
+    /// What `ito run` would use for `m`: the default SDE/ODE scheme, or the SSA.
+    pub fn default_for(m: &Model) -> Engine {
+        match m.kind {
+            ModelKind::Dynamic(Dynamics::Mjp) | ModelKind::StateSpace(Dynamics::Mjp) => {
+                Engine::Jumps(MjpMethod::Ssa)
+            }
+            _ => Engine::Continuous(None),
+        }
+    }
+}
+
 enum Compiled {
     Continuous(Box<NativeModel>, Method),
     Jumps(Box<MjpModel>, MjpMethod),
@@ -141,6 +153,15 @@ impl FilterModel {
                 Compiled::Jumps(mjp, method) => Moves::Jumps(mjp.kernels(), *method),
             },
             observation: &self.observe.observation,
+        }
+    }
+
+    /// Whether particles move by fixed steps of at most `dt` (SDE/ODE schemes other than
+    /// the adaptive ones).
+    pub fn method_steps(&self) -> bool {
+        match &self.compiled {
+            Compiled::Continuous(_, m) => !matches!(m, Method::Dopri5 | Method::Adaptive),
+            Compiled::Jumps(..) => false,
         }
     }
 
