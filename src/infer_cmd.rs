@@ -2,18 +2,32 @@
 
 use crate::cmd_common::{self, ChainFlags};
 use clap::{Args, ValueEnum};
-use ito::check::model::ModelKind;
+use ito::check::model::{Model, ModelKind};
+use ito::filter::{Engine, FilterModel, Stepping};
 use ito::frontend::{self, Options};
-use ito::infer::chain::{self, Config, Method};
+use ito::infer::chain::{self, ChainResult, Config, Method};
 use ito::infer::density::{self, Posterior};
+use ito::infer::diagnostics::{self, ParamSummary};
+use ito::infer::pmmh::{self, PmmhSettings};
 use ito::infer::{report, stan_csv, table};
-use ito::sim::bind::{self, Setting};
+use ito::ir::lower::LoweredModel;
+use ito::sim::bind::{self, Bound, Setting};
 use ito::sim::data::DataSet;
+use ito::sim::mjp::run::MjpMethod;
+use ito::sim::native::ReactionView;
+use ito::sim::observations::ObsSeries;
 use ito::sim::prepare;
+use ito::sim::schemes::{self, Tolerances};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+
+/// Particles per filter run of PMMH unless `--particles` says otherwise.
+const DEFAULT_PARTICLES: usize = 256;
+/// Upper limit on `--particles`, so a typo cannot ask for an absurd allocation.
+const MAX_PARTICLES: usize = 100_000_000;
 
 #[derive(Args)]
 #[command(allow_negative_numbers = true)]
@@ -25,9 +39,28 @@ pub struct InferArgs {
     model: Option<String>,
     /// Sampler: nuts (the No-U-Turn sampler of nuts-rs, with step-size and diagonal
     /// mass-matrix adaptation), hmc (static trajectory length), mala (Metropolis-adjusted
-    /// Langevin) or mh (adaptive random-walk Metropolis).
-    #[arg(long, value_enum, default_value_t = MethodArg::Nuts)]
-    method: MethodArg,
+    /// Langevin) or mh (adaptive random-walk Metropolis) for graphical models; pmmh
+    /// (particle marginal Metropolis–Hastings) for state-space models. Default: nuts, or
+    /// pmmh for a state-space model.
+    #[arg(long, value_enum)]
+    method: Option<MethodArg>,
+    /// PMMH: particles of the filter that estimates the likelihood at each proposal
+    /// [default: 256]. Choose it with `ito filter --repeat`: an sd of the log-likelihood
+    /// estimate of about 1–1.5 is most efficient.
+    #[arg(long)]
+    particles: Option<usize>,
+    /// PMMH: how particles move (default: the method `ito run` would use — ssa for jump
+    /// processes, the default SDE/ODE scheme otherwise).
+    #[arg(long = "sim-method", value_enum)]
+    sim_method: Option<SimMethodArg>,
+    /// PMMH: SDE/ODE step size (default: a tenth of the shortest gap between observation
+    /// times); steps are shortened to land on the observation times.
+    #[arg(long)]
+    dt: Option<f64>,
+    /// PMMH: the filter resamples when the effective sample size falls below this fraction
+    /// of the particles [default: 0.5].
+    #[arg(long = "ess-threshold")]
+    ess_threshold: Option<f64>,
     /// Number of chains (run in parallel).
     #[arg(long, default_value_t = 4)]
     chains: usize,
@@ -44,7 +77,8 @@ pub struct InferArgs {
     /// derived from (seed, c), so results do not depend on --threads.
     #[arg(long)]
     seed: Option<u64>,
-    /// Worker threads (default: all cores, at most one per chain).
+    /// Worker threads (default: all cores; at most one per chain, except for pmmh, whose
+    /// filters share them).
     #[arg(long)]
     threads: Option<usize>,
     /// Data file: JSON in the shape Stan uses (names → numbers or nested arrays), or CSV
@@ -71,12 +105,13 @@ pub struct InferArgs {
     out: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum MethodArg {
     Nuts,
     Hmc,
     Mala,
     Mh,
+    Pmmh,
 }
 
 impl MethodArg {
@@ -86,6 +121,60 @@ impl MethodArg {
             MethodArg::Hmc => Method::Hmc,
             MethodArg::Mala => Method::Mala,
             MethodArg::Mh => Method::Mh,
+            MethodArg::Pmmh => Method::Pmmh,
+        }
+    }
+}
+
+/// How the particles of PMMH's filter move: the methods of `ito run`.
+#[derive(Clone, Copy, ValueEnum)]
+enum SimMethodArg {
+    /// Euler–Maruyama.
+    Em,
+    /// Milstein (scalar, diagonal or commutative noise).
+    Milstein,
+    /// Stochastic Heun (Stratonovich).
+    Heun,
+    /// Rößler SRA1 (additive noise).
+    Sra,
+    /// Rößler SRIW1 (scalar or diagonal noise).
+    Sri,
+    /// Classic Runge–Kutta 4 (ODEs).
+    Rk4,
+    /// Adaptive Dormand–Prince 5(4) (ODEs).
+    Dopri5,
+    /// Adaptive Euler–Maruyama/Heun pair with error control.
+    Adaptive,
+    /// Jump processes: Gillespie's exact direct method.
+    Ssa,
+    /// Jump processes: Gibson–Bruck next-reaction method.
+    Nrm,
+    /// Reaction networks: adaptive tau-leaping.
+    Tau,
+    /// Reaction networks: the chemical Langevin equation (Euler–Maruyama).
+    Cle,
+    /// Reaction networks: the deterministic rate equations (dopri5).
+    Ode,
+}
+
+impl SimMethodArg {
+    fn engine(self) -> Engine {
+        use schemes::Method as S;
+        let c = |m| Engine::Continuous(Some(m));
+        match self {
+            SimMethodArg::Em => c(S::Em),
+            SimMethodArg::Milstein => c(S::Milstein),
+            SimMethodArg::Heun => c(S::Heun),
+            SimMethodArg::Sra => c(S::Sra),
+            SimMethodArg::Sri => c(S::Sri),
+            SimMethodArg::Rk4 => c(S::Rk4),
+            SimMethodArg::Dopri5 => c(S::Dopri5),
+            SimMethodArg::Adaptive => c(S::Adaptive),
+            SimMethodArg::Ssa => Engine::Jumps(MjpMethod::Ssa),
+            SimMethodArg::Nrm => Engine::Jumps(MjpMethod::Nrm),
+            SimMethodArg::Tau => Engine::Jumps(MjpMethod::Tau),
+            SimMethodArg::Cle => Engine::View(ReactionView::Cle),
+            SimMethodArg::Ode => Engine::View(ReactionView::Rre),
         }
     }
 }
@@ -96,7 +185,6 @@ pub fn run(args: InferArgs, color: bool) -> ExitCode {
 
 fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
     let started = Instant::now();
-    let config = config(&args)?;
     let c = frontend::compile_file(&args.file, &Options::default());
     let mut stderr = std::io::stderr().lock();
     let _ = stderr.write_all(ito::diag::render_all(&c.diagnostics, &c.sources, color).as_bytes());
@@ -109,23 +197,8 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
         .map(|s| Setting::parse(s))
         .collect::<Result<_, _>>()?;
     let m = prepare::pick(&c, args.model.as_deref())?;
-    if m.kind != ModelKind::Graphical {
-        return Err(format!(
-            "model `{}` is a {} model; `ito infer` fits graphical models (parameters with priors and likelihoods){}",
-            m.name,
-            m.kind,
-            if ito::ir::lower::has_target(m) {
-                "; sample its target over the states with `ito sample`"
-            } else {
-                match m.kind {
-                    ModelKind::Dynamic(_) | ModelKind::StateSpace(_) => {
-                        "; simulate it with `ito run`"
-                    }
-                    _ => "",
-                }
-            }
-        ));
-    }
+    let method = method_for(&args, m)?;
+    let config = config(&args, method)?;
     let data = match &args.data {
         Some(path) => DataSet::read(path)?,
         None => DataSet::default(),
@@ -150,6 +223,10 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
         );
     }
     let spans = density::param_spans(m, &bound);
+    if method == Method::Pmmh {
+        let post = Posterior::state_space(m, lm, &bound, &spans, &settings)?;
+        return run_pmmh(&args, config, m, lm, bound, &data, &post, started);
+    }
     let post = Posterior::new(m, lm, &bound, &spans, &settings)?;
     let density = &post.density;
 
@@ -170,23 +247,248 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
     let sampling = Instant::now();
     let results = chain::run(density, &config)?;
     let sampling_time = sampling.elapsed();
+    let rows = report::summaries(&density.columns, &results);
+    finish(
+        &args,
+        &config,
+        m,
+        density,
+        &[],
+        &results,
+        rows,
+        sampling_time,
+        started,
+    )
+}
 
+/// The sampler for model `m`: `--method`, checked against the model's kind, or the
+/// default (nuts for a graphical model, pmmh for a state-space one).
+fn method_for(args: &InferArgs, m: &Model) -> Result<Method, String> {
+    let filter_flags = [
+        ("--particles", args.particles.is_some()),
+        ("--sim-method", args.sim_method.is_some()),
+        ("--dt", args.dt.is_some()),
+        ("--ess-threshold", args.ess_threshold.is_some()),
+    ];
+    let method = match (m.kind, args.method) {
+        (ModelKind::Graphical, Some(MethodArg::Pmmh)) => {
+            return Err(format!(
+                "model `{}` is a graphical model; --method pmmh fits state-space models (dynamics observed through `obs` declarations), whose likelihood a particle filter estimates. Sample this one with nuts (the default), hmc, mala or mh",
+                m.name
+            ));
+        }
+        (ModelKind::Graphical, chosen) => chosen.unwrap_or(MethodArg::Nuts).method(),
+        (ModelKind::StateSpace(_), None | Some(MethodArg::Pmmh)) => Method::Pmmh,
+        (ModelKind::StateSpace(_), Some(other)) => {
+            return Err(format!(
+                "model `{}` is a {} model: its likelihood is an integral over the latent path, which only a particle filter estimates, so it is fitted with --method pmmh (the default for state-space models), not {}",
+                m.name,
+                m.kind,
+                other.method().name()
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "model `{}` is a {} model; `ito infer` fits graphical models (parameters with priors and likelihoods) and state-space models (dynamics observed through `obs`, by pmmh){}",
+                m.name,
+                m.kind,
+                if ito::ir::lower::has_target(m) {
+                    "; sample its target over the states with `ito sample`"
+                } else {
+                    match m.kind {
+                        ModelKind::Dynamic(_) => {
+                            "; simulate it with `ito run`, or declare what is observed of it with `obs` to fit it"
+                        }
+                        _ => "",
+                    }
+                }
+            ));
+        }
+    };
+    if method == Method::Pmmh {
+        if args.optimize {
+            return Err(format!(
+                "--optimize finds the mode of a density it can evaluate exactly; the likelihood of state-space model `{}` is only estimated (by a particle filter), so it has no --optimize: sample it with pmmh",
+                m.name
+            ));
+        }
+    } else if let Some((flag, _)) = filter_flags.iter().find(|(_, given)| *given) {
+        return Err(format!(
+            "{flag} sets the particle filter of --method pmmh; it does not apply to {}",
+            method.name()
+        ));
+    }
+    Ok(method)
+}
+
+/// PMMH: compile the filter, bind the observed series, run the chains.
+#[allow(clippy::too_many_arguments)]
+fn run_pmmh(
+    args: &InferArgs,
+    config: Config,
+    m: &Model,
+    lm: &LoweredModel,
+    bound: Bound,
+    data: &DataSet,
+    post: &Posterior,
+    started: Instant,
+) -> Result<(), String> {
+    let mut stderr = std::io::stderr().lock();
+    let density = &post.density;
+    let particles = args.particles.unwrap_or(DEFAULT_PARTICLES);
+    let ess_threshold = args.ess_threshold.unwrap_or(0.5);
+    let series = observed_series(lm, m, &bound, data)?;
+    if series.is_empty() {
+        return Err(format!(
+            "the data hold no observation times for model `{}`: give `t` and each `obs` in a --data file",
+            m.name
+        ));
+    }
+    let dt = args.dt.unwrap_or_else(|| default_dt(&series));
+    let engine = args
+        .sim_method
+        .map_or_else(|| Engine::default_for(m), SimMethodArg::engine);
+    let fm = FilterModel::new(m, lm, bound, engine, series.width)?;
+    let settings = PmmhSettings {
+        particles,
+        ess_threshold,
+        stepping: Stepping {
+            dt,
+            tolerances: Tolerances {
+                rtol: 1e-6,
+                atol: 1e-9,
+            },
+            max_events: 1_000_000_000,
+        },
+    };
+    let moves = if fm.method_steps() {
+        format!("{} (dt {dt})", fm.method)
+    } else {
+        fm.method.clone()
+    };
+    let _ = writeln!(
+        stderr,
+        "{}: {} chain{} of {} warm-up + {} draws with pmmh ({particles} particles, {moves}, {} observation times), seed {}",
+        m.name,
+        config.chains,
+        if config.chains == 1 { "" } else { "s" },
+        config.warmup,
+        config.draws,
+        series.len(),
+        config.seed
+    );
+    drop(stderr);
+    let sampling = Instant::now();
+    let results = pmmh::run(
+        density,
+        &fm.view(),
+        &series,
+        &settings,
+        &config,
+        interrupt_flag(),
+    )?;
+    let sampling_time = sampling.elapsed();
+    let mut rows = report::summaries(&density.columns, &results);
+    // The kept log-likelihood estimates, after lp__.
+    let loglik: Vec<Vec<f64>> = results
+        .iter()
+        .map(|r| r.stats.iter().map(|s| s.log_likelihood).collect())
+        .collect();
+    rows.insert(
+        1,
+        (
+            stan_csv::LOG_LIKELIHOOD_COLUMN.to_string(),
+            summarize(&loglik),
+        ),
+    );
+    let filter_settings = [
+        ("particles".to_string(), particles.to_string()),
+        ("filter".to_string(), "bootstrap".to_string()),
+        ("sim_method".to_string(), fm.method.clone()),
+        ("dt".to_string(), format!("{dt:?}")),
+        ("ess_threshold".to_string(), format!("{ess_threshold:?}")),
+    ];
+    finish(
+        args,
+        &config,
+        m,
+        density,
+        &filter_settings,
+        &results,
+        rows,
+        sampling_time,
+        started,
+    )
+}
+
+/// The observed series of `m` from the data.
+fn observed_series(
+    lm: &LoweredModel,
+    m: &Model,
+    bound: &Bound,
+    data: &DataSet,
+) -> Result<ObsSeries, String> {
+    let _ = (lm, bound, data);
+    Err(format!(
+        "model `{}`: reading an observed series from a data file is not available in this build yet",
+        m.name
+    ))
+}
+
+/// A tenth of the shortest gap between consecutive observation times (from t = 0), as
+/// `ito filter` takes it.
+fn default_dt(series: &ObsSeries) -> f64 {
+    let mut last = 0.0;
+    let mut gap = f64::INFINITY;
+    for &t in &series.times {
+        if t > last {
+            gap = gap.min(t - last);
+        }
+        last = t;
+    }
+    if gap.is_finite() { gap / 10.0 } else { 0.1 }
+}
+
+fn summarize(chains: &[Vec<f64>]) -> ParamSummary {
+    let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+    diagnostics::summarize(&refs)
+}
+
+/// Ctrl-C stops the chains (nothing is written).
+fn interrupt_flag() -> &'static AtomicBool {
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+    &INTERRUPTED
+}
+
+/// Write the Stan CSV files, print the summary table, the timing and the warnings.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    args: &InferArgs,
+    config: &Config,
+    m: &Model,
+    density: &ito::infer::density::Density,
+    settings: &[(String, String)],
+    results: &[ChainResult],
+    rows: Vec<(String, ParamSummary)>,
+    sampling_time: std::time::Duration,
+    started: Instant,
+) -> Result<(), String> {
+    let mut stderr = std::io::stderr().lock();
     if let Some(out) = &args.out {
         let run = stan_csv::RunDescription {
             model: &m.name,
             model_file: &args.file,
             data_file: args.data.as_deref(),
             columns: &density.columns,
-            settings: &[],
+            settings,
         };
         for (k, r) in results.iter().enumerate() {
             let path = stan_csv::chain_path(out, k, config.chains);
-            stan_csv::write_atomically(&path, &stan_csv::render(&run, &config, k, r))?;
+            stan_csv::write_atomically(&path, &stan_csv::render(&run, config, k, r))?;
             let _ = writeln!(stderr, "wrote {}", path.display());
         }
     }
-
-    let rows = report::summaries(&density.columns, &results);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(table::render(&rows).as_bytes());
     let warm: f64 = results.iter().map(|r| r.warmup_time.as_secs_f64()).sum();
@@ -199,7 +501,7 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
         if config.threads == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64()
     );
-    for w in report::warnings(&config, &results, &rows) {
+    for w in report::warnings(config, results, &rows) {
         let _ = writeln!(stderr, "warning: {w}");
     }
     Ok(())
@@ -257,7 +559,7 @@ fn optimize(
     Ok(())
 }
 
-fn config(args: &InferArgs) -> Result<Config, String> {
+fn config(args: &InferArgs, method: Method) -> Result<Config, String> {
     ChainFlags {
         chains: args.chains,
         warmup: args.warmup,
@@ -267,10 +569,35 @@ fn config(args: &InferArgs) -> Result<Config, String> {
         target_accept: args.target_accept,
     }
     .check()?;
-    let threads = cmd_common::threads(args.threads)?.min(args.chains);
+    if let Some(p) = args.particles
+        && !(1..=MAX_PARTICLES).contains(&p)
+    {
+        return Err(format!(
+            "--particles must be between 1 and {MAX_PARTICLES}, not {p}"
+        ));
+    }
+    if let Some(e) = args.ess_threshold
+        && !(0.0..=1.0).contains(&e)
+    {
+        return Err(format!(
+            "--ess-threshold is a fraction of the particles between 0 and 1, not {e}"
+        ));
+    }
+    if let Some(dt) = args.dt
+        && !(dt.is_finite() && dt > 0.0)
+    {
+        return Err(format!("--dt must be a positive number, not {dt}"));
+    }
+    let threads = cmd_common::threads(args.threads)?;
+    // Chains run one per thread; PMMH's filters also spread their particles over them.
+    let threads = if method == Method::Pmmh {
+        threads
+    } else {
+        threads.min(args.chains)
+    };
     let seed = cmd_common::seed(args.seed);
     Ok(Config {
-        method: args.method.method(),
+        method,
         chains: args.chains,
         warmup: args.warmup,
         draws: args.draws,
