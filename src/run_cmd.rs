@@ -1,8 +1,9 @@
 //! `ito run`: simulate an SDE or ODE model's ensemble and write what it recorded.
 
 use clap::{Args, ValueEnum};
-use ito::check::model::{Dynamics, ModelKind};
-use ito::frontend::{self, Options};
+use ito::check::model::{Action, Dynamics, Model, ModelKind, Var};
+use ito::frontend::{self, Compilation, Options};
+use ito::ir::lower::LoweredModel;
 use ito::sim::bind::{Bound, Setting};
 use ito::sim::data::DataSet;
 use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
@@ -10,6 +11,7 @@ use ito::sim::mjp::jumpdiff::Continuous;
 use ito::sim::mjp::run::{MjpConfig, MjpMethod, MjpReport};
 use ito::sim::mjp::{self, MjpInfo, MjpModel};
 use ito::sim::native::{NativeModel, ReactionView};
+use ito::sim::observations::{self, ObsSeries};
 use ito::sim::output::{PathFormat, PathWriter, Recorder, RunInfo, Summary, plot};
 use ito::sim::schemes::{self, Method, Tolerances};
 use ito::sim::{SdeSystem, prepare};
@@ -52,9 +54,10 @@ pub struct RunArgs {
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
     /// Data file: JSON in the shape Stan uses (names → numbers or nested arrays), or CSV with
-    /// one column per vector.
+    /// one column per vector. Repeatable: the files' values are merged (a name given twice is
+    /// an error).
     #[arg(long, value_name = "FILE")]
-    data: Option<PathBuf>,
+    data: Vec<PathBuf>,
     /// Record every Δ time units (default: 100 intervals over the run).
     #[arg(long, conflicts_with = "times")]
     every: Option<f64>,
@@ -91,6 +94,10 @@ pub struct RunArgs {
     /// Jump processes: stop with an error when a path fires more than this many times.
     #[arg(long = "max-events", default_value_t = 1_000_000_000)]
     max_events: u64,
+    /// State-space models: draw observations at the recording times from the (only) path's
+    /// states and write them as a data file (`.json` or `.csv`) for `--data`. Needs --paths 1.
+    #[arg(long, value_name = "FILE")]
+    observations: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -192,16 +199,18 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
         .iter()
         .map(|s| Setting::parse(s))
         .collect::<Result<_, _>>()?;
-    let data = match &args.data {
-        Some(path) => DataSet::read(path)?,
-        None => DataSet::default(),
-    };
+    let data = DataSet::read_all(&args.data)?;
     let m = prepare::pick(&c, args.model.as_deref())?;
     let dynamics = match m.kind {
         ModelKind::Dynamic(d) | ModelKind::StateSpace(d) => Some(d),
         _ => None,
     };
     let common = Common::new(&args)?;
+    let draw = match &args.observations {
+        Some(path) => Some(ObservationPlan::new(&c, m, path, color)?),
+        None => None,
+    };
+    let draw = draw.as_ref();
     let chosen = args.method.map(MethodArg::resolve);
     let model_name = args.model.as_deref();
     match dynamics {
@@ -210,8 +219,14 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
                 None => MjpMethod::Ssa,
                 Some(Chosen::Jumps(m)) => m,
                 Some(Chosen::View(view)) => {
+                    if draw.is_some() {
+                        return Err(format!(
+                            "--observations draws from the jump process itself; run it with ssa, nrm or tau, not {}",
+                            view.name()
+                        ));
+                    }
                     let native = prepare::prepare_view(&c, model_name, &settings, &data, view)?;
-                    return run_continuous(&args, &common, &native, None, Some(view.name()));
+                    return run_continuous(&args, &common, &native, None, Some(view.name()), None);
                 }
                 Some(Chosen::Continuous(_)) => {
                     return Err(format!(
@@ -222,7 +237,7 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
                 }
             };
             let model = prepare::prepare_jumps(&c, model_name, &settings, &data)?;
-            run_jumps(&args, &common, &model, Engine::Jumps(method))
+            run_jumps(&args, &common, &model, Engine::Jumps(method), draw)
         }
         Some(Dynamics::JumpDiffusion) => {
             let scheme = match chosen {
@@ -246,7 +261,13 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
             });
             let dt = step_size(&args, common.t_end)?;
             let c = Continuous { sys, dt };
-            run_jumps(&args, &common, &jumps, Engine::JumpDiffusion(&c, scheme))
+            run_jumps(
+                &args,
+                &common,
+                &jumps,
+                Engine::JumpDiffusion(&c, scheme),
+                draw,
+            )
         }
         _ => {
             let method = match chosen {
@@ -262,8 +283,159 @@ fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
                 }
             };
             let native = prepare::prepare(&c, model_name, &settings, &data)?;
-            run_continuous(&args, &common, &native, method, None)
+            run_continuous(&args, &common, &native, method, None, draw)
         }
+    }
+}
+
+/// `--observations FILE`: what drawing a synthetic observed series from the run needs,
+/// checked before the run.
+struct ObservationPlan<'c> {
+    path: PathBuf,
+    model: &'c Model,
+    lowered: &'c LoweredModel,
+}
+
+impl<'c> ObservationPlan<'c> {
+    fn new(
+        c: &'c Compilation,
+        m: &'c Model,
+        path: &Path,
+        color: bool,
+    ) -> Result<ObservationPlan<'c>, Fail> {
+        observations::check_observations_path(path)?;
+        if m.obs.is_empty() {
+            return Err(format!(
+                "--observations: model `{}` has no `obs` to draw (it is not a state-space model)",
+                m.name
+            ));
+        }
+        let lowered = prepare::lowered(c, m)?;
+        if let Some(diags) = lowered.refusal("observe_sample") {
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(ito::diag::render_all(diags, &c.sources, color).as_bytes());
+            return Err(format!(
+                "--observations: the observations of model `{}` cannot be drawn (see above)",
+                m.name
+            ));
+        }
+        if lowered.kernel("observe_sample").is_none() {
+            return Err(format!(
+                "--observations: model `{}` has no observation model (`{} ~ …`) to draw its `obs` from",
+                m.name, m.obs[0].name
+            ));
+        }
+        // The recorded rows hold the state, not the parameters: an event that changes a
+        // parameter would go unseen by the observation models.
+        let changes_param = m.events.iter().any(|e| {
+            e.actions.iter().any(|a| {
+                matches!(
+                    a,
+                    Action::Assign {
+                        target: Var::Param(_),
+                        ..
+                    }
+                )
+            })
+        });
+        if changes_param {
+            return Err(format!(
+                "--observations: an event of model `{}` changes a parameter, and observations are drawn from the recorded states only",
+                m.name
+            ));
+        }
+        Ok(ObservationPlan {
+            path: path.to_path_buf(),
+            model: m,
+            lowered,
+        })
+    }
+
+    /// One data set comes from one path.
+    fn check_paths(plan: Option<&Self>, paths: usize) -> Result<(), Fail> {
+        match plan {
+            Some(_) if paths != 1 => {
+                Err("--observations draws one data set from one path: add --paths 1".to_string())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Draw the observations from the recording of the run's path (`None`: it was dropped).
+    fn draw(
+        &self,
+        bound: &Bound,
+        common: &Common,
+        recorded: Option<&[f64]>,
+        per_time: usize,
+    ) -> Result<ObsSeries, Fail> {
+        let recorded = recorded.ok_or_else(|| {
+            "--observations: the path was dropped (its state stopped being finite), so no observations were drawn".to_string()
+        })?;
+        let mut rng = observations::observation_rng(common.seed);
+        observations::draw_observations(
+            self.lowered,
+            self.model,
+            bound,
+            &common.times,
+            recorded,
+            per_time,
+            &mut rng,
+        )
+    }
+
+    fn write(
+        &self,
+        args: &RunArgs,
+        bound: &Bound,
+        common: &Common,
+        series: &ObsSeries,
+    ) -> Result<(), Fail> {
+        let comments = [
+            format!("ito: {}", env!("CARGO_PKG_VERSION")),
+            format!(
+                "observations of model {} drawn from one simulated path",
+                self.model.name
+            ),
+            format!("file: {}", args.file.display()),
+            format!("seed: {}", common.seed),
+        ];
+        observations::write_observations(&self.path, series, self.lowered, bound, &comments)?;
+        let mut stderr = std::io::stderr().lock();
+        // A column with nothing in it: no observation model covers that element; a few gaps:
+        // draws whose distribution's arguments were invalid there.
+        for (c, name) in series.names.iter().enumerate() {
+            let gaps = (0..series.len())
+                .filter(|&k| series.row(k)[c].is_nan())
+                .count();
+            if gaps == series.len() {
+                let _ = writeln!(
+                    stderr,
+                    "note: no observation model covers `{name}`; it is missing at every time"
+                );
+            } else if gaps > 0 {
+                let _ = writeln!(
+                    stderr,
+                    "warning: `{name}` could not be drawn at {gaps} of {} times (the arguments of its distribution were not valid there); written as missing",
+                    series.len()
+                );
+            }
+        }
+        let _ = writeln!(
+            stderr,
+            "wrote {} observation{} of {} to {}",
+            series.len(),
+            plural(series.len()),
+            self.model
+                .obs
+                .iter()
+                .map(|o| format!("`{}`", o.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.path.display()
+        );
+        Ok(())
     }
 }
 
@@ -415,6 +587,7 @@ fn run_continuous(
     native: &NativeModel,
     method: Option<Method>,
     view: Option<&str>,
+    draw: Option<&ObservationPlan>,
 ) -> Result<(), Fail> {
     let sys = native.system();
     let info = sys.model();
@@ -427,6 +600,7 @@ fn run_continuous(
     };
     let method = method.unwrap_or_else(|| schemes::default_method(&sys));
     let paths = common.paths(args, sys.noise_dim() > 0 || native.random_init())?;
+    ObservationPlan::check_paths(draw, paths)?;
     let (threads, seed) = (common.threads, common.seed);
     let adaptive = matches!(method, Method::Dopri5 | Method::Adaptive);
     let method_name = match view {
@@ -456,12 +630,28 @@ fn run_continuous(
         progress: true,
     };
     let started = Instant::now();
+    let mut first_path = None;
     let report = ensemble::run(&sys, &cfg, interrupt_flag(), |i, v| {
+        if draw.is_some() && i == 0 {
+            first_path = Some(v.to_vec());
+        }
         outputs.recorder.record(i, v).map_err(|e| e.to_string())
     })
     .map_err(|e| e.to_string())?;
     let elapsed = started.elapsed().as_secs_f64();
+    let drawn = match draw {
+        Some(plan) => Some(plan.draw(
+            &info.bound,
+            common,
+            first_path.as_deref(),
+            info.variables.len(),
+        )?),
+        None => None,
+    };
     outputs.finish(args)?;
+    if let (Some(plan), Some(series)) = (draw, drawn) {
+        plan.write(args, &info.bound, common, &series)?;
+    }
 
     let mut stderr = std::io::stderr().lock();
     for b in &report.dropped {
@@ -503,11 +693,13 @@ fn run_jumps(
     common: &Common,
     model: &MjpModel,
     engine: Engine,
+    draw: Option<&ObservationPlan>,
 ) -> Result<(), Fail> {
     let k = model.kernels();
     let info = k.info;
     note_unused_data(&info.bound, &info.name);
     let paths = common.paths(args, true)?;
+    ObservationPlan::check_paths(draw, paths)?;
     let (threads, seed, t_end) = (common.threads, common.seed, common.t_end);
     if args.max_events == 0 {
         return Err("--max-events must be at least 1".to_string());
@@ -538,7 +730,13 @@ fn run_jumps(
         progress: true,
     };
     let started = Instant::now();
-    let sink = |i: usize, v: &[f64]| outputs.recorder.record(i, v).map_err(|e| e.to_string());
+    let mut first_path = None;
+    let sink = |i: usize, v: &[f64]| {
+        if draw.is_some() && i == 0 {
+            first_path = Some(v.to_vec());
+        }
+        outputs.recorder.record(i, v).map_err(|e| e.to_string())
+    };
     let report = match engine {
         Engine::Jumps(_) => mjp::run::run(&k, &cfg, interrupt_flag(), sink),
         Engine::JumpDiffusion(c, scheme) => {
@@ -547,7 +745,19 @@ fn run_jumps(
     }
     .map_err(|e| e.to_string())?;
     let elapsed = started.elapsed().as_secs_f64();
+    let drawn = match draw {
+        Some(plan) => Some(plan.draw(
+            &info.bound,
+            common,
+            first_path.as_deref(),
+            info.variables.len(),
+        )?),
+        None => None,
+    };
     outputs.finish(args)?;
+    if let (Some(plan), Some(series)) = (draw, drawn) {
+        plan.write(args, &info.bound, common, &series)?;
+    }
 
     let mut stderr = std::io::stderr().lock();
     if report.absorbed > 0 {

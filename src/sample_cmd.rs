@@ -49,8 +49,9 @@ pub struct SampleArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// Data file: JSON in the shape Stan uses, or CSV with one column per vector.
-    #[arg(long)]
-    data: Option<PathBuf>,
+    /// Repeatable: the files' values are merged.
+    #[arg(long, value_name = "FILE")]
+    data: Vec<PathBuf>,
     /// Give a parameter or scalar data a value: `--set beta=0.3`.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
@@ -122,10 +123,7 @@ fn run_inner(args: SampleArgs, color: bool) -> Result<(), String> {
     let m = prepare::pick(&c, args.model.as_deref())?;
     let kind = states::target_kind(m)?;
     let config = config(&args, &kind)?;
-    let data = match &args.data {
-        Some(path) => DataSet::read(path)?,
-        None => DataSet::default(),
-    };
+    let data = DataSet::read_all(&args.data)?;
     let lm = prepare::lowered(&c, m)?;
     let bound = bind::bind(lm, m, &settings, &data)?;
     if !bound.unused_data.is_empty() {
@@ -203,7 +201,8 @@ fn run_inner(args: SampleArgs, color: bool) -> Result<(), String> {
         let run = stan_csv::RunDescription {
             model: &m.name,
             model_file: &args.file,
-            data_file: args.data.as_deref(),
+            // Stan CSV has room for one data file: the first.
+            data_file: args.data.first().map(PathBuf::as_path),
             columns: &columns,
             settings: &[],
         };

@@ -139,8 +139,11 @@ fn bad_data_gets_a_clear_error() {
             &["--set", "k=[1]"],
         ),
         ("d.json", "{\"N\": 2,", &[]),
+        ("d.json", r#"{"N": 2, "m": [1, null], "w": [1, 1]}"#, &[]),
+        ("d.json", r#"{"N": null, "m": [1, 2], "w": [1, 1]}"#, &[]),
         ("d.csv", "m,w\n1,2\n3,\n", &[]),
         ("d.csv", "m,w\n1,2\n3,x\n", &[]),
+        ("d.csv", "m,w\n1,2\nNA,1\n", &[]),
         ("d.txt", "N=2", &[]),
     ];
     let mut seen = String::new();

@@ -28,6 +28,7 @@ fn sample(
     let data = DataSet {
         path: None,
         values: data::from_json(data).unwrap(),
+        ..Default::default()
     };
     let settings: Vec<Setting> = Vec::new();
     let bound = bind::bind_partial(lm, m, &settings, &data).unwrap();
@@ -199,6 +200,7 @@ fn chains_do_not_depend_on_threads() {
     let data = DataSet {
         path: None,
         values: data::from_json("{\"y\": 0.5}").unwrap(),
+        ..Default::default()
     };
     let bound = bind::bind_partial(lm, m, &[], &data).unwrap();
     let post = Posterior::new(m, lm, &bound, &param_spans(m, &bound), &[]).unwrap();
@@ -257,6 +259,7 @@ fn the_optimiser_finds_exact_modes() {
         let data = DataSet {
             path: None,
             values: data::from_json(data).unwrap(),
+            ..Default::default()
         };
         let bound = bind::bind_partial(lm, m, &[], &data).unwrap();
         let post = Posterior::new(m, lm, &bound, &param_spans(m, &bound), &[]).unwrap();

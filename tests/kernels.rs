@@ -475,3 +475,229 @@ fn scalar_density(m: &LoweredModel, a: f64, y: f64) -> f64 {
     );
     out[0]
 }
+
+/// `observe` through the JIT (and the evaluator) on an observation row `row`, at state `x`
+/// and parameters `p`.
+fn observe(m: &LoweredModel, x: &[f64], p: &[f64], row: &[f64]) -> f64 {
+    let jit = ito::jit::Jit::compile(&m.kernels).expect("the kernels compile");
+    let mut out = [f64::NAN];
+    let (mut x, mut p) = (x.to_vec(), p.to_vec());
+    let mut args = Args {
+        t: 0.0,
+        x: &mut x,
+        p: &mut p,
+        d: &[],
+        aux: row,
+        rng: None,
+        out: &mut out,
+    };
+    jit.call("observe", &mut args).expect("observe runs");
+    let native = out[0];
+    let evaluated = call(m, "observe", &mut x, &mut p, row, 1)[0];
+    assert!(
+        native == evaluated || (native.is_nan() && evaluated.is_nan()),
+        "JIT {native} vs evaluator {evaluated}"
+    );
+    native
+}
+
+fn ln_normal(y: f64, mu: f64, sigma: f64) -> f64 {
+    let z = (y - mu) / sigma;
+    -0.5 * (2.0 * std::f64::consts::PI).ln() - sigma.ln() - 0.5 * z * z
+}
+
+/// ln k! for small k.
+fn ln_factorial(k: u32) -> f64 {
+    (1..=k).map(|i| f64::from(i).ln()).sum()
+}
+
+/// A missing observation (NaN in the row) adds nothing to `observe`; the other terms are
+/// their closed forms. Scalar, array and indexed observations; the plain and link (log) forms
+/// of Poisson; Binomial of an `int` observation, whose NaN must not be lost to the
+/// conversion to an integer.
+#[test]
+fn observe_leaves_missing_values_out() {
+    let m = lower(
+        "model Obs {
+           param s = 0.5
+           obs y: real[3]
+           obs c: int<lower=0>
+           obs k: int
+           obs w: real[3]
+           state x = 1
+           dx = -x dt + s dW
+           y ~ Normal(x, s)
+           c ~ Poisson(exp(x))
+           k ~ Binomial(10, 0.3)
+           w[i] ~ Normal(2 * x, 1) for i in 1..2
+         }",
+    );
+    // Scalars first: c, k, then y[1..3], w[1..3].
+    let names: Vec<&str> = m.layout.obs.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["c", "k", "y", "w"]);
+    let (x, s) = (0.8_f64, 0.5);
+    let lam = x.exp();
+    let ln_pois = |c: u32| f64::from(c) * lam.ln() - lam - ln_factorial(c);
+    let ln_binom = |k: u32| {
+        ln_factorial(10) - ln_factorial(k) - ln_factorial(10 - k)
+            + f64::from(k) * 0.3f64.ln()
+            + f64::from(10 - k) * 0.7f64.ln()
+    };
+    let nan = f64::NAN;
+    let full = [3.0, 4.0, 0.2, 1.1, 1.7, 1.5, 2.5, 99.0];
+    let want_full = ln_pois(3)
+        + ln_binom(4)
+        + ln_normal(0.2, x, s)
+        + ln_normal(1.1, x, s)
+        + ln_normal(1.7, x, s)
+        + ln_normal(1.5, 2.0 * x, 1.0)
+        + ln_normal(2.5, 2.0 * x, 1.0);
+    let got = observe(&m, &[x], &[s], &full);
+    assert!((got - want_full).abs() < 1e-12, "{got} vs {want_full}");
+
+    // y[2], k and w[1] missing; w[3] is covered by no tilde and is ignored either way.
+    let gaps = [3.0, nan, 0.2, nan, 1.7, nan, 2.5, nan];
+    let want =
+        ln_pois(3) + ln_normal(0.2, x, s) + ln_normal(1.7, x, s) + ln_normal(2.5, 2.0 * x, 1.0);
+    let got = observe(&m, &[x], &[s], &gaps);
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+
+    // A missing count in the link form, and a whole row missing: 0.
+    let no_count = [nan, 4.0, 0.2, 1.1, 1.7, 1.5, 2.5, 0.0];
+    let want = want_full - ln_pois(3);
+    let got = observe(&m, &[x], &[s], &no_count);
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    assert_eq!(observe(&m, &[x], &[s], &[nan; 8]), 0.0);
+}
+
+/// Missing values in `Categorical` and `Dirichlet` observations: a missing category adds
+/// nothing; a simplex with any missing coordinate adds nothing.
+#[test]
+fn observe_leaves_missing_categories_and_simplices_out() {
+    let m = lower(
+        "model Obs {
+           param a = 1.0
+           obs g: int
+           obs v: real[2, 3]
+           state x = 1
+           dx = -a * x dt + 0.1 dW
+           g ~ Categorical([0.2, 0.3, 0.5])
+           v ~ Dirichlet([1.0, 2.0, 3.0])
+         }",
+    );
+    // ln Dir(v | 1, 2, 3) = ln Γ(6) − ln Γ(1) − ln Γ(2) − ln Γ(3) + ln v2 + 2 ln v3.
+    let ln_dir = |v: [f64; 3]| 120f64.ln() - 2f64.ln() + v[1].ln() + 2.0 * v[2].ln();
+    let (r1, r2) = ([0.2, 0.3, 0.5], [0.6, 0.1, 0.3]);
+    let nan = f64::NAN;
+    let row = |g: f64, a: [f64; 3], b: [f64; 3]| [g, a[0], a[1], a[2], b[0], b[1], b[2]];
+    let full = observe(&m, &[1.0], &[1.0], &row(2.0, r1, r2));
+    let want = 0.3f64.ln() + ln_dir(r1) + ln_dir(r2);
+    assert!((full - want).abs() < 1e-12, "{full} vs {want}");
+    let got = observe(&m, &[1.0], &[1.0], &row(nan, r1, [0.6, nan, 0.3]));
+    let want = ln_dir(r1);
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    let got = observe(&m, &[1.0], &[1.0], &row(3.0, [nan; 3], r2));
+    let want = 0.5f64.ln() + ln_dir(r2);
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+}
+
+/// `observe_sample` writes a whole observation row in `observe`'s layout: each covered
+/// element drawn from its distribution at the state, the uncovered ones NaN; the JIT and the
+/// evaluator draw the same numbers from the same stream.
+#[test]
+fn observe_sample_draws_a_row_in_the_observe_layout() {
+    let m = lower(
+        "model Obs {
+           param s = 0.5
+           obs y: real[3]
+           obs c: int<lower=0>
+           state x = 1
+           dx = -x dt + s dW
+           y[i] ~ Normal(100 * i + x, s) for i in 1..2
+           c ~ Poisson(1000 * x)
+         }",
+    );
+    let jit = ito::jit::Jit::compile(&m.kernels).expect("the kernels compile");
+    let mut out = vec![0.0; 4];
+    let mut rng = rng_from_seed(11);
+    jit.call(
+        "observe_sample",
+        &mut Args {
+            t: 0.0,
+            x: &mut [2.0],
+            p: &mut [0.5],
+            d: &[],
+            aux: &[],
+            rng: Some(&mut rng),
+            out: &mut out,
+        },
+    )
+    .expect("observe_sample runs");
+    // c, then y[1..3].
+    let c = out[0];
+    assert!(
+        c.fract() == 0.0 && (c - 2000.0).abs() < 6.0 * 2000f64.sqrt(),
+        "{out:?}"
+    );
+    assert!((out[1] - 102.0).abs() < 3.0, "{out:?}");
+    assert!((out[2] - 202.0).abs() < 3.0, "{out:?}");
+    assert!(out[3].is_nan(), "y[3] has no observation model: {out:?}");
+    let evaluated = call(&m, "observe_sample", &mut [2.0], &mut [0.5], &[], 4);
+    let mut rng = rng_from_seed(7);
+    let mut again = vec![0.0; 4];
+    jit.call(
+        "observe_sample",
+        &mut Args {
+            t: 0.0,
+            x: &mut [2.0],
+            p: &mut [0.5],
+            d: &[],
+            aux: &[],
+            rng: Some(&mut rng),
+            out: &mut again,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        evaluated[..3],
+        again[..3],
+        "the evaluator (seed 7) and the JIT agree"
+    );
+    assert!(evaluated[3].is_nan());
+}
+
+/// A model whose observations cannot be drawn still compiles (every other kernel is there):
+/// `observe_sample` is refused with the reason, for the command that asks for it.
+#[test]
+fn observations_that_cannot_be_drawn_refuse_only_observe_sample() {
+    let c = compile_source(
+        "test.sde",
+        "model Obs {
+           obs g: int
+           obs z: real
+           state x = 1
+           dx = -x dt + 0.1 dW
+           g ~ Categorical([0.2, 0.8])
+           z ~ Normal(g, 1)
+         }",
+        &Options::default(),
+    );
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let m = &c.lowered[0];
+    assert!(m.kernel("observe").is_some());
+    assert!(m.kernel("observe_sample").is_none());
+    let why: Vec<&str> = m
+        .refusal("observe_sample")
+        .expect("a refusal")
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        why,
+        [
+            "a random draw from `Categorical` cannot be compiled yet",
+            "drawing an observation whose distribution reads another `obs` cannot be compiled yet"
+        ]
+    );
+    assert!(m.refusal("observe").is_none());
+}

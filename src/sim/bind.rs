@@ -3,9 +3,9 @@
 //! declarations. Sizes that depend on data are worked out here, so every buffer and every
 //! variable's place in it are known once a model is bound.
 
-mod checks;
+pub(crate) mod checks;
 mod inputs;
-mod sizes;
+pub(crate) mod sizes;
 
 use super::data::{DataSet, DataValue, json_value};
 use crate::check::model::{Model, Var};
@@ -28,7 +28,11 @@ pub struct Bound {
     pub x_slots: Vec<SlotSpan>,
     pub p_slots: Vec<SlotSpan>,
     pub d_slots: Vec<SlotSpan>,
-    /// Names in the data file that are not data of the model (ignored, as Stan does).
+    /// Where each `obs` lies in an observation row (the `observe` kernel's `aux`), in layout
+    /// order (scalars first), with its sizes worked out from the data.
+    pub obs_slots: Vec<SlotSpan>,
+    /// Names in the data file that are not data of the model (ignored, as Stan does). The
+    /// observed series of a state-space model (`t` and its `obs`) are not among them.
     pub unused_data: Vec<String>,
 }
 
@@ -123,6 +127,7 @@ fn bind_with(
     let (x_slots, x_len) = sizes::spans(&env, &lm.layout.x)?;
     let (p_slots, p_len) = sizes::spans(&env, &lm.layout.p)?;
     let (d_slots, d_len) = sizes::spans(&env, &lm.layout.d)?;
+    let (obs_slots, obs_len) = sizes::spans(&env, &lm.layout.obs)?;
     let d = inputs::d_buffer(lm, &known, d_len)?;
     let sizes = sizes(lm, &d)?;
     // The kernels work the same sizes out for themselves; they must agree.
@@ -130,7 +135,8 @@ fn bind_with(
         sizes[size_index::X],
         sizes[size_index::P],
         sizes[size_index::D],
-    ] != [x_len, p_len, d_len]
+        sizes[size_index::OBS],
+    ] != [x_len, p_len, d_len, obs_len]
     {
         return Err(format!(
             "internal: the buffer sizes of model `{}` disagree with its variables' sizes",
@@ -177,7 +183,7 @@ fn bind_with(
     let unused_data = data
         .values
         .keys()
-        .filter(|name| !m.data.iter().any(|d| &d.name == *name))
+        .filter(|name| !m.data.iter().any(|d| &d.name == *name) && !is_series(m, name))
         .cloned()
         .collect();
     Ok(Bound {
@@ -188,8 +194,34 @@ fn bind_with(
         x_slots,
         p_slots,
         d_slots,
+        obs_slots,
         unused_data,
     })
+}
+
+/// The bound value of every data declaration (by data index), read back from `bound`'s `d`
+/// buffer: what sizes and bounds written with data are folded over.
+pub(crate) fn data_values(m: &Model, bound: &Bound) -> Vec<Option<DataValue>> {
+    m.data
+        .iter()
+        .map(|decl| {
+            let span = bound.d_slots.iter().find(|s| s.name == decl.name)?;
+            let values = bound.d.get(span.offset..span.offset + span.len())?;
+            Some(DataValue {
+                shape: span.dims.clone(),
+                values: values.to_vec(),
+            })
+        })
+        .collect()
+}
+
+/// Whether `name` belongs to the observed series of a state-space model: one of its `obs`, or
+/// the times (`t`, or `time` when that is not a data name of the model).
+pub(crate) fn is_series(m: &Model, name: &str) -> bool {
+    !m.obs.is_empty()
+        && (m.obs.iter().any(|o| o.name == name)
+            || name == "t"
+            || (name == "time" && !m.data.iter().any(|d| d.name == "time")))
 }
 
 /// A `--set` value for data: a number, or a JSON array.

@@ -1,5 +1,16 @@
 //! The observed time series of a state-space model: the `obs` declarations bound to a
-//! time-indexed table from the data file.
+//! time-indexed table from the data file ([`bind_observations`]), or drawn from a simulated
+//! path ([`draw_observations`]) and written as a data file ([`write_observations`]).
+
+mod binding;
+mod draw;
+mod file;
+
+pub use binding::bind_observations;
+pub use draw::{draw_observations, observation_rng};
+pub use file::{check_observations_path, write_observations};
+
+use crate::sim::bind::SlotSpan;
 
 /// Observations at increasing times, one row per time laid out as the `observe` kernel
 /// reads its `aux` buffer (the layout's `obs` slots, scalars first). A missing value is NaN;
@@ -30,4 +41,27 @@ impl ObsSeries {
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
+}
+
+/// The name of each value of an observation row: `y`, or `v[1]`, `v[2]`, … (`m[1,2]`) for an
+/// array, 1-based like the language (and the columns of a CSV data file).
+fn column_names(spans: &[SlotSpan]) -> Vec<String> {
+    let mut names = Vec::new();
+    for span in spans {
+        if span.dims.is_empty() {
+            names.push(span.name.clone());
+            continue;
+        }
+        for flat in 0..span.len() {
+            let mut idx = vec![0; span.dims.len()];
+            let mut rest = flat;
+            for (k, &n) in span.dims.iter().enumerate().rev() {
+                idx[k] = rest % n + 1;
+                rest /= n;
+            }
+            let idx: Vec<String> = idx.iter().map(usize::to_string).collect();
+            names.push(format!("{}[{}]", span.name, idx.join(",")));
+        }
+    }
+    names
 }

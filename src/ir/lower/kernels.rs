@@ -28,6 +28,10 @@ pub struct LoweredModel {
     pub time_dependent: Vec<bool>,
     /// How `flip_delta` updates each term of the energy (empty without that kernel).
     pub flip_terms: Vec<super::FlipTerm>,
+    /// Kernels that only some commands need and this model cannot have, with why: the
+    /// model still compiles, and a command asking for one reports these diagnostics
+    /// (`observe_sample` when an observation distribution cannot be drawn from).
+    pub refused: Vec<(String, Vec<Diagnostic>)>,
 }
 
 /// What firing a reaction does to the state: (position in `x`, change).
@@ -55,6 +59,14 @@ pub struct EventInfo {
 impl LoweredModel {
     pub fn kernel(&self, name: &str) -> Option<&Kernel> {
         self.kernels.iter().find(|k| k.name == name)
+    }
+
+    /// Why the model has no kernel `name`, if it was refused (see `refused`).
+    pub fn refusal(&self, name: &str) -> Option<&[Diagnostic]> {
+        self.refused
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, d)| d.as_slice())
     }
 }
 
@@ -155,8 +167,23 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
             super::flips::flip_delta(l, &mut flip_terms)
         });
     }
-    if m.tildes.iter().any(|t| t.role == TildeRole::Observation) {
+    let observed = m.tildes.iter().any(|t| t.role == TildeRole::Observation);
+    if observed {
         build("observe", &mut |l| log_density(l, true));
+    }
+    // Drawing observations is asked for by `ito run --observations` only: a model whose
+    // observation distributions cannot be drawn from still compiles, without this kernel.
+    let mut refused = Vec::new();
+    if observed {
+        let mut l = Lower::new(m, prog, &layout, &lets, "observe_sample");
+        observe_sample(&mut l);
+        if l.errors.is_empty() {
+            kernels.push(l.b.finish());
+        } else {
+            l.errors.sort_by_key(|d| d.sort_key());
+            l.errors.dedup();
+            refused.push(("observe_sample".to_string(), l.errors));
+        }
     }
     if !errors.is_empty() {
         errors.sort_by_key(|d| d.sort_key());
@@ -189,6 +216,7 @@ pub fn lower_model(m: &Model, prog: &Program) -> Result<LoweredModel, Vec<Diagno
         dependencies,
         time_dependent,
         flip_terms,
+        refused,
     })
 }
 
@@ -1135,7 +1163,7 @@ fn log_density(l: &mut Lower, observe: bool) {
                     ty: p.ty.clone(),
                     span: p.span,
                 };
-                let v = tilde_density(l, &target, d, &Env::default());
+                let v = tilde_density(l, &target, d, &Env::default(), false);
                 add(l, v);
             }
         }
@@ -1167,7 +1195,7 @@ fn log_density(l: &mut Lower, observe: bool) {
                     span: dist.span,
                 }
             };
-            tilde_density(l, &target, &dist, env)
+            tilde_density(l, &target, &dist, env, observe)
         });
         add(l, v);
     }
@@ -1199,8 +1227,16 @@ fn log_density(l: &mut Lower, observe: bool) {
     l.store_out(zero, total);
 }
 
-/// Σ over the elements of `target` of log p(element | args).
-fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val {
+/// Σ over the elements of `target` of log p(element | args). With `skip_missing` (the
+/// observations of `observe`), an element that is missing (NaN in the row) adds 0: for
+/// `Dirichlet`, a vector with any missing coordinate.
+fn tilde_density(
+    l: &mut Lower,
+    target: &TExpr,
+    d: &DistCall,
+    env: &Env,
+    skip_missing: bool,
+) -> Val {
     match d.dist {
         DistKind::MultiNormal => l.unsupported(d.span, "the `MultiNormal` density"),
         DistKind::Dirichlet => {
@@ -1238,7 +1274,20 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
                     let ninf = l.b.f(f64::NEG_INFINITY);
                     l.b.select(pos, t, ninf)
                 });
-                l.b.add(g, rest)
+                let v = l.b.add(g, rest);
+                if !skip_missing {
+                    return v;
+                }
+                let gaps = l.sum_over(k_len, &mut |l, k| {
+                    let mut idx = outer.to_vec();
+                    idx.push(k);
+                    let present = present(l, target, &idx, env);
+                    let (zero, one) = (l.b.f(0.0), l.b.f(1.0));
+                    l.b.select(present, zero, one)
+                });
+                let zero = l.b.f(0.0);
+                let complete = l.b.fcmp(Cmp::Eq, gaps, zero);
+                l.b.select(complete, v, zero)
             })
         }
         DistKind::Categorical => {
@@ -1257,7 +1306,8 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
                 let hi = l.b.icmp(Cmp::Lt, k, k_len);
                 let ok = l.b.and(lo, hi);
                 let ninf = l.b.f(f64::NEG_INFINITY);
-                l.b.select(ok, lp, ninf)
+                let v = l.b.select(ok, lp, ninf);
+                unless_missing(l, skip_missing, target, idx, env, v)
             })
         }
         dist if linked_argument(d).is_some() => {
@@ -1268,7 +1318,8 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
             l.reduce_elements(RedOp::Sum, &dims, &mut |l, idx| {
                 let y = l.elem(target, idx, env);
                 let x = l.elem(&eta, idx, env);
-                l.linked_log_density(dist, y, x)
+                let v = l.linked_log_density(dist, y, x);
+                unless_missing(l, skip_missing, target, idx, env, v)
             })
         }
         dist => {
@@ -1277,9 +1328,86 @@ fn tilde_density(l: &mut Lower, target: &TExpr, d: &DistCall, env: &Env) -> Val 
             l.reduce_elements(RedOp::Sum, &dims, &mut |l, idx| {
                 let y = l.elem(target, idx, env);
                 let a: Vec<Val> = args.iter().map(|a| l.elem(a, idx, env)).collect();
-                l.log_density(dist, y, &a)
+                let v = l.log_density(dist, y, &a);
+                unless_missing(l, skip_missing, target, idx, env, v)
             })
         }
+    }
+}
+
+/// `v`, or with `skip_missing` 0 where element `idx` of `target` is missing.
+fn unless_missing(
+    l: &mut Lower,
+    skip_missing: bool,
+    target: &TExpr,
+    idx: &[Val],
+    env: &Env,
+    v: Val,
+) -> Val {
+    if !skip_missing {
+        return v;
+    }
+    let present = present(l, target, idx, env);
+    let zero = l.b.f(0.0);
+    l.b.select(present, v, zero)
+}
+
+/// Whether element `idx` of an observed `target` is there (not NaN). It is read as a real:
+/// an `int` observation is converted to an integer when read, which would hide a NaN.
+fn present(l: &mut Lower, target: &TExpr, idx: &[Val], env: &Env) -> Val {
+    let mut raw = target.clone();
+    raw.ty.scalar = crate::check::types::Scalar::Real;
+    if let TKind::Index(base, _) = &mut raw.kind {
+        base.ty.scalar = crate::check::types::Scalar::Real;
+    }
+    let y = l.elem(&raw, idx, env);
+    l.b.fcmp(Cmp::Eq, y, y)
+}
+
+/// `observe_sample`: one draw of every observation from its observation model at (t, x),
+/// written to `out` laid out as the `observe` kernel reads its `aux` row. Elements that no
+/// observation model covers are NaN (missing). Observation models are drawn independently,
+/// so one whose arguments read another observation is refused.
+fn observe_sample(l: &mut Lower) {
+    let m = l.m;
+    let len = l.buf_len(Buf::Aux);
+    l.out_len = Some(len);
+    let zero = l.b.i(0);
+    let nan = l.b.f(f64::NAN);
+    l.for_loop(zero, len, |l, i| l.store_out(i, nan));
+    for t in m.tildes.iter().filter(|t| t.role == TildeRole::Observation) {
+        let mut read = BTreeSet::new();
+        for e in t.dist.args.iter().chain(&t.indices) {
+            l.reads.vars_of(e, &mut read);
+        }
+        for b in &t.binders {
+            l.reads.vars_of(&b.lo, &mut read);
+            l.reads.vars_of(&b.hi, &mut read);
+        }
+        if read.iter().any(|v| matches!(v, Var::Obs(_))) {
+            l.unsupported(
+                t.dist.span,
+                "drawing an observation whose distribution reads another `obs`",
+            );
+            continue;
+        }
+        let Some((buf, slot)) = l.layout.find(t.target) else {
+            continue;
+        };
+        let off = l.slot_offset(buf, slot);
+        let dims = l.slot_dims(buf, slot);
+        let rest_dims = dims[t.indices.len().min(dims.len())..].to_vec();
+        l.binder_for(&t.binders, &Env::default(), &mut |l, env| {
+            let base: Vec<Val> = t.indices.iter().map(|i| l.zero_based(i, env)).collect();
+            each_element(l, &rest_dims, &mut |l, rest| {
+                let v = sample_element(l, &t.dist, rest, env);
+                let mut idx = base.clone();
+                idx.extend_from_slice(rest);
+                let flat = l.flat_index(&dims, &idx);
+                let at = l.b.iadd(off, flat);
+                l.store_out(at, v);
+            });
+        });
     }
 }
 

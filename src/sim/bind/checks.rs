@@ -7,7 +7,7 @@ use crate::check::types::{Dim, Scalar, Type};
 use crate::sim::data::DataValue;
 
 /// `value` has the shape `dims` that `decl`'s type `ty` works out to.
-pub(super) fn shape(
+pub(crate) fn shape(
     name: &str,
     ty: &Type,
     dims: &[usize],
@@ -49,8 +49,21 @@ fn list(v: &[usize]) -> String {
     format!("[{}]", s.join(", "))
 }
 
-/// Every element is finite and of the declared element type.
-pub(super) fn elements(what: &str, name: &str, ty: &Type, value: &DataValue) -> Result<(), String> {
+/// Every element is finite and of the declared element type. A missing value (NaN: `null`,
+/// an empty cell or `NA` in the data file) is refused.
+pub(crate) fn elements(what: &str, name: &str, ty: &Type, value: &DataValue) -> Result<(), String> {
+    elements_with(what, name, ty, value, false)
+}
+
+/// As [`elements`]; with `missing_ok`, missing values (NaN) are let through unchecked (an
+/// observed series may have gaps).
+pub(crate) fn elements_with(
+    what: &str,
+    name: &str,
+    ty: &Type,
+    value: &DataValue,
+    missing_ok: bool,
+) -> Result<(), String> {
     let rule = match ty.scalar {
         // Beyond 2^53 a float no longer holds every integer.
         Scalar::Int => Some((
@@ -68,7 +81,15 @@ pub(super) fn elements(what: &str, name: &str, ty: &Type, value: &DataValue) -> 
         Scalar::Real | Scalar::Error => None,
     };
     for (k, &v) in value.values.iter().enumerate() {
+        if v.is_nan() && missing_ok {
+            continue;
+        }
         let at = element(name, &value.shape, k);
+        if v.is_nan() {
+            return Err(format!(
+                "{what} {at} is missing (null, an empty cell or NA); only `obs` values may be missing"
+            ));
+        }
         if !v.is_finite() {
             return Err(format!("{what} {at} is {v}; values must be finite"));
         }
@@ -88,7 +109,7 @@ pub(super) fn elements(what: &str, name: &str, ty: &Type, value: &DataValue) -> 
 
 /// Every element lies within the declared bounds that can be known before the run (those
 /// written with parameters are the model's business).
-pub(super) fn bounds(
+pub(crate) fn bounds(
     what: &str,
     name: &str,
     bounds: &Bounds,
@@ -121,7 +142,7 @@ pub(super) fn bounds(
 }
 
 /// `` `y` `` or `` `y[2, 3]` ``: element `k` (row-major) of an array of `shape`, 1-based.
-fn element(name: &str, shape: &[usize], k: usize) -> String {
+pub(crate) fn element(name: &str, shape: &[usize], k: usize) -> String {
     if shape.is_empty() {
         return format!("`{name}`");
     }

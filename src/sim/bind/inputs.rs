@@ -78,15 +78,19 @@ fn infer_sizes(m: &Model, given: &mut [Option<DataValue>]) {
 
 fn missing(decl: &DataDecl, file: &DataSet) -> String {
     let name = &decl.name;
-    match &file.path {
-        Some(path) => format!(
+    match file.files().as_slice() {
+        [path] => format!(
             "data `{name}` is missing: the data file {} has no `{name}`",
             path.display()
         ),
-        None if decl.ty.is_scalar() => {
+        [_, _, ..] => format!(
+            "data `{name}` is missing: none of {} has `{name}`",
+            file.source()
+        ),
+        [] if decl.ty.is_scalar() => {
             format!("data `{name}` has no value: give a data file with --data, or --set {name}=…")
         }
-        None => format!("data `{name}` is missing: give the model's data with --data FILE"),
+        [] => format!("data `{name}` is missing: give the model's data with --data FILE"),
     }
 }
 

@@ -16,7 +16,7 @@ const MAX_LEN: u64 = 1 << 32;
 const MAX_DEPTH: usize = 256;
 
 /// The model's data values bound so far (by data index), to fold expressions over.
-pub(super) struct Env<'a> {
+pub(crate) struct Env<'a> {
     pub m: &'a Model,
     pub data: &'a [Option<DataValue>],
 }
@@ -100,7 +100,7 @@ fn too_large(name: &str, d: &Dim, n: f64) -> String {
 }
 
 /// Where each slot of a buffer lies, in layout order, and the buffer's length.
-pub(super) fn spans(env: &Env, slots: &[Slot]) -> Result<(Vec<SlotSpan>, usize), String> {
+pub(crate) fn spans(env: &Env, slots: &[Slot]) -> Result<(Vec<SlotSpan>, usize), String> {
     let mut offset: u64 = 0;
     let mut out = Vec::with_capacity(slots.len());
     for slot in slots {

@@ -17,6 +17,7 @@ fn json_data(text: &str) -> DataSet {
     DataSet {
         path: Some(PathBuf::from("d.json")),
         values: from_json(text).unwrap(),
+        ..Default::default()
     }
 }
 
@@ -93,6 +94,7 @@ fn csv_vectors_bind_and_their_size_is_inferred() {
     let data = DataSet {
         path: Some(PathBuf::from("d.csv")),
         values: from_csv("x,y,note\n-1,0,7\n0,2,7\n1.5,5,7\n").unwrap(),
+        ..Default::default()
     };
     let b = bind_in(&c, &[], &data, true).unwrap();
     assert_eq!(b.d, [3.0, -1.0, 0.0, 1.5, 0.0, 2.0, 5.0]);
