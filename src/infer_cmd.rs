@@ -15,7 +15,7 @@ use ito::sim::bind::{self, Bound, Setting};
 use ito::sim::data::DataSet;
 use ito::sim::mjp::run::MjpMethod;
 use ito::sim::native::ReactionView;
-use ito::sim::observations::ObsSeries;
+use ito::sim::observations::{ObsSeries, bind_observations};
 use ito::sim::prepare;
 use ito::sim::schemes::{self, Tolerances};
 use std::io::Write;
@@ -82,9 +82,10 @@ pub struct InferArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// Data file: JSON in the shape Stan uses (names → numbers or nested arrays), or CSV
-    /// with one column per vector.
-    #[arg(long)]
-    data: Option<PathBuf>,
+    /// with one column per vector; for a state-space model it holds the observed series
+    /// (`t` and each `obs`). Repeatable: the files' values are merged.
+    #[arg(long, value_name = "FILE")]
+    data: Vec<PathBuf>,
     /// Fix a parameter at a value (it is then not sampled), or give scalar data:
     /// `--set sigma=1.5`.
     #[arg(long = "set", value_name = "NAME=VALUE")]
@@ -199,10 +200,7 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
     let m = prepare::pick(&c, args.model.as_deref())?;
     let method = method_for(&args, m)?;
     let config = config(&args, method)?;
-    let data = match &args.data {
-        Some(path) => DataSet::read(path)?,
-        None => DataSet::default(),
-    };
+    let data = DataSet::read_all(&args.data)?;
     let lm = prepare::lowered(&c, m)?;
     let bound = bind::bind_partial(lm, m, &settings, &data)?;
     if !bound.unused_data.is_empty() {
@@ -337,12 +335,16 @@ fn run_pmmh(
     let density = &post.density;
     let particles = args.particles.unwrap_or(DEFAULT_PARTICLES);
     let ess_threshold = args.ess_threshold.unwrap_or(0.5);
-    let series = observed_series(lm, m, &bound, data)?;
-    if series.is_empty() {
-        return Err(format!(
-            "the data hold no observation times for model `{}`: give `t` and each `obs` in a --data file",
+    if lm.kernel("outputs").is_some() && density.columns.len() == density.n_params() {
+        let _ = writeln!(
+            stderr,
+            "note: the `output let`s of model `{}` are not in the draws: some read the states, which PMMH does not sample (`ito filter` gives their filtering distribution)",
             m.name
-        ));
+        );
+    }
+    let series = bind_observations(lm, m, &bound, data)?;
+    if series.is_empty() {
+        return Err(format!("{} holds no observation times", data.source()));
     }
     let dt = args.dt.unwrap_or_else(|| default_dt(&series));
     let engine = args
@@ -421,20 +423,6 @@ fn run_pmmh(
     )
 }
 
-/// The observed series of `m` from the data.
-fn observed_series(
-    lm: &LoweredModel,
-    m: &Model,
-    bound: &Bound,
-    data: &DataSet,
-) -> Result<ObsSeries, String> {
-    let _ = (lm, bound, data);
-    Err(format!(
-        "model `{}`: reading an observed series from a data file is not available in this build yet",
-        m.name
-    ))
-}
-
 /// A tenth of the shortest gap between consecutive observation times (from t = 0), as
 /// `ito filter` takes it.
 fn default_dt(series: &ObsSeries) -> f64 {
@@ -479,7 +467,8 @@ fn finish(
         let run = stan_csv::RunDescription {
             model: &m.name,
             model_file: &args.file,
-            data_file: args.data.as_deref(),
+            // Stan CSV has room for one data file: the first.
+            data_file: args.data.first().map(PathBuf::as_path),
             columns: &density.columns,
             settings,
         };

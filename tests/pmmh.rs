@@ -270,10 +270,102 @@ fn ou_posterior_matches_quadrature() {
     let draws: Vec<_> = fitted.results.iter().flat_map(|r| &r.stats).collect();
     let acceptance = draws.iter().map(|s| s.accept_stat).sum::<f64>() / draws.len() as f64;
     eprintln!("mean acceptance {acceptance:.3}");
-    // lp__ is the log prior with Jacobian plus the kept log-likelihood estimate.
+    // lp__ is the log prior with the Jacobian (of log θ and log τ) plus the kept
+    // log-likelihood estimate.
+    for r in &fitted.results {
+        for (row, st) in r.rows.iter().zip(&r.stats) {
+            let (theta, tau) = (row[0], row[1]);
+            let prior = log_lognormal(theta, PRIOR_THETA)
+                + log_lognormal(tau, PRIOR_TAU)
+                + theta.ln()
+                + tau.ln();
+            assert!(st.log_likelihood.is_finite());
+            assert!(
+                (st.lp - st.log_likelihood - prior).abs() < 1e-9 * st.lp.abs().max(1.0),
+                "lp {} − loglik {} vs log prior {prior}",
+                st.lp,
+                st.log_likelihood
+            );
+        }
+    }
+}
+
+/// The draws do not depend on the number of threads (the chains share the pool with their
+/// filters).
+#[test]
+fn same_draws_for_any_thread_count() {
+    let series = data(11);
+    let one = fit(&series, 40, &config(9, 1, 60, 40)).unwrap();
+    let two = fit(&series, 40, &config(9, 2, 60, 40)).unwrap();
+    for (a, b) in one.results.iter().zip(&two.results) {
+        assert_eq!(a.rows, b.rows);
+        assert_eq!(a.stats, b.stats);
+        assert_eq!(a.step_size, b.step_size);
+    }
+    // Chains differ from one another, and proposals were both accepted and rejected.
+    assert_ne!(one.results[0].rows, one.results[1].rows);
+    let accepted = |r: &ChainResult| r.rows.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(one.results.iter().all(|r| (1..39).contains(&accepted(r))));
+}
+
+#[test]
+fn bad_filter_settings_are_refused() {
+    let series = data(11);
+    let err = fit(&series, 0, &config(1, 1, 10, 10)).err().unwrap();
+    assert!(err.contains("at least one particle"), "{err}");
+}
+
+/// Data impossible under every parameter value: every filter degenerates, and the run stops
+/// with a message instead of sampling the prior.
+#[test]
+fn impossible_data_give_a_clear_error() {
+    let src = "
+model Impossible {
+  param theta: real<lower=0> ~ LogNormal(0, 1)
+  obs y: real
+  state x ~ Normal(0, 1)
+  dx = -theta * x dt + dW
+  y ~ Uniform(x + 10, x + 11)
+}
+";
+    let c = compile_source("impossible.sde", src, &Options::default());
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let m = prepare::pick(&c, None).unwrap();
+    let lm = prepare::lowered(&c, m).unwrap();
+    let bound = bind::bind_partial(lm, m, &[], &DataSet::default()).unwrap();
+    let post = Posterior::state_space(m, lm, &bound, &param_spans(m, &bound), &[]).unwrap();
+    let fm = FilterModel::new(m, lm, bound, Engine::Continuous(Some(Scheme::Em)), 1).unwrap();
+    let series = ObsSeries {
+        times: vec![1.0, 2.0],
+        rows: vec![0.0, 0.0],
+        width: 1,
+        names: vec!["y".to_string()],
+    };
+    let settings = PmmhSettings {
+        particles: 50,
+        ess_threshold: 0.5,
+        stepping: Stepping {
+            dt: 0.1,
+            tolerances: Tolerances {
+                rtol: 1e-6,
+                atol: 1e-9,
+            },
+            max_events: u64::MAX,
+        },
+    };
+    let err = pmmh::run(
+        &post.density,
+        &fm.view(),
+        &series,
+        &settings,
+        &config(1, 2, 10, 10),
+        &AtomicBool::new(false),
+    )
+    .err()
+    .unwrap();
     assert!(
-        draws
-            .iter()
-            .all(|s| s.lp.is_finite() && s.log_likelihood.is_finite())
+        err.contains("no starting point with a non-zero likelihood estimate in 20 tries"),
+        "{err}"
     );
+    assert!(err.contains("theta = "), "{err}");
 }
