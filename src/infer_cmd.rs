@@ -335,13 +335,6 @@ fn run_pmmh(
     let density = &post.density;
     let particles = args.particles.unwrap_or(DEFAULT_PARTICLES);
     let ess_threshold = args.ess_threshold.unwrap_or(0.5);
-    if lm.kernel("outputs").is_some() && density.columns.len() == density.n_params() {
-        let _ = writeln!(
-            stderr,
-            "note: the `output let`s of model `{}` are not in the draws: some read the states, which PMMH does not sample (`ito filter` gives their filtering distribution)",
-            m.name
-        );
-    }
     let series = bind_observations(lm, m, &bound, data)?;
     if series.is_empty() {
         return Err(format!("{} holds no observation times", data.source()));
@@ -351,6 +344,13 @@ fn run_pmmh(
         .sim_method
         .map_or_else(|| Engine::default_for(m), SimMethodArg::engine);
     let fm = FilterModel::new(m, lm, bound, engine, series.width)?;
+    if lm.kernel("outputs").is_some() && density.columns.len() == density.n_params() {
+        let _ = writeln!(
+            stderr,
+            "note: the `output let`s of model `{}` are not in the draws: some read the states, which PMMH does not sample (`ito filter` gives their filtering distribution)",
+            m.name
+        );
+    }
     let settings = PmmhSettings {
         particles,
         ess_threshold,

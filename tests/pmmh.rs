@@ -16,6 +16,7 @@ use ito::infer::pmmh::{self, PmmhSettings};
 use ito::rt::rng_from_seed;
 use ito::sim::bind;
 use ito::sim::data::DataSet;
+use ito::sim::mjp::run::MjpMethod;
 use ito::sim::observations::ObsSeries;
 use ito::sim::prepare;
 use ito::sim::schemes::{Method as Scheme, Tolerances};
@@ -34,6 +35,7 @@ model OUObserved {
   state x ~ Normal(0, 1)
   dx = theta * (mu - x) dt + sigma dW
   y ~ Normal(x, tau)
+  output let x2 = x * x
 }
 ";
 
@@ -234,7 +236,8 @@ fn fit(series: &ObsSeries, particles: usize, config: &Config) -> Result<Fitted, 
 fn ou_posterior_matches_quadrature() {
     let series = data(11);
     let exact = exact_posterior(&series);
-    let fitted = fit(&series, 60, &config(5, 2, 1000, 3000)).unwrap();
+    let fitted = fit(&series, 60, &config(5, 2, 500, 2500)).unwrap();
+    // The output reads the state, which a draw of the parameters does not have: left out.
     assert_eq!(fitted.columns, ["theta", "tau"]);
     for ((name, (mean, sd)), truth) in ["theta", "tau"].into_iter().zip(exact).zip([THETA, TAU]) {
         let s = fitted.summary(name);
@@ -368,4 +371,334 @@ model Impossible {
         "{err}"
     );
     assert!(err.contains("theta = "), "{err}");
+}
+
+const SIR: &str = "
+model SIRCases {
+  const N = 100
+  param beta: real<lower=0> ~ LogNormal(0, 1)
+  param gamma = 0.5
+  param rho = 0.8
+  obs cases: int<lower=0>
+  species S = N - 5, I = 5, R = 0
+  reactions {
+    infection: S + I -> 2 I @ beta / N
+    recovery:  I -> R       @ gamma
+  }
+  cases ~ Poisson(rho * I)
+  output let R0 = beta / gamma
+}
+";
+
+const SIR_N: u64 = 100;
+const SIR_BETA: f64 = 1.5;
+const SIR_GAMMA: f64 = 0.5;
+const SIR_RHO: f64 = 0.8;
+const SIR_DAYS: usize = 15;
+
+/// Daily case counts of one epidemic, simulated here by Gillespie's direct method
+/// (independently of the engine) and reported as Poisson(ρ I).
+fn sir_cases(seed: u64) -> ObsSeries {
+    use rand::RngExt as _;
+    let mut rng = rng_from_seed(seed);
+    let (mut s, mut i) = (SIR_N - 5, 5u64);
+    let mut t = 0.0;
+    let mut rows = Vec::new();
+    for day in 1..=SIR_DAYS {
+        let until = day as f64;
+        loop {
+            let infect = SIR_BETA * (s * i) as f64 / SIR_N as f64;
+            let recover = SIR_GAMMA * i as f64;
+            let total = infect + recover;
+            if total == 0.0 {
+                break;
+            }
+            let u: f64 = rng.random();
+            let wait = -(1.0 - u).ln() / total;
+            if t + wait > until {
+                break;
+            }
+            t += wait;
+            if rng.random::<f64>() * total < infect {
+                s -= 1;
+                i += 1;
+            } else {
+                i -= 1;
+            }
+        }
+        // Memorylessness: the next wait may start afresh at the day's end.
+        t = until;
+        let count: f64 = if i == 0 {
+            0.0
+        } else {
+            rand_distr::Poisson::new(SIR_RHO * i as f64)
+                .unwrap()
+                .sample(&mut rng)
+        };
+        rows.push(count);
+    }
+    ObsSeries {
+        times: (1..=SIR_DAYS).map(|d| d as f64).collect(),
+        rows,
+        width: 1,
+        names: vec!["cases".to_string()],
+    }
+}
+
+/// A stochastic SIR epidemic (exact SSA particles) observed through Poisson case counts:
+/// PMMH recovers its infection rate.
+#[test]
+fn sir_infection_rate_is_recovered() {
+    let series = sir_cases(3);
+    eprintln!("cases: {:?}", series.rows);
+    let c = compile_source("sir_cases.sde", SIR, &Options::default());
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let m = prepare::pick(&c, None).unwrap();
+    let lm = prepare::lowered(&c, m).unwrap();
+    let bound = bind::bind_partial(lm, m, &[], &DataSet::default()).unwrap();
+    let post = Posterior::state_space(m, lm, &bound, &param_spans(m, &bound), &[]).unwrap();
+    let fm = FilterModel::new(m, lm, bound, Engine::Jumps(MjpMethod::Ssa), 1).unwrap();
+    let settings = PmmhSettings {
+        particles: 50,
+        ess_threshold: 0.5,
+        stepping: Stepping {
+            dt: 0.1,
+            tolerances: Tolerances {
+                rtol: 1e-6,
+                atol: 1e-9,
+            },
+            max_events: 1_000_000,
+        },
+    };
+    let mut cfg = config(21, 2, 500, 1500);
+    cfg.chains = 2;
+    let results = pmmh::run(
+        &post.density,
+        &fm.view(),
+        &series,
+        &settings,
+        &cfg,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let fitted = Fitted {
+        columns: post.density.columns.clone(),
+        results,
+    };
+    // An output of the parameters alone is kept.
+    assert_eq!(fitted.columns, ["beta", "R0"]);
+    for row in fitted.results.iter().flat_map(|r| &r.rows) {
+        assert_eq!(row[1], row[0] / SIR_GAMMA);
+    }
+    let s = fitted.summary("beta");
+    let mut all = fitted.column("beta").concat();
+    all.sort_by(f64::total_cmp);
+    let (lo, hi) = (
+        diagnostics::quantile(&all, 0.025),
+        diagnostics::quantile(&all, 0.975),
+    );
+    let draws: Vec<_> = fitted.results.iter().flat_map(|r| &r.stats).collect();
+    let acceptance = draws.iter().map(|s| s.accept_stat).sum::<f64>() / draws.len() as f64;
+    eprintln!(
+        "beta: {:.3} ± {:.3}, 95 % {lo:.3}–{hi:.3} (ESS {:.0}, R-hat {:.3}); acceptance {acceptance:.3}",
+        s.mean, s.sd, s.ess_bulk, s.rhat
+    );
+    assert!(s.rhat < 1.05, "R-hat {}", s.rhat);
+    assert!(
+        lo < SIR_BETA && SIR_BETA < hi,
+        "true beta {SIR_BETA} outside the 95 % interval {lo}–{hi}"
+    );
+    // The counts inform it: the prior's 95 % interval is 0.14–7.1.
+    assert!(hi - lo < 2.0, "95 % interval {lo}–{hi}");
+}
+
+#[path = "common/cli.rs"]
+mod cli;
+
+mod command_line {
+    use super::cli::{assert_clean_failure, ito, stderr, stdout};
+    use super::{SRC, data};
+    use std::path::PathBuf;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("pmmh")
+            .join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The OU model and its observed series (one value missing, written as null).
+    fn files(dir: &std::path::Path) -> (String, String) {
+        let model = dir.join("ou.sde");
+        std::fs::write(&model, SRC).unwrap();
+        let series = data(11);
+        let num = |v: &f64| {
+            if v.is_nan() {
+                "null".to_string()
+            } else {
+                format!("{v:?}")
+            }
+        };
+        let t: Vec<String> = series.times.iter().map(num).collect();
+        let y: Vec<String> = series.rows.iter().map(num).collect();
+        let obs = dir.join("obs.json");
+        std::fs::write(
+            &obs,
+            format!("{{\"t\": [{}], \"y\": [{}]}}", t.join(", "), y.join(", ")),
+        )
+        .unwrap();
+        (
+            model.to_str().unwrap().to_string(),
+            obs.to_str().unwrap().to_string(),
+        )
+    }
+
+    /// Data rows of a Stan CSV file (no comments: they hold the timing).
+    fn rows(path: &std::path::Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn pmmh_writes_stan_csv_and_does_not_depend_on_threads() {
+        let dir = scratch("end_to_end");
+        let (model, obs) = files(&dir);
+        let run = |threads: &str, out: &str| {
+            let out = dir.join(out);
+            let o = ito(&[
+                "infer",
+                &model,
+                "--data",
+                &obs,
+                "--particles",
+                "40",
+                "--sim-method",
+                "em",
+                "--chains",
+                "2",
+                "--warmup",
+                "60",
+                "--draws",
+                "40",
+                "--seed",
+                "3",
+                "--threads",
+                threads,
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            (o, out)
+        };
+        let (o, out) = run("2", "two.csv");
+        let err = stderr(&o);
+        // The state space model defaults to pmmh; the state-reading output is not drawn.
+        assert!(
+            err.contains("with pmmh (40 particles, em (dt 0.1), 40 observation times)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`output let`s of model `OUObserved` are not in the draws"),
+            "{err}"
+        );
+        let table = stdout(&o);
+        for row in ["lp__", "loglik__", "theta", "tau"] {
+            assert!(table.lines().any(|l| l.starts_with(row)), "{table}");
+        }
+        let first = dir.join("two_1.csv");
+        let text = std::fs::read_to_string(&first).unwrap();
+        assert!(
+            text.contains("#     algorithm = pmmh\n#       particles = 40\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("#       sim_method = em\n#       dt = 0.1\n"),
+            "{text}"
+        );
+        let lines = rows(&first);
+        assert_eq!(
+            lines[0],
+            "lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,loglik__,theta,tau"
+        );
+        assert_eq!(lines.len(), 41);
+        let (_, _) = run("1", "one.csv");
+        let _ = out;
+        for k in 1..=2 {
+            assert_eq!(
+                rows(&dir.join(format!("one_{k}.csv"))),
+                rows(&dir.join(format!("two_{k}.csv")))
+            );
+        }
+    }
+
+    #[test]
+    fn pmmh_refusals_are_clear() {
+        let dir = scratch("refusals");
+        let (model, obs) = files(&dir);
+        let graphical = dir.join("normal.sde");
+        std::fs::write(
+            &graphical,
+            "model Normal {\n  param mu ~ Normal(0, 1)\n  data y: real\n  y ~ Normal(mu, 1)\n}\n",
+        )
+        .unwrap();
+        let graphical = graphical.to_str().unwrap();
+        let dynamic = dir.join("ou_only.sde");
+        std::fs::write(
+            &dynamic,
+            "model OU {\n  param theta = 1\n  state x = 0\n  dx = -theta * x dt + dW\n}\n",
+        )
+        .unwrap();
+        let dynamic = dynamic.to_str().unwrap();
+        let cases: [(&[&str], &str); 9] = [
+            (
+                &["infer", &model, "--data", &obs, "--particles", "0"],
+                "--particles must be between 1 and",
+            ),
+            (
+                &["infer", &model, "--data", &obs, "--ess-threshold", "1.5"],
+                "--ess-threshold is a fraction of the particles between 0 and 1, not 1.5",
+            ),
+            (
+                &["infer", &model, "--data", &obs, "--dt", "0"],
+                "--dt must be a positive number",
+            ),
+            (
+                &["infer", graphical, "--set", "y=1", "--method", "pmmh"],
+                "model `Normal` is a graphical model; --method pmmh fits state-space models",
+            ),
+            (
+                &["infer", graphical, "--set", "y=1", "--particles", "100"],
+                "--particles sets the particle filter of --method pmmh; it does not apply to nuts",
+            ),
+            (
+                &["infer", &model, "--data", &obs, "--method", "nuts"],
+                "is fitted with --method pmmh (the default for state-space models), not nuts",
+            ),
+            (
+                &["infer", &model, "--data", &obs, "--optimize"],
+                "so it has no --optimize",
+            ),
+            (
+                &["infer", dynamic],
+                "declare what is observed of it with `obs` to fit it",
+            ),
+            (
+                &["infer", &model, "--sim-method", "ssa", "--data", &obs],
+                "moves by an SDE or ODE scheme",
+            ),
+        ];
+        for (args, expect) in cases {
+            assert_clean_failure(&ito(args), expect);
+        }
+        // No observed series at all.
+        let o = ito(&["infer", &model]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
 }
