@@ -116,7 +116,9 @@ fn run_inner(args: FilterArgs, color: bool) -> Result<(), String> {
         Some(dt) => dt,
         None => default_dt(&series),
     };
-    let engine = args.method.map_or_else(|| Engine::default_for(m), MethodArg::engine);
+    let engine = args
+        .method
+        .map_or_else(|| Engine::default_for(m), MethodArg::engine);
     let fm = FilterModel::new(m, lm, bound, engine, series.width)?;
     let threads = crate::cmd_common::threads(args.threads)?;
     let seed = crate::cmd_common::seed(args.seed);
@@ -165,7 +167,18 @@ fn run_inner(args: FilterArgs, color: bool) -> Result<(), String> {
     }
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(
-        header(&args, &fm, &series, first, dt, seed, threads, elapsed, runs.len()).as_bytes(),
+        header(
+            &args,
+            &fm,
+            &series,
+            first,
+            dt,
+            seed,
+            threads,
+            elapsed,
+            runs.len(),
+        )
+        .as_bytes(),
     );
     if args.repeat > 1 {
         let estimates: Vec<f64> = runs.iter().map(|r| r.log_likelihood).collect();
@@ -281,11 +294,7 @@ fn header(
         run.log_likelihood
     ));
     let resampled = run.steps.iter().filter(|s| s.resampled).count();
-    if let Some(low) = run
-        .steps
-        .iter()
-        .min_by(|a, b| a.ess.total_cmp(&b.ess))
-    {
+    if let Some(low) = run.steps.iter().min_by(|a, b| a.ess.total_cmp(&b.ess)) {
         s.push_str(&format!(
             "  resampled at {resampled} of {} times; lowest ESS {:.1} (t = {})\n",
             run.steps.len(),
