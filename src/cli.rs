@@ -46,6 +46,9 @@ enum Command {
     /// Sample a model's target over its states (`potential`: NUTS, HMC, MALA, ULA, BAOAB;
     /// `energy` over spins: Gibbs or Metropolis sweeps); write Stan CSV and print a summary.
     Sample(Box<crate::sample_cmd::SampleArgs>),
+    /// Run a bootstrap particle filter on a state-space model's observed series: the
+    /// log-likelihood estimate and the filtering distribution at each observation time.
+    Filter(Box<crate::filter_cmd::FilterArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -98,6 +101,7 @@ pub fn run() -> ExitCode {
         }
         Command::Infer(args) => crate::infer_cmd::run(*args, color_of(cli.color)),
         Command::Sample(args) => crate::sample_cmd::run(*args, color_of(cli.color)),
+        Command::Filter(args) => crate::filter_cmd::run(*args, color_of(cli.color)),
     }
 }
 

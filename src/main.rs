@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd_common;
+mod filter_cmd;
 mod infer_cmd;
 mod run_cmd;
 mod sample_cmd;

@@ -101,7 +101,7 @@ pub struct RunArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum MethodArg {
+pub(crate) enum MethodArg {
     /// Euler–Maruyama: any noise, strong order 0.5, weak order 1.
     Em,
     /// Milstein: scalar, diagonal or commutative noise, strong order 1.
@@ -164,7 +164,17 @@ impl MethodArg {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// How a particle filter moves particles with this method.
+    pub(crate) fn engine(self) -> ito::filter::Engine {
+        use ito::filter::Engine as E;
+        match self.resolve() {
+            Chosen::Continuous(m) => E::Continuous(Some(m)),
+            Chosen::Jumps(m) => E::Jumps(m),
+            Chosen::View(v) => E::View(v),
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
         match self.resolve() {
             Chosen::Continuous(m) => m.name(),
             Chosen::Jumps(m) => m.name(),
@@ -560,7 +570,7 @@ impl Outputs {
 
 /// Ctrl-C stops the engine; the output files, not yet committed, are then removed, so an
 /// interrupted run leaves nothing half-written.
-fn interrupt_flag() -> &'static AtomicBool {
+pub(crate) fn interrupt_flag() -> &'static AtomicBool {
     static INTERRUPTED: AtomicBool = AtomicBool::new(false);
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
     &INTERRUPTED

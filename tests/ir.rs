@@ -19,7 +19,7 @@ fn kernels_match_snapshots() {
             "merton",
             "eight_schools",
             "ising",
-            "sir_observed",
+            "sir_cases",
             "double_well",
         ] {
             let path = format!("examples/{name}.sde");

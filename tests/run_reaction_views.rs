@@ -284,7 +284,7 @@ const NETWORKS: [(&str, &[(&str, &str)]); 7] = [
     ("examples/schlogl.sde", &[]),
     ("examples/sir.sde", &[]),
     (
-        "examples/sir_observed.sde",
+        "examples/sir_cases.sde",
         &[("beta", "1.7"), ("gamma", "0.5"), ("rho", "0.8")],
     ),
     ("examples/toggle_switch.sde", &[]),

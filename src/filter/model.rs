@@ -7,6 +7,7 @@ use super::observe::{Observation, ObservationKernel};
 use super::propagate::{JumpParticles, SdeParticles};
 use crate::check::model::{Dynamics, Model, ModelKind};
 use crate::ir::lower::LoweredModel;
+use crate::sim::SdeSystem;
 use crate::sim::bind::Bound;
 use crate::sim::mjp::MjpModel;
 use crate::sim::mjp::model::MjpKernels;
@@ -78,13 +79,13 @@ impl FilterModel {
     ) -> Result<FilterModel, String> {
         let ModelKind::StateSpace(dynamics) = m.kind else {
             return Err(format!(
-                "model `{}` is a {} model; a particle filter needs a state-space model: dynamics observed through `obs` declarations",
+                "model `{}` is not a state-space model (its kind: {}); a particle filter needs dynamics observed through `obs` declarations",
                 m.name, m.kind
             ));
         };
         let refuse = |what: &str| -> Result<FilterModel, String> {
             Err(format!(
-                "model `{}` is a {} state-space model, which {what}",
+                "model `{}` is a state-space model with {} dynamics, which {what}",
                 m.name,
                 dynamics.name()
             ))
@@ -203,6 +204,15 @@ impl Filter<'_> {
                 let prop =
                     SdeParticles::new(sys, *method, stepping.tolerances, stepping.dt, cancel)
                         .map_err(FilterError::Model)?;
+                if *method == Method::Milstein {
+                    // Commuting noise, checked at the first particles' initial states.
+                    let n = cfg.particles.clamp(1, 64);
+                    let mut x0 = vec![0.0; n * sys.dim()];
+                    for (i, x) in x0.chunks_mut(sys.dim().max(1)).enumerate() {
+                        sys.init(&mut bootstrap::particle_rng(cfg.seed, 0, i), x);
+                    }
+                    prop.check_commutative(&x0).map_err(FilterError::Model)?;
+                }
                 bootstrap::run(&prop, obs, series, cfg)
             }
             Moves::Jumps(k, method) => {

@@ -94,7 +94,7 @@ pub fn table(run: &FilterRun, series: &ObsSeries, variables: &[String], levels: 
             if y.is_nan() {
                 "–".to_string()
             } else {
-                format!("{y}")
+                short(y)
             }
         }));
         row.push(format!("{:.0}", step.ess));
@@ -143,9 +143,9 @@ pub fn table(run: &FilterRun, series: &ObsSeries, variables: &[String], levels: 
     out
 }
 
-/// Four significant digits.
+/// Four significant digits (whole numbers as they are).
 fn short(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
+    if x == 0.0 || !x.is_finite() || (x.fract() == 0.0 && x.abs() < 1e9) {
         return format!("{x}");
     }
     let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;

@@ -292,6 +292,9 @@ pub fn from_csv(text: &str) -> Result<BTreeMap<String, DataValue>, String> {
     group_columns(names, columns)
 }
 
+/// An element column `y[i, …]`: its indices (1-based) and its values.
+type ElementColumn = (Vec<usize>, Vec<f64>);
+
 /// Plain columns become vectors; element columns `y[i, …]` are gathered into one array `y`
 /// with a first dimension over the rows, checked to be complete (every element from 1 up to
 /// the largest index in each position, each once).
@@ -302,7 +305,7 @@ fn group_columns(
     let rows = columns.first().map_or(0, Vec::len);
     let mut out = BTreeMap::new();
     // Per array: each element column's indices (1-based) and values.
-    let mut arrays: BTreeMap<String, Vec<(Vec<usize>, Vec<f64>)>> = BTreeMap::new();
+    let mut arrays: BTreeMap<String, Vec<ElementColumn>> = BTreeMap::new();
     for (name, values) in names.into_iter().zip(columns) {
         match element_column(&name)? {
             Some((base, idx)) => arrays.entry(base).or_default().push((idx, values)),
