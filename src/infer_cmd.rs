@@ -1,6 +1,7 @@
 //! `ito infer`: sample a graphical model's posterior, write Stan CSV, print the summary.
 
 use crate::cmd_common::{self, ChainFlags};
+use crate::run_cmd::{MethodArg as SimMethod, interrupt_flag};
 use clap::{Args, ValueEnum};
 use ito::check::model::{Model, ModelKind};
 use ito::filter::{Engine, FilterModel, Stepping};
@@ -13,15 +14,12 @@ use ito::infer::{report, stan_csv, table};
 use ito::ir::lower::LoweredModel;
 use ito::sim::bind::{self, Bound, Setting};
 use ito::sim::data::DataSet;
-use ito::sim::mjp::run::MjpMethod;
-use ito::sim::native::ReactionView;
 use ito::sim::observations::{ObsSeries, bind_observations};
 use ito::sim::prepare;
-use ito::sim::schemes::{self, Tolerances};
+use ito::sim::schemes::Tolerances;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Particles per filter run of PMMH unless `--particles` says otherwise.
@@ -52,7 +50,7 @@ pub struct InferArgs {
     /// PMMH: how particles move (default: the method `ito run` would use — ssa for jump
     /// processes, the default SDE/ODE scheme otherwise).
     #[arg(long = "sim-method", value_enum)]
-    sim_method: Option<SimMethodArg>,
+    sim_method: Option<SimMethod>,
     /// PMMH: SDE/ODE step size (default: a tenth of the shortest gap between observation
     /// times); steps are shortened to land on the observation times.
     #[arg(long)]
@@ -61,6 +59,16 @@ pub struct InferArgs {
     /// of the particles [default: 0.5].
     #[arg(long = "ess-threshold")]
     ess_threshold: Option<f64>,
+    /// PMMH: relative tolerance of the adaptive methods (dopri5, adaptive) [default: 1e-6].
+    #[arg(long)]
+    rtol: Option<f64>,
+    /// PMMH: absolute tolerance of the adaptive methods (dopri5, adaptive) [default: 1e-9].
+    #[arg(long)]
+    atol: Option<f64>,
+    /// PMMH, jump processes: stop with an error when a particle fires more than this many
+    /// times between two observations [default: 1000000000].
+    #[arg(long = "max-events")]
+    max_events: Option<u64>,
     /// Number of chains (run in parallel).
     #[arg(long, default_value_t = 4)]
     chains: usize,
@@ -123,59 +131,6 @@ impl MethodArg {
             MethodArg::Mala => Method::Mala,
             MethodArg::Mh => Method::Mh,
             MethodArg::Pmmh => Method::Pmmh,
-        }
-    }
-}
-
-/// How the particles of PMMH's filter move: the methods of `ito run`.
-#[derive(Clone, Copy, ValueEnum)]
-enum SimMethodArg {
-    /// Euler–Maruyama.
-    Em,
-    /// Milstein (scalar, diagonal or commutative noise).
-    Milstein,
-    /// Stochastic Heun (Stratonovich).
-    Heun,
-    /// Rößler SRA1 (additive noise).
-    Sra,
-    /// Rößler SRIW1 (scalar or diagonal noise).
-    Sri,
-    /// Classic Runge–Kutta 4 (ODEs).
-    Rk4,
-    /// Adaptive Dormand–Prince 5(4) (ODEs).
-    Dopri5,
-    /// Adaptive Euler–Maruyama/Heun pair with error control.
-    Adaptive,
-    /// Jump processes: Gillespie's exact direct method.
-    Ssa,
-    /// Jump processes: Gibson–Bruck next-reaction method.
-    Nrm,
-    /// Reaction networks: adaptive tau-leaping.
-    Tau,
-    /// Reaction networks: the chemical Langevin equation (Euler–Maruyama).
-    Cle,
-    /// Reaction networks: the deterministic rate equations (dopri5).
-    Ode,
-}
-
-impl SimMethodArg {
-    fn engine(self) -> Engine {
-        use schemes::Method as S;
-        let c = |m| Engine::Continuous(Some(m));
-        match self {
-            SimMethodArg::Em => c(S::Em),
-            SimMethodArg::Milstein => c(S::Milstein),
-            SimMethodArg::Heun => c(S::Heun),
-            SimMethodArg::Sra => c(S::Sra),
-            SimMethodArg::Sri => c(S::Sri),
-            SimMethodArg::Rk4 => c(S::Rk4),
-            SimMethodArg::Dopri5 => c(S::Dopri5),
-            SimMethodArg::Adaptive => c(S::Adaptive),
-            SimMethodArg::Ssa => Engine::Jumps(MjpMethod::Ssa),
-            SimMethodArg::Nrm => Engine::Jumps(MjpMethod::Nrm),
-            SimMethodArg::Tau => Engine::Jumps(MjpMethod::Tau),
-            SimMethodArg::Cle => Engine::View(ReactionView::Cle),
-            SimMethodArg::Ode => Engine::View(ReactionView::Rre),
         }
     }
 }
@@ -267,6 +222,9 @@ fn method_for(args: &InferArgs, m: &Model) -> Result<Method, String> {
         ("--sim-method", args.sim_method.is_some()),
         ("--dt", args.dt.is_some()),
         ("--ess-threshold", args.ess_threshold.is_some()),
+        ("--rtol", args.rtol.is_some()),
+        ("--atol", args.atol.is_some()),
+        ("--max-events", args.max_events.is_some()),
     ];
     let method = match (m.kind, args.method) {
         (ModelKind::Graphical, Some(MethodArg::Pmmh)) => {
@@ -342,7 +300,7 @@ fn run_pmmh(
     let dt = args.dt.unwrap_or_else(|| default_dt(&series));
     let engine = args
         .sim_method
-        .map_or_else(|| Engine::default_for(m), SimMethodArg::engine);
+        .map_or_else(|| Engine::default_for(m), SimMethod::engine);
     let fm = FilterModel::new(m, lm, bound, engine, series.width)?;
     if lm.kernel("outputs").is_some() && density.columns.len() == density.n_params() {
         let _ = writeln!(
@@ -357,10 +315,10 @@ fn run_pmmh(
         stepping: Stepping {
             dt,
             tolerances: Tolerances {
-                rtol: 1e-6,
-                atol: 1e-9,
+                rtol: args.rtol.unwrap_or(1e-6),
+                atol: args.atol.unwrap_or(1e-9),
             },
-            max_events: 1_000_000_000,
+            max_events: args.max_events.unwrap_or(1_000_000_000),
         },
     };
     let moves = if fm.method_steps() {
@@ -440,13 +398,6 @@ fn default_dt(series: &ObsSeries) -> f64 {
 fn summarize(chains: &[Vec<f64>]) -> ParamSummary {
     let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
     diagnostics::summarize(&refs)
-}
-
-/// Ctrl-C stops the chains (nothing is written).
-fn interrupt_flag() -> &'static AtomicBool {
-    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
-    &INTERRUPTED
 }
 
 /// Write the Stan CSV files, print the summary table, the timing and the warnings.
@@ -576,6 +527,16 @@ fn config(args: &InferArgs, method: Method) -> Result<Config, String> {
         && !(dt.is_finite() && dt > 0.0)
     {
         return Err(format!("--dt must be a positive number, not {dt}"));
+    }
+    for (flag, v) in [("--rtol", args.rtol), ("--atol", args.atol)] {
+        if let Some(v) = v
+            && !(v.is_finite() && v > 0.0)
+        {
+            return Err(format!("{flag} must be a positive number, not {v}"));
+        }
+    }
+    if args.max_events == Some(0) {
+        return Err("--max-events must be at least 1".to_string());
     }
     let threads = cmd_common::threads(args.threads)?;
     // Chains run one per thread; PMMH's filters also spread their particles over them.

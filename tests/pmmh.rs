@@ -655,7 +655,7 @@ mod command_line {
         )
         .unwrap();
         let dynamic = dynamic.to_str().unwrap();
-        let cases: [(&[&str], &str); 9] = [
+        let cases: [(&[&str], &str); 11] = [
             (
                 &["infer", &model, "--data", &obs, "--particles", "0"],
                 "--particles must be between 1 and",
@@ -667,6 +667,14 @@ mod command_line {
             (
                 &["infer", &model, "--data", &obs, "--dt", "0"],
                 "--dt must be a positive number",
+            ),
+            (
+                &["infer", &model, "--data", &obs, "--max-events", "0"],
+                "--max-events must be at least 1",
+            ),
+            (
+                &["infer", graphical, "--set", "y=1", "--rtol", "1e-3"],
+                "--rtol sets the particle filter of --method pmmh; it does not apply to nuts",
             ),
             (
                 &["infer", graphical, "--set", "y=1", "--method", "pmmh"],
