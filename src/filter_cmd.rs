@@ -114,7 +114,7 @@ fn run_inner(args: FilterArgs, color: bool) -> Result<(), String> {
     }
     let dt = match args.dt {
         Some(dt) => dt,
-        None => default_dt(&series),
+        None => series.default_step(),
     };
     let engine = args
         .method
@@ -240,19 +240,6 @@ fn check_flags(args: &FilterArgs) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// A tenth of the shortest gap between consecutive observation times (from t = 0).
-fn default_dt(series: &ObsSeries) -> f64 {
-    let mut last = 0.0;
-    let mut gap = f64::INFINITY;
-    for &t in &series.times {
-        if t > last {
-            gap = gap.min(t - last);
-        }
-        last = t;
-    }
-    if gap.is_finite() { gap / 10.0 } else { 0.1 }
 }
 
 /// The seed of repeat `r` (repeat 0 uses the seed itself, so `--repeat` does not change

@@ -14,7 +14,7 @@ use ito::infer::{report, stan_csv, table};
 use ito::ir::lower::LoweredModel;
 use ito::sim::bind::{self, Bound, Setting};
 use ito::sim::data::DataSet;
-use ito::sim::observations::{ObsSeries, bind_observations};
+use ito::sim::observations::bind_observations;
 use ito::sim::prepare;
 use ito::sim::schemes::Tolerances;
 use std::io::Write;
@@ -297,7 +297,7 @@ fn run_pmmh(
     if series.is_empty() {
         return Err(format!("{} holds no observation times", data.source()));
     }
-    let dt = args.dt.unwrap_or_else(|| default_dt(&series));
+    let dt = args.dt.unwrap_or_else(|| series.default_step());
     let engine = args
         .sim_method
         .map_or_else(|| Engine::default_for(m), SimMethod::engine);
@@ -379,20 +379,6 @@ fn run_pmmh(
         sampling_time,
         started,
     )
-}
-
-/// A tenth of the shortest gap between consecutive observation times (from t = 0), as
-/// `ito filter` takes it.
-fn default_dt(series: &ObsSeries) -> f64 {
-    let mut last = 0.0;
-    let mut gap = f64::INFINITY;
-    for &t in &series.times {
-        if t > last {
-            gap = gap.min(t - last);
-        }
-        last = t;
-    }
-    if gap.is_finite() { gap / 10.0 } else { 0.1 }
 }
 
 fn summarize(chains: &[Vec<f64>]) -> ParamSummary {
