@@ -114,9 +114,11 @@ fn run_inner(args: FilterArgs, color: bool) -> Result<(), String> {
     }
     let dt = match args.dt {
         Some(dt) => dt,
-        None => default_dt(&series),
+        None => series.default_step(),
     };
-    let engine = args.method.map_or_else(|| Engine::default_for(m), MethodArg::engine);
+    let engine = args
+        .method
+        .map_or_else(|| Engine::default_for(m), MethodArg::engine);
     let fm = FilterModel::new(m, lm, bound, engine, series.width)?;
     let threads = crate::cmd_common::threads(args.threads)?;
     let seed = crate::cmd_common::seed(args.seed);
@@ -165,7 +167,18 @@ fn run_inner(args: FilterArgs, color: bool) -> Result<(), String> {
     }
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(
-        header(&args, &fm, &series, first, dt, seed, threads, elapsed, runs.len()).as_bytes(),
+        header(
+            &args,
+            &fm,
+            &series,
+            first,
+            dt,
+            seed,
+            threads,
+            elapsed,
+            runs.len(),
+        )
+        .as_bytes(),
     );
     if args.repeat > 1 {
         let estimates: Vec<f64> = runs.iter().map(|r| r.log_likelihood).collect();
@@ -229,19 +242,6 @@ fn check_flags(args: &FilterArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// A tenth of the shortest gap between consecutive observation times (from t = 0).
-fn default_dt(series: &ObsSeries) -> f64 {
-    let mut last = 0.0;
-    let mut gap = f64::INFINITY;
-    for &t in &series.times {
-        if t > last {
-            gap = gap.min(t - last);
-        }
-        last = t;
-    }
-    if gap.is_finite() { gap / 10.0 } else { 0.1 }
-}
-
 /// The seed of repeat `r` (repeat 0 uses the seed itself, so `--repeat` does not change
 /// the first run).
 fn repeat_seed(seed: u64, r: usize) -> u64 {
@@ -281,11 +281,7 @@ fn header(
         run.log_likelihood
     ));
     let resampled = run.steps.iter().filter(|s| s.resampled).count();
-    if let Some(low) = run
-        .steps
-        .iter()
-        .min_by(|a, b| a.ess.total_cmp(&b.ess))
-    {
+    if let Some(low) = run.steps.iter().min_by(|a, b| a.ess.total_cmp(&b.ess)) {
         s.push_str(&format!(
             "  resampled at {resampled} of {} times; lowest ESS {:.1} (t = {})\n",
             run.steps.len(),

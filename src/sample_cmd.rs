@@ -204,6 +204,7 @@ fn run_inner(args: SampleArgs, color: bool) -> Result<(), String> {
             // Stan CSV has room for one data file: the first.
             data_file: args.data.first().map(PathBuf::as_path),
             columns: &columns,
+            settings: &[],
         };
         for (k, r) in results.iter().enumerate() {
             let path = stan_csv::chain_path(out, k, config.chains);

@@ -59,8 +59,18 @@ fn report_table_csv_and_plot() {
     let (csv1, csv2, svg) = (dir.join("a.csv"), dir.join("b.csv"), dir.join("f.svg"));
     let args = |out: &Path, threads: &str| {
         ito(&[
-            "filter", OU, "--data", OU_DATA, "--particles", "400", "--seed", "9", "--threads",
-            threads, "--out", s(out),
+            "filter",
+            OU,
+            "--data",
+            OU_DATA,
+            "--particles",
+            "400",
+            "--seed",
+            "9",
+            "--threads",
+            threads,
+            "--out",
+            s(out),
         ])
     };
     let one = args(&csv1, "1");
@@ -93,7 +103,10 @@ fn report_table_csv_and_plot() {
         let num = |c: usize| row[c].parse::<f64>().unwrap();
         assert_eq!(num(t), k as f64);
         assert!(num(ess) > 0.0 && num(ess) <= 400.0 + 1e-9);
-        assert!(num(q05) <= num(q50) && num(q50) <= num(q95), "row {k}: {row:?}");
+        assert!(
+            num(q05) <= num(q50) && num(q50) <= num(q95),
+            "row {k}: {row:?}"
+        );
         assert!(num(q05) <= num(mean) && num(mean) <= num(q95));
         total += num(ll);
     }
@@ -102,7 +115,16 @@ fn report_table_csv_and_plot() {
 
     // Without --out: the table on stdout; --plot draws an SVG.
     let o = ito(&[
-        "filter", OU, "--data", OU_DATA, "--particles", "200", "--seed", "9", "--plot", s(&svg),
+        "filter",
+        OU,
+        "--data",
+        OU_DATA,
+        "--particles",
+        "200",
+        "--seed",
+        "9",
+        "--plot",
+        s(&svg),
     ]);
     assert!(o.status.success());
     let text = stdout(&o);
@@ -116,7 +138,16 @@ fn report_table_csv_and_plot() {
 #[test]
 fn repeat_reports_the_spread_of_estimates() {
     let o = ito(&[
-        "filter", OU, "--data", OU_DATA, "--particles", "100", "--seed", "4", "--repeat", "6",
+        "filter",
+        OU,
+        "--data",
+        OU_DATA,
+        "--particles",
+        "100",
+        "--seed",
+        "4",
+        "--repeat",
+        "6",
     ]);
     assert!(o.status.success(), "{}", cli::stderr(&o));
     let text = stdout(&o);
@@ -127,8 +158,18 @@ fn repeat_reports_the_spread_of_estimates() {
 /// Mean and standard error of the estimates of `runs` independent filters.
 fn repeated(file: &str, data: &str, method: &str, particles: &str, runs: usize) -> (f64, f64) {
     let o = ito(&[
-        "filter", file, "--data", data, "--method", method, "--particles", particles, "--seed",
-        "12", "--repeat", &runs.to_string(),
+        "filter",
+        file,
+        "--data",
+        data,
+        "--method",
+        method,
+        "--particles",
+        particles,
+        "--seed",
+        "12",
+        "--repeat",
+        &runs.to_string(),
     ]);
     assert!(o.status.success(), "{}", cli::stderr(&o));
     let text = stdout(&o);
@@ -156,12 +197,23 @@ fn exact_jump_methods_agree() {
     let (ssa, se_ssa) = repeated(SIR, SIR_DATA, "ssa", "300", 20);
     let (nrm, se_nrm) = repeated(SIR, SIR_DATA, "nrm", "300", 20);
     let se = (se_ssa * se_ssa + se_nrm * se_nrm).sqrt();
-    assert!((ssa - nrm).abs() < 4.5 * se, "ssa {ssa} vs nrm {nrm} ± {se}");
+    assert!(
+        (ssa - nrm).abs() < 4.5 * se,
+        "ssa {ssa} vs nrm {nrm} ± {se}"
+    );
     // tau-leaping and the CLE run too (approximations: not compared).
     for method in ["tau", "cle"] {
         let o = ito(&[
-            "filter", SIR, "--data", SIR_DATA, "--method", method, "--particles", "200",
-            "--seed", "1",
+            "filter",
+            SIR,
+            "--data",
+            SIR_DATA,
+            "--method",
+            method,
+            "--particles",
+            "200",
+            "--seed",
+            "1",
         ]);
         assert!(o.status.success(), "{method}: {}", cli::stderr(&o));
         assert!(estimate(&stdout(&o)).is_finite());
@@ -190,7 +242,15 @@ fn events_fire_once_across_observation_times() {
     std::fs::write(&data, r#"{"t": [1, 2, 3, 4], "y": [10, 110, 110, 110]}"#).unwrap();
     let out = dir.join("dose.csv");
     let o = ito(&[
-        "filter", s(&model), "--data", s(&data), "--particles", "200", "--seed", "3", "--out",
+        "filter",
+        s(&model),
+        "--data",
+        s(&data),
+        "--particles",
+        "200",
+        "--seed",
+        "3",
+        "--out",
         s(&out),
     ]);
     assert!(o.status.success(), "{}", cli::stderr(&o));
@@ -211,7 +271,10 @@ fn clear_errors() {
         args.extend_from_slice(extra);
         ito(&args)
     };
-    assert_clean_failure(&run(&["--particles", "0"]), "--particles must be at least 1");
+    assert_clean_failure(
+        &run(&["--particles", "0"]),
+        "--particles must be at least 1",
+    );
     assert_clean_failure(&run(&["--ess-threshold", "2"]), "--ess-threshold");
     assert_clean_failure(&run(&["--dt", "0"]), "--dt must be a positive number");
     let bad_out = dir.join("x.txt");
@@ -224,6 +287,34 @@ fn clear_errors() {
     );
     // No series.
     assert_clean_failure(&ito(&["filter", OU]), "`t`");
+    // Milstein on noise that does not commute.
+    let model = dir.join("noncommuting.sde");
+    std::fs::write(
+        &model,
+        "model NC {
+           obs y: real
+           state x = 1.0
+           state z = 1.0
+           noise W: real[2]
+           dx = -x dt + x dW[1] + z dW[2]
+           dz = -z dt + x dW[2]
+           y ~ Normal(x, 1)
+         }",
+    )
+    .unwrap();
+    let series = dir.join("nc.json");
+    std::fs::write(&series, r#"{"t": [1, 2], "y": [1, 1]}"#).unwrap();
+    assert_clean_failure(
+        &ito(&[
+            "filter",
+            s(&model),
+            "--data",
+            s(&series),
+            "--method",
+            "milstein",
+        ]),
+        "needs commutative noise",
+    );
     // A series no particle can explain: more reported cases than people.
     let model = dir.join("binomial.sde");
     std::fs::write(
@@ -240,7 +331,14 @@ fn clear_errors() {
     let impossible = dir.join("impossible.json");
     std::fs::write(&impossible, r#"{"t": [1, 2], "cases": [5, 30]}"#).unwrap();
     assert_clean_failure(
-        &ito(&["filter", s(&model), "--data", s(&impossible), "--particles", "50"]),
+        &ito(&[
+            "filter",
+            s(&model),
+            "--data",
+            s(&impossible),
+            "--particles",
+            "50",
+        ]),
         "every particle has zero weight at observation 2 (t = 2)",
     );
 }

@@ -258,31 +258,29 @@ fn weighted_stats(
     let mut mean = vec![0.0; nvars];
     let mut sd = vec![0.0; nvars];
     let mut quantiles = vec![f64::NAN; nvars * levels.len()];
-    let mut order: Vec<usize> = Vec::with_capacity(n);
+    let mut by_level: Vec<(usize, f64)> = levels.iter().copied().enumerate().collect();
+    by_level.sort_by(|a, b| a.1.total_cmp(&b.1));
+    // (value, weight) of the particles with weight (those of weight zero, possibly not
+    // finite, take no part), sorted by value.
+    let mut pairs: Vec<(f64, f64)> = Vec::with_capacity(n);
     for v in 0..nvars {
-        // Particles of weight zero (possibly not finite) take no part.
-        order.clear();
-        order.extend((0..n).filter(|&i| w[i] > 0.0));
-        let m: f64 = order.iter().map(|&i| w[i] * value(i, v)).sum();
-        let var: f64 = order
-            .iter()
-            .map(|&i| w[i] * (value(i, v) - m).powi(2))
-            .sum();
+        pairs.clear();
+        pairs.extend((0..n).filter(|&i| w[i] > 0.0).map(|i| (value(i, v), w[i])));
+        let m: f64 = pairs.iter().map(|&(x, wi)| wi * x).sum();
+        let var: f64 = pairs.iter().map(|&(x, wi)| wi * (x - m).powi(2)).sum();
         mean[v] = m;
         sd[v] = var.max(0.0).sqrt();
-        order.sort_by(|&a, &b| value(a, v).total_cmp(&value(b, v)));
+        pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         // The q-quantile: the smallest value whose cumulative weight reaches q.
         let mut cumulative = 0.0;
         let mut at = 0;
-        let mut by_level: Vec<(usize, f64)> = levels.iter().copied().enumerate().collect();
-        by_level.sort_by(|a, b| a.1.total_cmp(&b.1));
-        for (q, level) in by_level {
-            while at < order.len() && cumulative + w[order[at]] < level {
-                cumulative += w[order[at]];
+        for &(q, level) in &by_level {
+            while at < pairs.len() && cumulative + pairs[at].1 < level {
+                cumulative += pairs[at].1;
                 at += 1;
             }
-            if let Some(&i) = order.get(at.min(order.len().saturating_sub(1))) {
-                quantiles[v * levels.len() + q] = value(i, v);
+            if let Some(&(x, _)) = pairs.get(at.min(pairs.len().saturating_sub(1))) {
+                quantiles[v * levels.len() + q] = x;
             }
         }
     }

@@ -7,6 +7,7 @@ use super::observe::{Observation, ObservationKernel};
 use super::propagate::{JumpParticles, SdeParticles};
 use crate::check::model::{Dynamics, Model, ModelKind};
 use crate::ir::lower::LoweredModel;
+use crate::sim::SdeSystem;
 use crate::sim::bind::Bound;
 use crate::sim::mjp::MjpModel;
 use crate::sim::mjp::model::MjpKernels;
@@ -203,6 +204,15 @@ impl Filter<'_> {
                 let prop =
                     SdeParticles::new(sys, *method, stepping.tolerances, stepping.dt, cancel)
                         .map_err(FilterError::Model)?;
+                if *method == Method::Milstein {
+                    // Commuting noise, checked at the first particles' initial states.
+                    let n = cfg.particles.clamp(1, 64);
+                    let mut x0 = vec![0.0; n * sys.dim()];
+                    for (i, x) in x0.chunks_mut(sys.dim().max(1)).enumerate() {
+                        sys.init(&mut bootstrap::particle_rng(cfg.seed, 0, i), x);
+                    }
+                    prop.check_commutative(&x0).map_err(FilterError::Model)?;
+                }
                 bootstrap::run(&prop, obs, series, cfg)
             }
             Moves::Jumps(k, method) => {

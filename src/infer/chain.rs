@@ -20,6 +20,9 @@ pub struct DrawStats {
     pub n_leapfrog: u64,
     pub divergent: bool,
     pub energy: f64,
+    /// PMMH: the particle filter's log-likelihood estimate kept at the current point (0 and
+    /// not written for the other samplers).
+    pub log_likelihood: f64,
 }
 
 /// A Markov chain on the unconstrained scale; warm-up iterations (the first `warmup`)
@@ -49,6 +52,9 @@ pub enum Method {
     Gibbs,
     /// Single-site Metropolis over spins.
     Metropolis,
+    /// Particle marginal Metropolis–Hastings: random-walk Metropolis on a state-space
+    /// model's parameters with a particle filter's likelihood estimate ([`super::pmmh`]).
+    Pmmh,
 }
 
 impl Method {
@@ -62,13 +68,17 @@ impl Method {
             Method::Baoab => "baoab",
             Method::Gibbs => "gibbs",
             Method::Metropolis => "metropolis",
+            Method::Pmmh => "pmmh",
         }
     }
 
     /// Whether warm-up adapts the sampler (step size, metric); otherwise its iterations
     /// are only discarded.
     pub fn adapts(self) -> bool {
-        matches!(self, Method::Nuts | Method::Hmc | Method::Mala | Method::Mh)
+        matches!(
+            self,
+            Method::Nuts | Method::Hmc | Method::Mala | Method::Mh | Method::Pmmh
+        )
     }
 }
 
@@ -191,6 +201,11 @@ fn run_chain<T: Target>(
                 "`{}` updates spins; it cannot sample a continuous density",
                 config.method.name()
             ));
+        }
+        Method::Pmmh => {
+            return Err(
+                "pmmh estimates the likelihood with a particle filter; it runs through `infer::pmmh::run`, not on a density alone".to_string(),
+            );
         }
     };
     drive(target, config, sampler, rng)

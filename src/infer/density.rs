@@ -69,6 +69,33 @@ impl Posterior {
         spans: &[Span],
         settings: &[Setting],
     ) -> Result<Posterior, String> {
+        Posterior::build(m, lm, bound, spans, settings, false)
+    }
+
+    /// The prior part of a state-space model's posterior, for PMMH: the density of its
+    /// priors (and any `data ~` likelihoods), not of its observations. Its `output let`s
+    /// are kept when they are functions of the parameters alone (`R0 = beta / gamma`) and
+    /// left out when any of them reads a state (the outputs are one kernel), since a draw of
+    /// the parameters has no states.
+    pub fn state_space(
+        m: &Model,
+        lm: &LoweredModel,
+        bound: &Bound,
+        spans: &[Span],
+        settings: &[Setting],
+    ) -> Result<Posterior, String> {
+        Posterior::build(m, lm, bound, spans, settings, true)
+    }
+
+    fn build(
+        m: &Model,
+        lm: &LoweredModel,
+        bound: &Bound,
+        spans: &[Span],
+        settings: &[Setting],
+        drop_state_outputs: bool,
+    ) -> Result<Posterior, String> {
+        let outputs_kernel = lm.kernel("outputs");
         let Some(grad) = lm.kernel("log_density_grad_p") else {
             return Err(format!(
                 "model `{}` has no log density over its parameters: give it priors or likelihoods (`~`)",
@@ -76,7 +103,7 @@ impl Posterior {
             ));
         };
         let mut kernels = vec![grad.clone()];
-        kernels.extend(lm.kernel("outputs").cloned());
+        kernels.extend(outputs_kernel.cloned());
         let bounds = run_setup(lm, "param_bounds", bound, 2 * bound.p.len())?;
         let jit = Jit::compile(&kernels).map_err(|e| e.to_string())?;
         let n_p = bound.p.len();
@@ -122,11 +149,6 @@ impl Posterior {
                 m.name
             ));
         }
-        let n_outputs = bound.sizes[size_index::OUTPUTS];
-        if lm.kernel("outputs").is_some() {
-            let lets = m.lets.iter().filter(|l| l.role == LetRole::Output);
-            columns.extend(output_names(lets.map(|l| (&l.name, &l.ty)), n_outputs));
-        }
         let handle = |name: &str| -> Result<(KernelHandle, KernelFn), String> {
             match (jit.kernel(name), jit.get(name)) {
                 (Some(h), Some(f)) => Ok((h, f)),
@@ -134,10 +156,11 @@ impl Posterior {
             }
         };
         let (grad_handle, grad) = handle("log_density_grad_p")?;
-        let outputs = match lm.kernel("outputs") {
+        let mut outputs = match outputs_kernel {
             Some(_) => Some(handle("outputs")?),
             None => None,
         };
+        let mut n_outputs = bound.sizes[size_index::OUTPUTS];
         // The buffers' lengths never change: check them once with the safe entry point, so
         // that the calls in `Evaluator` may skip the check.
         let mut p = bound.p.clone();
@@ -159,7 +182,19 @@ impl Posterior {
         };
         check(grad_handle, &mut out, &[1.0])?;
         if let Some((h, _)) = outputs {
-            check(h, &mut vec![0.0; n_outputs], &[])?;
+            match check(h, &mut vec![0.0; n_outputs], &[]) {
+                Ok(()) => {}
+                // Without states the check fails exactly when an output reads one.
+                Err(_) if drop_state_outputs => {
+                    outputs = None;
+                    n_outputs = 0;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if outputs.is_some() {
+            let lets = m.lets.iter().filter(|l| l.role == LetRole::Output);
+            columns.extend(output_names(lets.map(|l| (&l.name, &l.ty)), n_outputs));
         }
         let density = Density {
             grad,
@@ -196,6 +231,33 @@ impl Density {
             grad_scratch: Vec::new(),
             jacobian: true,
         }
+    }
+
+    /// The whole parameter vector (laid out as bound) at unconstrained `u`: the fixed
+    /// values, and the sampled elements constrained from `u`.
+    pub fn params_at(&self, u: &[f64], p: &mut Vec<f64>) {
+        p.clear();
+        p.extend_from_slice(&self.p0);
+        for (&(at, t), &ui) in self.free.iter().zip(u) {
+            p[at] = t.constrain(ui).value;
+        }
+    }
+
+    /// The sampled elements at unconstrained `u` on their own scale, in column order.
+    pub fn param_values(&self, u: &[f64]) -> Vec<f64> {
+        let mut p = Vec::new();
+        self.params_at(u, &mut p);
+        self.param_columns.iter().map(|&at| p[at]).collect()
+    }
+
+    /// `name = value, …` of the sampled elements at unconstrained `u`, for messages.
+    pub fn describe(&self, u: &[f64]) -> String {
+        self.columns
+            .iter()
+            .zip(self.param_values(u))
+            .map(|(name, v)| format!("{name} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The unconstrained point of the constrained values `theta` (one per sampled element).

@@ -57,6 +57,7 @@ impl<E: LogDensity> Sampler for Ula<E> {
             n_leapfrog: 1,
             divergent: !finite(self.lp, &self.grad),
             energy: -self.lp,
+            log_likelihood: 0.0,
         }
     }
 
@@ -132,6 +133,7 @@ impl<E: LogDensity> Sampler for Baoab<E> {
             n_leapfrog: 1,
             divergent: !finite(self.lp, &self.grad),
             energy: -self.lp + kinetic,
+            log_likelihood: 0.0,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod langevin;
 pub mod nuts;
 pub mod optimize;
+pub mod pmmh;
 pub mod report;
 pub mod samplers;
 pub mod spins;

@@ -135,6 +135,7 @@ pub fn run_chain<T: Target>(
             n_leapfrog: progress.num_steps,
             divergent: progress.diverging,
             energy: s.point.energy,
+            log_likelihood: 0.0,
         });
     }
     if config.draws == 0 {

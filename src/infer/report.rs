@@ -39,7 +39,11 @@ pub fn warnings(
         .flat_map(|r| &r.stats)
         .filter(|s| s.divergent)
         .count();
-    if divergent > 0 && matches!(config.method, Method::Ula | Method::Baoab) {
+    if divergent > 0 && config.method == Method::Pmmh {
+        out.push(format!(
+            "{divergent} of {draws} proposals after warm-up had a likelihood estimate of zero (every particle had weight zero at some observation) and were rejected: use more particles (--particles), or an observation model with heavier tails"
+        ));
+    } else if divergent > 0 && matches!(config.method, Method::Ula | Method::Baoab) {
         out.push(format!(
             "{divergent} of {draws} draws after warm-up were not finite: the step is beyond the scheme's stability limit (lower --step)"
         ));
@@ -47,6 +51,20 @@ pub fn warnings(
         out.push(format!(
             "{divergent} of {draws} draws after warm-up were divergent: the posterior has regions the step size cannot resolve (reparameterise, e.g. non-centred, or raise --target-accept)"
         ));
+    }
+    if config.method == Method::Pmmh && draws > 0 {
+        let acceptance = results
+            .iter()
+            .flat_map(|r| &r.stats)
+            .map(|s| s.accept_stat)
+            .sum::<f64>()
+            / draws as f64;
+        if acceptance < 0.05 {
+            out.push(format!(
+                "the acceptance rate after warm-up is {:.1} %: the likelihood estimate is probably too noisy and the chains stick; use more particles (`ito filter --repeat 20` shows the sd of the log-likelihood estimate: aim for 1–1.5)",
+                100.0 * acceptance
+            ));
+        }
     }
     if config.method == Method::Nuts {
         let capped = results

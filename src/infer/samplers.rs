@@ -161,6 +161,7 @@ impl<E: LogDensity> Sampler for Hmc<E> {
             n_leapfrog: steps as u64,
             divergent,
             energy,
+            log_likelihood: 0.0,
         }
     }
 
@@ -251,6 +252,7 @@ impl<E: LogDensity> Sampler for Mala<E> {
             n_leapfrog: 1,
             divergent,
             energy: -self.here.lp,
+            log_likelihood: 0.0,
         }
     }
 
@@ -355,6 +357,7 @@ impl<E: LogDensity> Sampler for RandomWalk<E> {
             n_leapfrog: 0,
             divergent: false,
             energy: -self.lp,
+            log_likelihood: 0.0,
         }
     }
 
@@ -372,7 +375,7 @@ impl<E: LogDensity> Sampler for RandomWalk<E> {
 }
 
 /// Running mean and full covariance of a window of draws.
-struct CovWindow {
+pub(crate) struct CovWindow {
     n: f64,
     mean: Vec<f64>,
     /// Sum of outer products of deviations, row-major.
@@ -380,7 +383,7 @@ struct CovWindow {
 }
 
 impl CovWindow {
-    fn new(dim: usize) -> CovWindow {
+    pub(crate) fn new(dim: usize) -> CovWindow {
         CovWindow {
             n: 0.0,
             mean: vec![0.0; dim],
@@ -388,7 +391,7 @@ impl CovWindow {
         }
     }
 
-    fn add(&mut self, x: &[f64]) {
+    pub(crate) fn add(&mut self, x: &[f64]) {
         let d = x.len();
         self.n += 1.0;
         let before: Vec<f64> = x.iter().zip(&self.mean).map(|(x, m)| x - m).collect();
@@ -405,7 +408,7 @@ impl CovWindow {
 
     /// Cholesky factor of the covariance, shrunk towards 1e-3·I like Stan's metric
     /// (None when too few draws or not positive definite).
-    fn cholesky(&self) -> Option<Vec<f64>> {
+    pub(crate) fn cholesky(&self) -> Option<Vec<f64>> {
         let d = self.mean.len();
         let n = self.n;
         if n < 3.0 {

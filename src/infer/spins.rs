@@ -346,6 +346,7 @@ fn run_chain(model: &SpinModel, config: &Config, chain: usize) -> Result<ChainRe
             n_leapfrog: n as u64,
             divergent: false,
             energy: -lp,
+            log_likelihood: 0.0,
         });
     }
     if config.draws == 0 {

@@ -21,12 +21,18 @@ pub const SAMPLER_COLUMNS: [&str; 7] = [
     "energy__",
 ];
 
+/// The column PMMH adds after the sampler columns: the kept log-likelihood estimate.
+pub const LOG_LIKELIHOOD_COLUMN: &str = "loglik__";
+
 /// What the header records beside the configuration.
 pub struct RunDescription<'a> {
     pub model: &'a str,
     pub model_file: &'a Path,
     pub data_file: Option<&'a Path>,
     pub columns: &'a [String],
+    /// Settings of the algorithm beyond the configuration, `name = value`, written under
+    /// it (PMMH: the particle filter's).
+    pub settings: &'a [(String, String)],
 }
 
 /// Where chain `chain` (0-based) of `chains` goes: `out` itself for one chain, else
@@ -51,6 +57,10 @@ pub fn render(run: &RunDescription, config: &Config, chain: usize, result: &Chai
     let mut s = String::new();
     header(&mut s, run, config, chain);
     let mut names: Vec<&str> = SAMPLER_COLUMNS.to_vec();
+    let pmmh = config.method == Method::Pmmh;
+    if pmmh {
+        names.push(LOG_LIKELIHOOD_COLUMN);
+    }
     names.extend(run.columns.iter().map(String::as_str));
     s.push_str(&names.join(","));
     s.push('\n');
@@ -74,6 +84,9 @@ pub fn render(run: &RunDescription, config: &Config, chain: usize, result: &Chai
             u8::from(st.divergent).to_string(),
             number(st.energy),
         ];
+        if pmmh {
+            cells.push(number(st.log_likelihood));
+        }
         cells.extend(row.iter().map(|v| number(*v)));
         s.push_str(&cells.join(","));
         s.push('\n');
@@ -123,6 +136,7 @@ fn header(s: &mut String, run: &RunDescription, config: &Config, chain: usize) {
         Method::Baoab => ("baoab", None),
         Method::Gibbs => ("gibbs", None),
         Method::Metropolis => ("metropolis", None),
+        Method::Pmmh => ("pmmh", None),
     };
     let lines = [
         "stan_version_major = 2".to_string(),
@@ -157,6 +171,9 @@ fn header(s: &mut String, run: &RunDescription, config: &Config, chain: usize) {
             let _ = writeln!(s, "#       friction = {}", number(config.friction));
         }
         _ => {}
+    }
+    for (name, value) in run.settings {
+        let _ = writeln!(s, "#       {name} = {value}");
     }
     if let Some(engine) = engine {
         let _ = writeln!(s, "#       hmc\n#         engine = {engine}");
@@ -219,6 +236,7 @@ mod tests {
                     n_leapfrog: 3,
                     divergent: false,
                     energy: 4.0,
+                    log_likelihood: 0.0,
                 };
                 2
             ],
@@ -234,6 +252,7 @@ mod tests {
             model_file: Path::new("m.sde"),
             data_file: None,
             columns: &columns,
+            settings: &[],
         };
         let text = render(&run, &config(), 1, &result);
         let lines: Vec<&str> = text.lines().collect();

@@ -41,6 +41,20 @@ impl ObsSeries {
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
+
+    /// A tenth of the shortest gap between consecutive observation times (from t = 0): the
+    /// default SDE step of the particle filter.
+    pub fn default_step(&self) -> f64 {
+        let mut last = 0.0;
+        let mut gap = f64::INFINITY;
+        for &t in &self.times {
+            if t > last {
+                gap = gap.min(t - last);
+            }
+            last = t;
+        }
+        if gap.is_finite() { gap / 10.0 } else { 0.1 }
+    }
 }
 
 /// The name of each value of an observation row: `y`, or `v[1]`, `v[2]`, … (`m[1,2]`) for an

@@ -164,13 +164,24 @@ pub fn advance<C: Clock>(
     buf: &mut PathBuffers,
     counts: &mut [u64],
 ) -> Result<PathSummary, PathError> {
-    let mut rec = Recording::new(&[], &mut []);
-    let mut events = if first {
+    let (mut rec, mut events) = continuation(k, t0, first, buf);
+    evolve(k, clock, cfg, t0, &mut rec, &mut events, rng, buf, counts)
+}
+
+/// What a path continued from `t0` starts with: no recording, and its events (see
+/// [`advance`] for `first`).
+pub(super) fn continuation(
+    k: &MjpKernels,
+    t0: f64,
+    first: bool,
+    buf: &mut PathBuffers,
+) -> (Recording<'static>, Events) {
+    let events = if first {
         Events::start(k, t0, buf)
     } else {
         Events::resume(k, t0, buf)
     };
-    evolve(k, clock, cfg, t0, &mut rec, &mut events, rng, buf, counts)
+    (Recording::new(&[], &mut []), events)
 }
 
 /// The firings and events of a path from `t0` to `cfg.t_end`.

@@ -120,12 +120,7 @@ pub fn advance(
     buf: &mut PathBuffers,
     counts: &mut [u64],
 ) -> Result<PathSummary, PathError> {
-    let mut rec = Recording::new(&[], &mut []);
-    let mut events = if first {
-        Events::start(k, t0, buf)
-    } else {
-        Events::resume(k, t0, buf)
-    };
+    let (mut rec, mut events) = path::continuation(k, t0, first, buf);
     leap(k, plan, cfg, t0, &mut rec, &mut events, rng, buf, counts)
 }
 
