@@ -152,7 +152,7 @@ fn repeat_reports_the_spread_of_estimates() {
     assert!(o.status.success(), "{}", cli::stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("log-likelihood over 6 runs: mean"), "{text}");
-    assert!(text.contains("particles would give that"), "{text}");
+    assert!(text.contains("near sd 1.2"), "{text}");
 }
 
 /// Mean and standard error of the estimates of `runs` independent filters.

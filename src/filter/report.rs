@@ -156,6 +156,9 @@ fn short(x: f64) -> String {
     }
 }
 
+/// The fewest particles the advice suggests (below, the 1/P scaling is not to be trusted).
+const MIN_SUGGESTED: f64 = 100.0;
+
 /// The spread of log-likelihood estimates from repeated runs, and the number of particles
 /// that would bring their standard deviation to about 1.2, where PMMH is most efficient
 /// for its cost (Doucet, Pitt, Deligiannidis & Kohn, Biometrika 102:295, 2015). The
@@ -172,10 +175,20 @@ pub fn repeat_summary(estimates: &[f64], particles: usize) -> String {
     );
     if sd > 0.0 && sd.is_finite() {
         let suggested = (particles as f64 * (sd / 1.2).powi(2)).ceil().max(1.0);
-        let _ = writeln!(
-            out,
-            "  PMMH mixes best for its cost near sd 1.2: about {suggested} particles would give that"
-        );
+        if suggested >= particles as f64 {
+            let _ = writeln!(
+                out,
+                "  PMMH mixes best for its cost near sd 1.2: about {suggested} particles would give that"
+            );
+        } else {
+            // The 1/P scaling is asymptotic: it does not hold down to a handful of particles.
+            let floor = MIN_SUGGESTED.min(particles as f64);
+            let _ = writeln!(
+                out,
+                "  PMMH mixes best for its cost near sd 1.2, reached here with fewer particles (1/P scaling suggests {}; check the sd again there)",
+                suggested.max(floor)
+            );
+        }
     }
     out
 }
@@ -192,5 +205,9 @@ mod tests {
         let text = repeat_summary(&e, 100);
         let want = (100.0 * (sd / 1.2f64).powi(2)).ceil();
         assert!(text.contains(&format!("about {want} particles")), "{text}");
+        // A tiny sd: fewer particles, but not fewer than 100.
+        let e = [-10.05, -9.95, -10.05, -9.95];
+        let text = repeat_summary(&e, 2000);
+        assert!(text.contains("1/P scaling suggests 100;"), "{text}");
     }
 }
