@@ -9,7 +9,7 @@
 
 use super::observe::Observation;
 use super::propagate::{Propagator, StepError};
-use super::resample::{ess, log_sum_exp, normalise, systematic};
+use super::resample::{ess, normalise, systematic};
 use crate::rt::Rng;
 use crate::sim::ensemble::path_rng;
 use crate::sim::observations::ObsSeries;
@@ -138,6 +138,9 @@ pub fn run<P: Propagator>(
     let mut ancestors = vec![0usize; n];
     let mut outputs = vec![0.0; if cfg.record { n * nout } else { 0 }];
     let mut log_likelihood = 0.0;
+    // log Σ exp(logw), kept rather than recomputed: after weighting it is what `normalise`
+    // returns, after resampling (all weights 1) it is log n.
+    let mut log_total = (n as f64).ln();
     let mut nonfinite = 0usize;
     let mut steps = Vec::with_capacity(series.len());
     let mut t_prev = 0.0;
@@ -178,11 +181,12 @@ pub fn run<P: Propagator>(
             .sum();
         nonfinite += dead;
         t_prev = t;
-        let before = log_sum_exp(&logw);
+        let before = log_total;
         for (l, i) in logw.iter_mut().zip(&increment) {
             *l += i;
         }
         let after = normalise(&logw, &mut w);
+        log_total = after;
         let step_ll = after - before;
         if step_ll.is_nan() || step_ll == f64::NEG_INFINITY {
             return Err(FilterError::Degenerate { t, index: k + 1 });
@@ -219,6 +223,7 @@ pub fn run<P: Propagator>(
             }
             std::mem::swap(&mut particles, &mut spare);
             logw.fill(0.0);
+            log_total = (n as f64).ln();
         }
         steps.push(StepReport {
             t,
