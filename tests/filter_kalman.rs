@@ -6,14 +6,16 @@
 
 use ito::filter::{Engine, FilterConfig, FilterModel, Stepping};
 use ito::frontend::{Options, compile_source};
-use ito::rt::rng_from_seed;
 use ito::sim::bind;
 use ito::sim::data::DataSet;
 use ito::sim::observations::ObsSeries;
 use ito::sim::prepare;
 use ito::sim::schemes::{Method, Tolerances};
-use rand_distr::{Distribution, StandardNormal};
 use std::sync::atomic::AtomicBool;
+
+#[path = "common/ou_kalman.rs"]
+mod ou_kalman;
+use ou_kalman::OuEm;
 
 const SRC: &str = "
 model OUObserved {
@@ -37,58 +39,24 @@ const DT: f64 = 0.1;
 const STEPS: usize = 10;
 const T: usize = 50;
 
-/// One EM-discretised interval: x' = A x + B + N(0, Q).
-fn transition() -> (f64, f64, f64) {
-    let a = 1.0 - THETA * DT;
-    let b = THETA * MU * DT;
-    let n = STEPS as i32;
-    let big_a = a.powi(n);
-    let big_b = b * (1.0 - big_a) / (1.0 - a);
-    let q = SIGMA * SIGMA * DT * (1.0 - a.powi(2 * n)) / (1.0 - a * a);
-    (big_a, big_b, q)
-}
+/// The model of `SRC` as the Kalman filter sees it.
+const OU: OuEm = OuEm {
+    theta: THETA,
+    mu: MU,
+    sigma: SIGMA,
+    dt: DT,
+    steps: STEPS,
+};
 
-/// Observations at t = 1, 2, …, T of a path simulated from the same discretisation (one
-/// value missing, to check that a gap is handled as no observation).
+/// Observations at t = 1, 2, …, T (one value missing, to check that a gap is handled as
+/// no observation).
 fn data() -> ObsSeries {
-    let mut rng = rng_from_seed(7);
-    let (a, b, q) = transition();
-    let mut x: f64 = StandardNormal.sample(&mut rng);
-    let mut rows = Vec::new();
-    for _ in 0..T {
-        let z: f64 = StandardNormal.sample(&mut rng);
-        x = a * x + b + q.sqrt() * z;
-        let e: f64 = StandardNormal.sample(&mut rng);
-        rows.push(x + TAU * e);
-    }
-    rows[20] = f64::NAN;
-    ObsSeries {
-        times: (1..=T).map(|k| k as f64).collect(),
-        rows,
-        width: 1,
-        names: vec!["y".to_string()],
-    }
+    OU.simulate(7, T, TAU, 20)
 }
 
 /// The exact log-likelihood and filtering means.
 fn kalman(series: &ObsSeries) -> (f64, Vec<f64>) {
-    let (a, b, q) = transition();
-    let (mut m, mut p) = (0.0, 1.0);
-    let mut ll = 0.0;
-    let mut means = Vec::new();
-    for &y in &series.rows {
-        m = a * m + b;
-        p = a * a * p + q;
-        if !y.is_nan() {
-            let s = p + TAU * TAU;
-            ll += -0.5 * ((2.0 * std::f64::consts::PI * s).ln() + (y - m).powi(2) / s);
-            let k = p / s;
-            m += k * (y - m);
-            p *= 1.0 - k;
-        }
-        means.push(m);
-    }
-    (ll, means)
+    OU.kalman(series, TAU)
 }
 
 fn compile() -> FilterModel {

@@ -20,8 +20,12 @@ use ito::sim::mjp::run::MjpMethod;
 use ito::sim::observations::ObsSeries;
 use ito::sim::prepare;
 use ito::sim::schemes::{Method as Scheme, Tolerances};
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::Distribution;
 use std::sync::atomic::AtomicBool;
+
+#[path = "common/ou_kalman.rs"]
+mod ou_kalman;
+use ou_kalman::OuEm;
 
 const Z: f64 = 4.5;
 
@@ -51,58 +55,26 @@ const T: usize = 40;
 const PRIOR_THETA: (f64, f64) = (-0.7, 0.5);
 const PRIOR_TAU: (f64, f64) = (-0.5, 0.5);
 
-/// One EM-discretised interval at mean-reversion rate `theta`: x' = A x + B + N(0, Q).
-fn transition(theta: f64) -> (f64, f64, f64) {
-    let a = 1.0 - theta * DT;
-    let b = theta * MU * DT;
-    let n = STEPS as i32;
-    let big_a = a.powi(n);
-    // Σ_{k<n} a^k, written so that a = 1 is not a special case.
-    let geometric = |r: f64| (0..n).map(|k| r.powi(k)).sum::<f64>();
-    let big_b = b * geometric(a);
-    let q = SIGMA * SIGMA * DT * geometric(a * a);
-    (big_a, big_b, q)
+/// The model of `SRC` at mean-reversion rate `theta`, as the Kalman filter sees it.
+fn ou(theta: f64) -> OuEm {
+    OuEm {
+        theta,
+        mu: MU,
+        sigma: SIGMA,
+        dt: DT,
+        steps: STEPS,
+    }
 }
 
 /// Observations at t = 1, …, T of a path simulated from the same discretisation, with one
 /// value missing.
 fn data(seed: u64) -> ObsSeries {
-    let mut rng = rng_from_seed(seed);
-    let (a, b, q) = transition(THETA);
-    let mut x: f64 = StandardNormal.sample(&mut rng);
-    let mut rows = Vec::new();
-    for _ in 0..T {
-        let z: f64 = StandardNormal.sample(&mut rng);
-        x = a * x + b + q.sqrt() * z;
-        let e: f64 = StandardNormal.sample(&mut rng);
-        rows.push(x + TAU * e);
-    }
-    rows[15] = f64::NAN;
-    ObsSeries {
-        times: (1..=T).map(|k| k as f64).collect(),
-        rows,
-        width: 1,
-        names: vec!["y".to_string()],
-    }
+    ou(THETA).simulate(seed, T, TAU, 15)
 }
 
 /// The exact log-likelihood of the EM discretisation at (θ, τ) (x₀ ~ Normal(0, 1)).
 fn kalman(series: &ObsSeries, theta: f64, tau: f64) -> f64 {
-    let (a, b, q) = transition(theta);
-    let (mut m, mut p) = (0.0, 1.0);
-    let mut ll = 0.0;
-    for &y in &series.rows {
-        m = a * m + b;
-        p = a * a * p + q;
-        if !y.is_nan() {
-            let s = p + tau * tau;
-            ll += -0.5 * ((2.0 * std::f64::consts::PI * s).ln() + (y - m).powi(2) / s);
-            let k = p / s;
-            m += k * (y - m);
-            p *= 1.0 - k;
-        }
-    }
-    ll
+    ou(theta).kalman(series, tau).0
 }
 
 /// log of the LogNormal(μ, s) density at `v`.
