@@ -1,7 +1,10 @@
 //! What the commands share: the exit code of a command's result, the thread count and the
 //! seed flags, and the checks of the chain flags of `ito infer` and `ito sample`.
 
+use ito::frontend::{self, Compilation, Options};
+use ito::sim::bind::Setting;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Upper limits on flags, so a typo cannot ask for absurd allocations.
@@ -20,6 +23,27 @@ pub fn exit_code(result: Result<(), String>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Compile `file`, print its diagnostics on stderr, and parse the `--set`s. A file with
+/// errors gives an empty message (the diagnostics said it all).
+pub fn compile(
+    file: &Path,
+    set: &[String],
+    color: bool,
+) -> Result<(Compilation, Vec<Setting>), String> {
+    let c = frontend::compile_file(file, &Options::default());
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(ito::diag::render_all(&c.diagnostics, &c.sources, color).as_bytes());
+    if c.has_errors() {
+        return Err(String::new());
+    }
+    let settings = set
+        .iter()
+        .map(|s| Setting::parse(s))
+        .collect::<Result<_, _>>()?;
+    Ok((c, settings))
 }
 
 /// `--threads` (default: all cores), checked.

@@ -5,8 +5,8 @@ use crate::run_cmd::{MethodArg, interrupt_flag};
 use clap::Args;
 use ito::check::model::ModelKind;
 use ito::filter::{Engine, FilterConfig, FilterModel, FilterRun, Stepping, plot, report};
-use ito::frontend::{self, Options};
-use ito::sim::bind::{self, Setting};
+
+use ito::sim::bind;
 use ito::sim::data::DataSet;
 use ito::sim::observations::{ObsSeries, bind_observations};
 use ito::sim::output::write_atomic;
@@ -86,18 +86,7 @@ pub fn run(args: FilterArgs, color: bool) -> ExitCode {
 
 fn run_inner(args: FilterArgs, color: bool) -> Result<(), String> {
     check_flags(&args)?;
-    let c = frontend::compile_file(&args.file, &Options::default());
-    let _ = std::io::stderr()
-        .lock()
-        .write_all(ito::diag::render_all(&c.diagnostics, &c.sources, color).as_bytes());
-    if c.has_errors() {
-        return Err(String::new());
-    }
-    let settings: Vec<Setting> = args
-        .set
-        .iter()
-        .map(|s| Setting::parse(s))
-        .collect::<Result<_, _>>()?;
+    let (c, settings) = crate::cmd_common::compile(&args.file, &args.set, color)?;
     let data = DataSet::read_all(&args.data)?;
     let m = prepare::pick(&c, args.model.as_deref())?;
     if !matches!(m.kind, ModelKind::StateSpace(_)) {

@@ -5,14 +5,14 @@ use crate::run_cmd::{MethodArg as SimMethod, interrupt_flag};
 use clap::{Args, ValueEnum};
 use ito::check::model::{Model, ModelKind};
 use ito::filter::{Engine, FilterModel, Stepping};
-use ito::frontend::{self, Options};
+
 use ito::infer::chain::{self, ChainResult, Config, Method};
 use ito::infer::density::{self, Posterior};
 use ito::infer::diagnostics::{self, ParamSummary};
 use ito::infer::pmmh::{self, PmmhSettings};
 use ito::infer::{report, stan_csv, table};
 use ito::ir::lower::LoweredModel;
-use ito::sim::bind::{self, Bound, Setting};
+use ito::sim::bind::{self, Bound};
 use ito::sim::data::DataSet;
 use ito::sim::observations::bind_observations;
 use ito::sim::prepare;
@@ -141,17 +141,8 @@ pub fn run(args: InferArgs, color: bool) -> ExitCode {
 
 fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
     let started = Instant::now();
-    let c = frontend::compile_file(&args.file, &Options::default());
+    let (c, settings) = crate::cmd_common::compile(&args.file, &args.set, color)?;
     let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(ito::diag::render_all(&c.diagnostics, &c.sources, color).as_bytes());
-    if c.has_errors() {
-        return Err(String::new());
-    }
-    let settings: Vec<Setting> = args
-        .set
-        .iter()
-        .map(|s| Setting::parse(s))
-        .collect::<Result<_, _>>()?;
     let m = prepare::pick(&c, args.model.as_deref())?;
     let method = method_for(&args, m)?;
     let config = config(&args, method)?;

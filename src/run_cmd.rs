@@ -2,9 +2,9 @@
 
 use clap::{Args, ValueEnum};
 use ito::check::model::{Action, Dynamics, Model, ModelKind, Var};
-use ito::frontend::{self, Compilation, Options};
+use ito::frontend::Compilation;
 use ito::ir::lower::LoweredModel;
-use ito::sim::bind::{Bound, Setting};
+use ito::sim::bind::Bound;
 use ito::sim::data::DataSet;
 use ito::sim::ensemble::{self, EnsembleConfig, OnBlowup};
 use ito::sim::mjp::jumpdiff::Continuous;
@@ -197,18 +197,7 @@ pub fn run(args: RunArgs, color: bool) -> ExitCode {
 }
 
 fn run_inner(args: RunArgs, color: bool) -> Result<(), Fail> {
-    let c = frontend::compile_file(&args.file, &Options::default());
-    let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(ito::diag::render_all(&c.diagnostics, &c.sources, color).as_bytes());
-    if c.has_errors() {
-        // The diagnostics said it all.
-        return Err(String::new());
-    }
-    let settings: Vec<Setting> = args
-        .set
-        .iter()
-        .map(|s| Setting::parse(s))
-        .collect::<Result<_, _>>()?;
+    let (c, settings) = crate::cmd_common::compile(&args.file, &args.set, color)?;
     let data = DataSet::read_all(&args.data)?;
     let m = prepare::pick(&c, args.model.as_deref())?;
     let dynamics = match m.kind {

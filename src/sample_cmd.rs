@@ -3,12 +3,12 @@
 
 use crate::cmd_common::{self, ChainFlags};
 use clap::{Args, ValueEnum};
-use ito::frontend::{self, Options};
+
 use ito::infer::chain::{Config, Method};
 use ito::infer::spins::{self, SpinTarget};
 use ito::infer::states::{self, StateTarget, TargetKind};
 use ito::infer::{report, stan_csv, table};
-use ito::sim::bind::{self, Setting};
+use ito::sim::bind;
 use ito::sim::data::DataSet;
 use ito::sim::prepare;
 use std::io::Write;
@@ -109,17 +109,8 @@ pub fn run(args: SampleArgs, color: bool) -> ExitCode {
 fn run_inner(args: SampleArgs, color: bool) -> Result<(), String> {
     let started = Instant::now();
     check_flags(&args)?;
-    let c = frontend::compile_file(&args.file, &Options::default());
+    let (c, settings) = crate::cmd_common::compile(&args.file, &args.set, color)?;
     let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(ito::diag::render_all(&c.diagnostics, &c.sources, color).as_bytes());
-    if c.has_errors() {
-        return Err(String::new());
-    }
-    let settings: Vec<Setting> = args
-        .set
-        .iter()
-        .map(|s| Setting::parse(s))
-        .collect::<Result<_, _>>()?;
     let m = prepare::pick(&c, args.model.as_deref())?;
     let kind = states::target_kind(m)?;
     let config = config(&args, &kind)?;
