@@ -557,6 +557,27 @@ impl Outputs {
     }
 }
 
+/// Commit a run's outputs, with the observations drawn from its path when asked for (drawn
+/// first, so that a dropped path fails before any file is committed).
+fn finish_outputs(
+    args: &RunArgs,
+    outputs: Outputs,
+    draw: Option<&ObservationPlan>,
+    bound: &Bound,
+    common: &Common,
+    first_path: Option<&[f64]>,
+    per_time: usize,
+) -> Result<(), Fail> {
+    let drawn = draw
+        .map(|plan| plan.draw(bound, common, first_path, per_time))
+        .transpose()?;
+    outputs.finish(args)?;
+    if let (Some(plan), Some(series)) = (draw, drawn) {
+        plan.write(args, bound, common, &series)?;
+    }
+    Ok(())
+}
+
 /// Ctrl-C stops the engine; the output files, not yet committed, are then removed, so an
 /// interrupted run leaves nothing half-written.
 pub(crate) fn interrupt_flag() -> &'static AtomicBool {
@@ -638,19 +659,15 @@ fn run_continuous(
     })
     .map_err(|e| e.to_string())?;
     let elapsed = started.elapsed().as_secs_f64();
-    let drawn = match draw {
-        Some(plan) => Some(plan.draw(
-            &info.bound,
-            common,
-            first_path.as_deref(),
-            info.variables.len(),
-        )?),
-        None => None,
-    };
-    outputs.finish(args)?;
-    if let (Some(plan), Some(series)) = (draw, drawn) {
-        plan.write(args, &info.bound, common, &series)?;
-    }
+    finish_outputs(
+        args,
+        outputs,
+        draw,
+        &info.bound,
+        common,
+        first_path.as_deref(),
+        info.variables.len(),
+    )?;
 
     let mut stderr = std::io::stderr().lock();
     for b in &report.dropped {
@@ -744,19 +761,15 @@ fn run_jumps(
     }
     .map_err(|e| e.to_string())?;
     let elapsed = started.elapsed().as_secs_f64();
-    let drawn = match draw {
-        Some(plan) => Some(plan.draw(
-            &info.bound,
-            common,
-            first_path.as_deref(),
-            info.variables.len(),
-        )?),
-        None => None,
-    };
-    outputs.finish(args)?;
-    if let (Some(plan), Some(series)) = (draw, drawn) {
-        plan.write(args, &info.bound, common, &series)?;
-    }
+    finish_outputs(
+        args,
+        outputs,
+        draw,
+        &info.bound,
+        common,
+        first_path.as_deref(),
+        info.variables.len(),
+    )?;
 
     let mut stderr = std::io::stderr().lock();
     if report.absorbed > 0 {
