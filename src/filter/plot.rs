@@ -4,11 +4,11 @@
 
 use super::bootstrap::FilterRun;
 use crate::sim::observations::ObsSeries;
+use crate::sim::output::plot::{MEAN, padded_range, plot_error};
 use crate::sim::output::write_atomic;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::io;
-use std::ops::Range;
 use std::path::Path;
 
 /// Variables drawn at most (one panel each).
@@ -16,7 +16,6 @@ const MAX_PANELS: usize = 5;
 const WIDTH: u32 = 900;
 const PANEL_HEIGHT: u32 = 240;
 const TITLE_HEIGHT: u32 = 40;
-const MEAN: RGBColor = RGBColor(31, 119, 180);
 const OBSERVED: [RGBColor; 4] = [
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -40,7 +39,7 @@ pub fn render_svg(
     let panels = variables.len().min(MAX_PANELS);
     let height = TITLE_HEIGHT + PANEL_HEIGHT * (panels + 1) as u32;
     let times: Vec<f64> = run.steps.iter().map(|s| s.t).collect();
-    let x_range = padded(times.iter().copied().chain([0.0]));
+    let x_range = padded_range(times.iter().copied().chain([0.0]));
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
@@ -64,7 +63,7 @@ pub fn render_svg(
                     .unzip(),
                 None => (Vec::new(), Vec::new()),
             };
-            let y_range = padded(mean.iter().chain(&lo).chain(&hi).copied());
+            let y_range = padded_range(mean.iter().chain(&lo).chain(&hi).copied());
             let mut chart = ChartBuilder::on(area)
                 .margin(10)
                 .x_label_area_size(35)
@@ -119,7 +118,7 @@ pub fn render_svg(
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(70)
-            .build_cartesian_2d(x_range, padded(values))
+            .build_cartesian_2d(x_range, padded_range(values))
             .map_err(plot_error)?;
         chart
             .configure_mesh()
@@ -168,27 +167,4 @@ fn legend<'a, DB: DrawingBackend + 'a>(
         .border_style(BLACK.mix(0.3))
         .draw()
         .map_err(plot_error)
-}
-
-fn plot_error<E: std::error::Error>(e: E) -> io::Error {
-    io::Error::other(format!("plot: {e}"))
-}
-
-/// The range of the finite values with a 5 % margin (a padded range around a single value;
-/// -1..1 with none).
-fn padded(values: impl Iterator<Item = f64>) -> Range<f64> {
-    let (lo, hi) = values
-        .filter(|x| x.is_finite() && x.abs() < 1e300)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
-            (lo.min(x), hi.max(x))
-        });
-    if lo > hi {
-        return -1.0..1.0;
-    }
-    if hi - lo <= lo.abs().max(hi.abs()) * 1e-9 {
-        let half = if lo == 0.0 { 1.0 } else { lo.abs() * 0.05 };
-        return lo - half..hi + half;
-    }
-    let pad = (hi - lo) * 0.05;
-    lo - pad..hi + pad
 }

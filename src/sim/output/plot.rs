@@ -22,7 +22,7 @@ const TITLE_HEIGHT: u32 = 40;
 /// Beyond this a value is treated as a blow-up: axis arithmetic on it would overflow.
 const LIMIT: f64 = 1e300;
 
-const MEAN: RGBColor = RGBColor(31, 119, 180);
+pub(crate) const MEAN: RGBColor = RGBColor(31, 119, 180);
 const SAMPLE: [RGBColor; MAX_SAMPLES] = [
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -123,7 +123,7 @@ fn band_quantiles(summary: &Summary) -> Option<(usize, usize, String)> {
     Some((lo, hi, format!("{}–{} %", pct(probs[lo]), pct(probs[hi]))))
 }
 
-fn plot_error<E: std::error::Error>(e: E) -> io::Error {
+pub(crate) fn plot_error<E: std::error::Error>(e: E) -> io::Error {
     io::Error::other(format!("plot: {e}"))
 }
 
@@ -151,7 +151,7 @@ fn runs<T>(points: impl Iterator<Item = Option<T>>) -> Vec<Vec<T>> {
 
 /// The range spanning `values` with a 5 % margin; widened around a single value (a constant
 /// variable, one time point) so the axis has a length; `-1..1` with no values.
-fn padded_range(values: impl Iterator<Item = f64>) -> Range<f64> {
+pub(crate) fn padded_range(values: impl Iterator<Item = f64>) -> Range<f64> {
     let (lo, hi) = values
         .filter(|x| plottable(*x))
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
