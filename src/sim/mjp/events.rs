@@ -23,6 +23,17 @@ impl Events {
     /// The events of a path starting at `t` (a `when` condition true at the start does not
     /// fire: it has not become true).
     pub fn start(k: &MjpKernels, t: f64, buf: &mut PathBuffers) -> Events {
+        Events::new(k, t, true, buf)
+    }
+
+    /// The events of a path that continues from `t`, where it has already been: `at`
+    /// events due at `t` have fired, and `when` conditions that hold now held already.
+    pub fn resume(k: &MjpKernels, t: f64, buf: &mut PathBuffers) -> Events {
+        Events::new(k, t, false, buf)
+    }
+
+    /// `at_start`: `at` events due at `t` are still to fire.
+    fn new(k: &MjpKernels, t: f64, at_start: bool, buf: &mut PathBuffers) -> Events {
         let kinds = &k.info.events;
         let held = (0..kinds.len())
             .map(|e| kinds[e] == EventKind::When && k.trigger(e, t, &mut buf.x, &mut buf.p) != 0.0)
@@ -31,19 +42,10 @@ impl Events {
             .filter(|&e| kinds[e] == EventKind::At)
             .collect();
         Events {
-            pending: schedule(k, &all, t, true, buf),
+            pending: schedule(k, &all, t, at_start, buf),
             held,
             any_when: kinds.contains(&EventKind::When),
         }
-    }
-
-    /// The events of a path that continues from `t`, where it has already been: `at`
-    /// events due at `t` have fired, and `when` conditions that hold now held already.
-    pub fn resume(k: &MjpKernels, t: f64, buf: &mut PathBuffers) -> Events {
-        let mut events = Events::start(k, t, buf);
-        let all: Vec<usize> = events.pending.iter().map(|&(_, e)| e).collect();
-        events.pending = schedule(k, &all, t, false, buf);
-        events
     }
 
     /// The time of the next `at` event (∞ when none is left).
