@@ -49,6 +49,10 @@ enum Command {
     /// Run a bootstrap particle filter on a state-space model's observed series: the
     /// log-likelihood estimate and the filtering distribution at each observation time.
     Filter(Box<crate::filter_cmd::FilterArgs>),
+    /// An interactive session: load a model, change its parameters, run it and plot the
+    /// results in the terminal; evaluate expressions and define functions and models.
+    /// Reads commands line by line when stdin is not a terminal.
+    Repl(crate::repl_cmd::ReplArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,6 +106,14 @@ pub fn run() -> ExitCode {
         Command::Infer(args) => crate::infer_cmd::run(*args, color_of(cli.color)),
         Command::Sample(args) => crate::sample_cmd::run(*args, color_of(cli.color)),
         Command::Filter(args) => crate::filter_cmd::run(*args, color_of(cli.color)),
+        Command::Repl(args) => {
+            let color = match cli.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => std::io::stdout().is_terminal(),
+            };
+            crate::repl_cmd::run(args, color)
+        }
     }
 }
 

@@ -82,12 +82,96 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 fn compile(name: String, path: Option<PathBuf>, text: String, options: &Options) -> Compilation {
+    compile_parts(name, path, text, &[], None, options)
+}
+
+/// Source text typed into the REPL, compiled with the session's file: its items join the
+/// file's, replacing the file's function or model of the same name.
+#[derive(Clone, Debug)]
+pub struct Fragment {
+    /// How diagnostics name it (`<input 3>`).
+    pub name: String,
+    pub text: String,
+}
+
+/// An expression checked and compiled in the scope of a model (or of the functions alone),
+/// as the model's last output: `output let __value = <text>`.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    /// The model whose names are in scope; `None`: only functions (and constants written in
+    /// the expression) are.
+    pub model: Option<String>,
+    /// How diagnostics name the expression (`<input>`).
+    pub name: String,
+    pub text: String,
+}
+
+/// The name of the output a [`Probe`] adds.
+pub const PROBE_OUTPUT: &str = "__value";
+/// The model a [`Probe`] without a model is checked in.
+pub const PROBE_MODEL: &str = "__repl__";
+
+/// Compile a REPL session: the file at `main` (if any) with the `fragments` typed so far and,
+/// when given, a probe expression. With a probe, only the probe's model is checked.
+pub fn compile_session(
+    main: Option<&Path>,
+    fragments: &[Fragment],
+    probe: Option<&Probe>,
+) -> Compilation {
+    let (name, path, text) = match main {
+        Some(path) if !path.exists() && crate::stdlib::module(&path.display().to_string()).is_some() => {
+            let name = path.display().to_string();
+            let text = crate::stdlib::module(&name).unwrap_or_default().to_string();
+            (name, None, text)
+        }
+        Some(path) => match read_source(path) {
+            Ok(text) => (path.display().to_string(), Some(path.to_path_buf()), text),
+            Err(e) => {
+                return Compilation {
+                    diagnostics: vec![read_error(&path.display().to_string(), &e)],
+                    ..Compilation::default()
+                };
+            }
+        },
+        None => ("<repl>".to_string(), None, String::new()),
+    };
+    let options = Options {
+        model: probe.map(|p| p.model.clone().unwrap_or_else(|| PROBE_MODEL.to_string())),
+    };
+    on_big_stack(|| compile_parts(name, path, text, fragments, probe, &options))
+}
+
+fn compile_parts(
+    name: String,
+    path: Option<PathBuf>,
+    text: String,
+    fragments: &[Fragment],
+    probe: Option<&Probe>,
+    options: &Options,
+) -> Compilation {
     let mut sources = SourceMap::new();
     let main_id = sources.add(SourceFile::new(name, path.clone(), text));
     let mut diagnostics = Vec::new();
-    let (main, parse_diags) = syntax::parse(main_id, &sources.get(main_id).text);
-    let syntax_errors = diag::has_errors(&parse_diags);
+    let (mut main, parse_diags) = syntax::parse(main_id, &sources.get(main_id).text);
+    let mut syntax_errors = diag::has_errors(&parse_diags);
     diagnostics.extend(parse_diags);
+    for f in fragments {
+        let id = sources.add(SourceFile::new(f.name.clone(), None, f.text.clone()));
+        let (parsed, d) = syntax::parse(id, &sources.get(id).text);
+        syntax_errors |= diag::has_errors(&d);
+        diagnostics.extend(d);
+        merge_items(&mut main.items, parsed.items);
+    }
+    if let Some(p) = probe
+        && let Err(d) = add_probe(&mut main, p, &mut sources)
+    {
+        return Compilation {
+            sources,
+            ast: Some(main),
+            diagnostics: d,
+            ..Compilation::default()
+        };
+    }
 
     let mut loader = Loader::default();
     loader.load_imports(
@@ -165,6 +249,68 @@ fn compile(name: String, path: Option<PathBuf>, text: String, options: &Options)
         check::check_program(&main, &files, &edges, &failed, options.model.as_deref());
     diagnostics.extend(check_diags);
     finish(sources, Some(main), program, diagnostics, syntax_errors)
+}
+
+/// Add `items` to `into`, each replacing an item of the same kind and name.
+fn merge_items(into: &mut Vec<ast::Item>, items: Vec<ast::Item>) {
+    fn key(item: &ast::Item) -> Option<(bool, &str)> {
+        match item {
+            ast::Item::Function(f) => Some((false, f.name.name.as_str())),
+            ast::Item::Model(m) => Some((true, m.name())),
+            ast::Item::Import(_) => None,
+        }
+    }
+    for item in items {
+        match key(&item).and_then(|k| into.iter().position(|old| key(old) == Some(k))) {
+            Some(at) => into[at] = item,
+            None => into.push(item),
+        }
+    }
+}
+
+/// Add the probe's expression to its model (or to a model of its own) as the last output.
+fn add_probe(
+    main: &mut ast::File,
+    probe: &Probe,
+    sources: &mut SourceMap,
+) -> Result<(), Vec<Diagnostic>> {
+    let id = sources.add(SourceFile::new(probe.name.clone(), None, probe.text.clone()));
+    let expr = syntax::parse_expr(id, &sources.get(id).text)?;
+    // A model of its own needs something to be a model at all: a parameter with a prior.
+    let template = format!(
+        "model {PROBE_MODEL} {{\n  param __repl_p: real ~ Normal(0, 1)\n  output let {PROBE_OUTPUT} = 0\n}}\n"
+    );
+    let template_id = sources.add(SourceFile::new("<repl>".to_string(), None, template));
+    let (mut parsed, _) = syntax::parse(template_id, &sources.get(template_id).text);
+    let Some(ast::Item::Model(mut own)) = parsed.items.pop() else {
+        unreachable!("the probe template is one model")
+    };
+    let Some(mut stmt) = own.stmts.pop() else {
+        unreachable!("the probe template ends with its output")
+    };
+    if let ast::StmtKind::Let { value, .. } = &mut stmt.kind {
+        stmt.span = expr.span;
+        *value = expr;
+    }
+    let Some(model_name) = &probe.model else {
+        own.stmts.push(stmt);
+        main.items.push(ast::Item::Model(own));
+        return Ok(());
+    };
+    let target = main.items.iter_mut().find_map(|item| match item {
+        ast::Item::Model(m) if m.name() == model_name => Some(m),
+        _ => None,
+    });
+    match target {
+        Some(m) => {
+            m.stmts.push(stmt);
+            Ok(())
+        }
+        None => Err(vec![Diagnostic::global(
+            Code::UnknownModel,
+            format!("no model named `{model_name}`"),
+        )]),
+    }
 }
 
 /// The compilation: the warnings worth keeping, the models lowered to kernels if nothing

@@ -14,6 +14,7 @@ pub mod frontend;
 pub mod infer;
 pub mod ir;
 pub mod jit;
+pub mod repl;
 pub mod rt;
 pub mod sim;
 pub mod source;

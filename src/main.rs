@@ -4,6 +4,7 @@ mod cli;
 mod cmd_common;
 mod filter_cmd;
 mod infer_cmd;
+mod repl_cmd;
 mod run_cmd;
 mod sample_cmd;
 

@@ -68,7 +68,7 @@ pub fn check_program<'a>(
         if select.is_some_and(|s| s != m.name()) {
             continue;
         }
-        let (model, d) = check_model(&mut fns, m);
+        let (model, d) = check_model(&mut fns, m, main.file);
         diags.extend(d);
         models.extend(model);
     }
@@ -82,12 +82,14 @@ pub fn check_program<'a>(
     (Program { functions, models }, diags)
 }
 
-/// Check one model. The typed model is returned only when it has no errors.
+/// Check one model of file `file` (whose function scope its calls resolve in: a model typed
+/// into the REPL joins the main file). The typed model is returned only when it has no errors.
 fn check_model<'a>(
     fns: &mut FnTable<'a>,
     model: &'a ast::Model,
+    file: crate::source::FileId,
 ) -> (Option<Model>, Vec<Diagnostic>) {
-    let mut c = Checker::new(fns, false, model.span.file);
+    let mut c = Checker::new(fns, false, file);
     c.collect(model);
     c.resolve_in_dependency_order();
     let mut calculus: Option<(Calculus, crate::source::Span)> = None;

@@ -16,6 +16,7 @@ pub(crate) enum StrictRule {
     Stmt,
     Reaction,
     Body,
+    Expr,
 }
 
 impl StrictRule {
@@ -26,6 +27,7 @@ impl StrictRule {
             StrictRule::Stmt => Rule::stmt_only,
             StrictRule::Reaction => Rule::reaction_only,
             StrictRule::Body => Rule::body_only,
+            StrictRule::Expr => Rule::expr_only,
         };
         ItoParser::parse(rule, text).map(|_| ())
     }

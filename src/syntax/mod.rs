@@ -87,3 +87,12 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
     }
     parser::parse_file(file, text)
 }
+
+/// Parse an expression on its own (the REPL's input), with the file's limits on nesting.
+pub fn parse_expr(file: FileId, text: &str) -> Result<ast::Expr, Vec<Diagnostic>> {
+    let diags = prescan::prescan(file, text);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    parser::parse_expr(file, text)
+}

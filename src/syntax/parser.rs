@@ -60,6 +60,31 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     (File { file, items }, b.diags)
 }
 
+/// Parse an expression on its own (the REPL's input).
+pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
+    let mut b = Builder {
+        file,
+        text,
+        diags: Vec::new(),
+        last_depth: 0,
+        declared: HashSet::new(),
+    };
+    let root = ItoParser::parse(Rule::expr_only, text)
+        .map_err(|e| vec![translate(&e, file, 0, text, StrictRule::Expr, &HashSet::new())])?
+        .next()
+        .expect("the expr_only rule produces one pair");
+    let pair = root
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::expr)
+        .expect("expr_only holds an expression");
+    let e = b.expr(pair);
+    if crate::diag::has_errors(&b.diags) {
+        Err(b.diags)
+    } else {
+        Ok(e)
+    }
+}
+
 impl<'s> Builder<'s> {
     pub fn span(&self, pair: &P) -> Span {
         let s = pair.as_span();

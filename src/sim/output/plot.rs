@@ -38,7 +38,25 @@ pub fn render_svg(
     summary: &Summary,
     samples: &[(usize, Vec<f64>)],
 ) -> io::Result<String> {
+    let all: Vec<usize> = (0..info.variables.len()).collect();
+    render_svg_of(info, summary, samples, &all)
+}
+
+/// As [`render_svg`], with a panel for each of the variables `vars` (indices into
+/// `info.variables`) only.
+pub fn render_svg_of(
+    info: &RunInfo,
+    summary: &Summary,
+    samples: &[(usize, Vec<f64>)],
+    vars: &[usize],
+) -> io::Result<String> {
     let nvars = info.variables.len();
+    if let Some(&v) = vars.iter().find(|&&v| v >= nvars) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("plot: no variable {v} in a run of {nvars}"),
+        ));
+    }
     if summary.ntimes() != info.times.len() || summary.nvars() != nvars {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -57,10 +75,10 @@ pub fn render_svg(
         .filter(|s| s.1.len() == per_path)
         .take(MAX_SAMPLES)
         .collect();
-    let panels = nvars.min(MAX_PANELS);
+    let panels = vars.len().min(MAX_PANELS);
     let mut title = format!("{} ({})", info.model, info.method);
-    if nvars > MAX_PANELS {
-        title.push_str(&format!(" — first {MAX_PANELS} of {nvars} variables"));
+    if vars.len() > MAX_PANELS {
+        title.push_str(&format!(" — first {MAX_PANELS} of {} variables", vars.len()));
     }
     let band = band_quantiles(summary);
     let height = TITLE_HEIGHT + PANEL_HEIGHT * panels.max(1) as u32;
@@ -79,12 +97,7 @@ pub fn render_svg(
             )
             .map_err(plot_error)?;
         }
-        for (v, area) in body
-            .split_evenly((panels, 1))
-            .iter()
-            .enumerate()
-            .take(panels)
-        {
+        for (&v, area) in vars.iter().zip(body.split_evenly((panels, 1)).iter()) {
             panel(area, info, summary, &samples, v, band.as_ref())?;
         }
         root.present().map_err(plot_error)?;
@@ -100,6 +113,18 @@ pub fn write_svg(
     samples: &[(usize, Vec<f64>)],
 ) -> io::Result<()> {
     let svg = render_svg(info, summary, samples)?;
+    write_atomic(path, svg.as_bytes())
+}
+
+/// As [`write_svg`], drawing the variables `vars` only.
+pub fn write_svg_of(
+    path: impl AsRef<Path>,
+    info: &RunInfo,
+    summary: &Summary,
+    samples: &[(usize, Vec<f64>)],
+    vars: &[usize],
+) -> io::Result<()> {
+    let svg = render_svg_of(info, summary, samples, vars)?;
     write_atomic(path, svg.as_bytes())
 }
 

@@ -1,0 +1,743 @@
+//! The interactive session behind `ito repl`: a model file and the definitions typed so far,
+//! the current model with its parameter changes, the last run, and the commands that load,
+//! inspect, change, run and draw them. Input comes one complete entry at a time (see
+//! [`input::needs_more`]); everything the session says goes to one writer, so a scripted
+//! session reads like the terminal one.
+
+pub mod commands;
+pub mod complete;
+mod eval;
+pub mod input;
+mod options;
+mod show;
+mod simulate;
+pub mod termplot;
+
+use crate::check::model::Model;
+use crate::diag::{self, Diagnostic};
+use crate::frontend::{self, Compilation, Fragment};
+use crate::ir::lower::{LoweredModel, size_index};
+use crate::sim::bind::{self, Bound, Setting};
+use crate::sim::data::DataSet;
+use crate::sim::output::Recorded;
+use input::Entry;
+pub use options::RunOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Ctrl-C: while a run is going it stops the run; otherwise the front end decides.
+#[derive(Default)]
+pub struct Interrupt {
+    requested: AtomicBool,
+    running: AtomicBool,
+}
+
+impl Interrupt {
+    pub const fn new() -> Interrupt {
+        Interrupt {
+            requested: AtomicBool::new(false),
+            running: AtomicBool::new(false),
+        }
+    }
+
+    /// Ask the current run to stop. Returns whether a run was going.
+    pub fn request(&self) -> bool {
+        self.requested.store(true, Ordering::Relaxed);
+        self.running.load(Ordering::Relaxed)
+    }
+
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
+    }
+}
+
+/// How the session talks to its terminal.
+pub struct Settings {
+    /// Colour in diagnostics and plots.
+    pub color: bool,
+    /// Columns the terminal plot may use.
+    pub width: usize,
+    /// Progress bars for runs (on stderr).
+    pub progress: bool,
+}
+
+/// Whether the session goes on after an entry.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Quit,
+}
+
+/// The last run: its recordings and which model made them.
+struct LastRun {
+    recorded: Recorded,
+}
+
+pub struct Session {
+    file: Option<PathBuf>,
+    fragments: Vec<Fragment>,
+    /// Definitions entered so far (names their fragments `<input N>`).
+    entered: usize,
+    compilation: Compilation,
+    model: Option<String>,
+    settings: Vec<Setting>,
+    data: DataSet,
+    options: RunOptions,
+    last: Option<LastRun>,
+    terminal: Settings,
+    interrupt: &'static Interrupt,
+}
+
+/// What the session says, written as it goes (a failed write to the terminal is not worth
+/// stopping for).
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+impl Session {
+    pub fn new(terminal: Settings, interrupt: &'static Interrupt) -> Session {
+        Session {
+            file: None,
+            fragments: Vec::new(),
+            entered: 0,
+            compilation: Compilation::default(),
+            model: None,
+            settings: Vec::new(),
+            data: DataSet::default(),
+            options: RunOptions::default(),
+            last: None,
+            terminal,
+            interrupt,
+        }
+    }
+
+    /// Handle one complete entry (its lines joined with `\n`).
+    pub fn execute(&mut self, entry: &str, out: &mut dyn Write) -> Control {
+        match input::classify(entry) {
+            Entry::Empty => {}
+            Entry::Command { word, rest } => {
+                let command = match commands::lookup(word) {
+                    Ok(c) => c.name,
+                    Err(e) => {
+                        say!(out, "error: {e}");
+                        return Control::Continue;
+                    }
+                };
+                if command == ":quit" {
+                    return Control::Quit;
+                }
+                if let Err(e) = self.command(command, rest, out) {
+                    say!(out, "error: {e}");
+                }
+            }
+            Entry::Definition => self.define(entry, out),
+            Entry::Assignment { name, value } => {
+                if let Err(e) = self.set(name, value, out) {
+                    say!(out, "error: {e}");
+                }
+            }
+            Entry::Expression => {
+                if let Err(e) = self.evaluate(entry, out) {
+                    say!(out, "error: {e}");
+                }
+            }
+        }
+        Control::Continue
+    }
+
+    fn command(&mut self, command: &str, rest: &str, out: &mut dyn Write) -> Result<(), String> {
+        let no_args = |name: &str| {
+            if rest.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{name} takes no arguments"))
+            }
+        };
+        match command {
+            ":help" => {
+                let _ = out.write_all(commands::help().as_bytes());
+            }
+            ":load" => {
+                if rest.is_empty() {
+                    return Err(":load needs a file: :load examples/sir.sde".into());
+                }
+                self.load(Path::new(rest), out);
+            }
+            ":reload" => {
+                no_args(":reload")?;
+                self.reload(out)?;
+            }
+            ":models" => {
+                no_args(":models")?;
+                let text = show::models(&self.compilation.program, self.model.as_deref());
+                let _ = out.write_all(text.as_bytes());
+            }
+            ":use" => self.use_model(rest, out)?,
+            ":info" => {
+                no_args(":info")?;
+                let (m, _) = self.current()?;
+                let values = self.bound()?.param_values;
+                let text = show::info(m, &self.compilation.program, &values, &self.settings);
+                let _ = out.write_all(text.as_bytes());
+            }
+            ":doc" => {
+                let current = self.current().ok().map(|(m, _)| m);
+                let text = show::doc(rest, &self.compilation.program, current)
+                    .ok_or_else(|| format!("nothing named `{rest}` has documentation here"))?;
+                let _ = out.write_all(text.as_bytes());
+            }
+            ":type" => {
+                let checked = self.check_expression(rest, out)?;
+                if let Some(c) = checked {
+                    say!(out, "{}", c.ty);
+                }
+            }
+            ":ir" => {
+                no_args(":ir")?;
+                let (_, lm) = self.current()?;
+                let _ = out.write_all(crate::ir::print::print_model(lm).as_bytes());
+            }
+            ":set" => match rest.split_once('=') {
+                Some((name, value)) => self.set(name.trim(), value.trim(), out)?,
+                None if rest.is_empty() => self.list_settings(out),
+                None => return Err(format!("`:set {rest}`: write :set name = value")),
+            },
+            ":reset" => self.reset(rest, out)?,
+            ":run" => self.run(rest, out)?,
+            ":summary" => {
+                no_args(":summary")?;
+                let last = self.last_run()?;
+                let table = last.recorded.summary.table(&last.recorded.info, 8);
+                let table = table.replace("the files --out writes", "what :save writes");
+                let _ = out.write_all(table.as_bytes());
+            }
+            ":save" => self.save(rest, out)?,
+            ":plot" => self.plot(rest, out)?,
+            other => return Err(format!("internal: `{other}` has no handler")),
+        }
+        Ok(())
+    }
+
+    /// Start over with `path` (a file, or a stdlib module): no definitions, no changes. A
+    /// file that cannot be read leaves the session as it was.
+    pub fn load(&mut self, path: &Path, out: &mut dyn Write) {
+        let c = frontend::compile_session(Some(path), &[], None);
+        if c.sources.files().next().is_none() {
+            self.show_diagnostics(&c.diagnostics, &c, out);
+            return;
+        }
+        self.file = Some(path.to_path_buf());
+        self.fragments.clear();
+        self.settings.clear();
+        self.last = None;
+        self.model = None;
+        self.recompile(out);
+        if self.compilation.has_errors() {
+            say!(
+                out,
+                "{} has errors; fix them and :reload",
+                path.display()
+            );
+            return;
+        }
+        say!(out, "loaded {}", path.display());
+        self.announce_models(out);
+    }
+
+    fn reload(&mut self, out: &mut dyn Write) -> Result<(), String> {
+        let Some(file) = self.file.clone() else {
+            return Err("no file to reload (:load one first)".into());
+        };
+        self.recompile(out);
+        if self.compilation.has_errors() {
+            say!(out, "{} has errors; fix them and :reload", file.display());
+            return Ok(());
+        }
+        // Keep the changes that still apply to the (possibly edited) model.
+        let mut kept = Vec::new();
+        for s in std::mem::take(&mut self.settings) {
+            let mut trial = kept.clone();
+            trial.push(s.clone());
+            match self.bind_with(&trial) {
+                Ok(_) => kept.push(s),
+                Err(e) => say!(out, "note: dropped :set {} = {} ({e})", s.name, s.value),
+            }
+        }
+        self.settings = kept;
+        say!(out, "reloaded {}", file.display());
+        self.announce_models(out);
+        Ok(())
+    }
+
+    /// Compile the file and the definitions, show what the compiler said, and keep the
+    /// current model if it is still there.
+    fn recompile(&mut self, out: &mut dyn Write) {
+        self.compilation =
+            frontend::compile_session(self.file.as_deref(), &self.fragments, None);
+        self.show_diagnostics(&self.compilation.diagnostics, &self.compilation, out);
+        let names: Vec<&str> = self
+            .compilation
+            .program
+            .models
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        if !self.model.as_deref().is_some_and(|m| names.contains(&m)) {
+            self.model = names.first().map(|s| s.to_string());
+            self.settings.clear();
+        }
+    }
+
+    fn announce_models(&self, out: &mut dyn Write) {
+        let models = &self.compilation.program.models;
+        match (models.len(), &self.model) {
+            (0, _) => say!(out, "no models yet; define one with `model Name {{ … }}`"),
+            (1, Some(m)) => say!(out, "model {m} ({})", models[0].kind),
+            (_, Some(m)) => say!(
+                out,
+                "models: {}; using {m} (:use another)",
+                models
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (_, None) => {}
+        }
+    }
+
+    fn show_diagnostics(&self, diags: &[Diagnostic], c: &Compilation, out: &mut dyn Write) {
+        if !diags.is_empty() {
+            let text = diag::render_all(diags, &c.sources, self.terminal.color);
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+
+    fn use_model(&mut self, name: &str, out: &mut dyn Write) -> Result<(), String> {
+        let models = &self.compilation.program.models;
+        let Some(m) = models.iter().find(|m| m.name == name) else {
+            let names = models.iter().map(|m| m.name.as_str());
+            let hint = crate::check::suggest::did_you_mean(name, names)
+                .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
+            return Err(format!("no model named `{name}`{hint} (:models lists them)"));
+        };
+        if self.model.as_deref() != Some(name) {
+            self.settings.clear();
+            self.last = None;
+        }
+        say!(out, "using {} ({})", m.name, m.kind);
+        self.model = Some(name.to_string());
+        Ok(())
+    }
+
+    /// The current model and its kernels.
+    fn current(&self) -> Result<(&Model, &LoweredModel), String> {
+        let Some(name) = &self.model else {
+            return Err(if self.compilation.program.models.is_empty() {
+                "no model: :load a file, or define `model Name { … }`".to_string()
+            } else {
+                "no current model: pick one with :use".to_string()
+            });
+        };
+        let c = &self.compilation;
+        let m = crate::sim::prepare::pick(c, Some(name))?;
+        Ok((m, crate::sim::prepare::lowered(c, m)?))
+    }
+
+    fn bound(&self) -> Result<Bound, String> {
+        self.bind_with(&self.settings)
+    }
+
+    fn bind_with(&self, settings: &[Setting]) -> Result<Bound, String> {
+        let (m, lm) = self.current()?;
+        bind::bind_partial(lm, m, settings, &self.data)
+    }
+
+    /// `fn …`, `model …` or `import …` typed at the prompt: kept if it compiles.
+    fn define(&mut self, text: &str, out: &mut dyn Write) {
+        self.entered += 1;
+        let fragment = Fragment {
+            name: format!("<input {}>", self.entered),
+            text: text.to_string(),
+        };
+        let mut fragments = self.fragments.clone();
+        fragments.push(fragment);
+        let c = frontend::compile_session(self.file.as_deref(), &fragments, None);
+        // The new fragment is the last source before the imports: main file, then fragments.
+        let id = crate::source::FileId(fragments.len() as u32);
+        let own: Vec<Diagnostic> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.primary.as_ref().is_some_and(|l| l.span.file == id) || d.primary.is_none())
+            .cloned()
+            .collect();
+        self.show_diagnostics(&own, &c, out);
+        if diag::has_errors(&own) {
+            say!(out, "(not defined)");
+            return;
+        }
+        let before: Vec<String> = self.model_names();
+        self.fragments = fragments;
+        self.compilation = c;
+        let defined = defined_names(text);
+        for (is_model, name) in &defined {
+            if *is_model {
+                let kind = self
+                    .compilation
+                    .program
+                    .models
+                    .iter()
+                    .find(|m| &m.name == name)
+                    .map_or_else(String::new, |m| format!(" ({})", m.kind));
+                let verb = if before.contains(name) { "redefined" } else { "defined" };
+                say!(out, "{verb} model {name}{kind}; using it");
+                if self.model.as_deref() != Some(name) {
+                    self.settings.clear();
+                }
+                self.model = Some(name.clone());
+                self.last = None;
+            } else {
+                say!(out, "defined fn {name}");
+            }
+        }
+    }
+
+    fn model_names(&self) -> Vec<String> {
+        let models = &self.compilation.program.models;
+        models.iter().map(|m| m.name.clone()).collect()
+    }
+
+    fn set(&mut self, name: &str, value: &str, out: &mut dyn Write) -> Result<(), String> {
+        let (m, _) = self.current()?;
+        if !m.params.iter().any(|p| p.name == name) && !m.data.iter().any(|d| d.name == name) {
+            let names = m
+                .params
+                .iter()
+                .map(|p| p.name.as_str())
+                .chain(m.data.iter().map(|d| d.name.as_str()));
+            let hint = crate::check::suggest::did_you_mean(name, names)
+                .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
+            let what = if m.states.iter().any(|s| s.name == name)
+                || m.species.iter().any(|s| s.name == name)
+            {
+                " (it is a state: change its initial value in the file)".to_string()
+            } else {
+                hint
+            };
+            return Err(format!(
+                "model {} has no parameter or data named `{name}`{what}",
+                m.name
+            ));
+        }
+        let mut trial: Vec<Setting> = self
+            .settings
+            .iter()
+            .filter(|s| s.name != name)
+            .cloned()
+            .collect();
+        trial.push(Setting {
+            name: name.to_string(),
+            value: value.to_string(),
+        });
+        let bound = self.bind_with(&trial)?;
+        self.settings = trial;
+        match bound.param_values.iter().find(|(n, _)| n == name) {
+            Some((n, v)) => say!(out, "{n} = {v}"),
+            None => say!(out, "{name} = {value}"),
+        }
+        Ok(())
+    }
+
+    fn list_settings(&self, out: &mut dyn Write) {
+        if self.settings.is_empty() {
+            say!(out, "no changes (the file's values apply)");
+        }
+        for s in &self.settings {
+            say!(out, "{} = {}", s.name, s.value);
+        }
+    }
+
+    fn reset(&mut self, name: &str, out: &mut dyn Write) -> Result<(), String> {
+        if name.is_empty() {
+            self.settings.clear();
+            say!(out, "every parameter is back to the file's value");
+            return Ok(());
+        }
+        let before = self.settings.len();
+        self.settings.retain(|s| s.name != name);
+        if self.settings.len() == before {
+            return Err(format!("`{name}` was not changed with :set"));
+        }
+        let value = self
+            .bound()?
+            .param_values
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map_or_else(|| "the file's value".to_string(), |(_, v)| v.to_string());
+        say!(out, "{name} = {value}");
+        Ok(())
+    }
+
+    fn run(&mut self, words: &str, out: &mut dyn Write) -> Result<(), String> {
+        let options = self.options.with(words)?;
+        let (m, _) = self.current()?;
+        let model = m.name.clone();
+        self.options = options;
+        let i = self.interrupt;
+        i.requested.store(false, Ordering::Relaxed);
+        i.running.store(true, Ordering::Relaxed);
+        let result = simulate::simulate(&simulate::Request {
+            compilation: &self.compilation,
+            model: &model,
+            settings: &self.settings,
+            data: &self.data,
+            options: &self.options,
+            cancel: &i.requested,
+            progress: self.terminal.progress,
+        });
+        i.running.store(false, Ordering::Relaxed);
+        let cancelled = i.requested.swap(false, Ordering::Relaxed);
+        match result {
+            Ok(run) => {
+                say!(out, "{}", run.report);
+                say!(out, "(:plot draws it, :summary tabulates it)");
+                self.last = Some(LastRun {
+                    recorded: run.recorded,
+                });
+                Ok(())
+            }
+            Err(_) if cancelled => {
+                say!(out, "interrupted{}", if self.last.is_some() {
+                    "; the previous run's results are kept"
+                } else {
+                    ""
+                });
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn last_run(&self) -> Result<&LastRun, String> {
+        self.last
+            .as_ref()
+            .ok_or_else(|| "nothing has run yet (:run first)".to_string())
+    }
+
+    fn save(&self, file: &str, out: &mut dyn Write) -> Result<(), String> {
+        let last = self.last_run()?;
+        let path = Path::new(file);
+        let (info, summary) = (&last.recorded.info, &last.recorded.summary);
+        let written = match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("csv") => summary.write_csv(path, info),
+            Some(e) if e.eq_ignore_ascii_case("json") => summary.write_json(path, info),
+            _ => return Err(format!("`{file}`: the file name must end in .csv or .json")),
+        };
+        written.map_err(|e| format!("cannot write {file}: {e}"))?;
+        let n = info.variables.len();
+        say!(
+            out,
+            "wrote the per-time statistics of {n} variable{} at {} times to {file}",
+            if n == 1 { "" } else { "s" },
+            info.times.len()
+        );
+        Ok(())
+    }
+
+    fn plot(&self, words: &str, out: &mut dyn Write) -> Result<(), String> {
+        let last = self.last_run()?;
+        let (vars, file) = match words.split_once('>') {
+            Some((vars, file)) => (vars, Some(file.trim())),
+            None => (words, None),
+        };
+        let info = &last.recorded.info;
+        let chosen = plot_variables(info, vars)?;
+        match file {
+            Some("") => Err(":plot … > needs a file name ending in .svg".into()),
+            Some(f) => {
+                if !f.to_ascii_lowercase().ends_with(".svg") {
+                    return Err(format!("`{f}`: the plot file name must end in .svg"));
+                }
+                let r = &last.recorded;
+                crate::sim::output::plot::write_svg_of(f, info, &r.summary, &r.samples, &chosen)
+                    .map_err(|e| format!("cannot write {f}: {e}"))?;
+                say!(out, "wrote {f}");
+                Ok(())
+            }
+            None => {
+                let text = terminal_plot(&last.recorded, &chosen, &self.terminal)?;
+                let _ = out.write_all(text.as_bytes());
+                Ok(())
+            }
+        }
+    }
+
+    /// `:type` and expressions: the expression checked in the current model (its errors
+    /// shown; `None` then).
+    fn check_expression(
+        &self,
+        text: &str,
+        out: &mut dyn Write,
+    ) -> Result<Option<eval::Checked>, String> {
+        if text.trim().is_empty() {
+            return Err(":type needs an expression".into());
+        }
+        if self.compilation.has_errors() {
+            return Err("the session's files have errors (fix them and :reload)".into());
+        }
+        match eval::check(
+            self.file.as_deref(),
+            &self.fragments,
+            self.model.as_deref(),
+            text,
+        ) {
+            Ok(c) => Ok(Some(c)),
+            Err(eval::Failure::Diagnostics(c)) => {
+                self.show_diagnostics(&c.diagnostics, &c, out);
+                Ok(None)
+            }
+            Err(eval::Failure::Message(m)) => Err(m),
+        }
+    }
+
+    fn evaluate(&self, text: &str, out: &mut dyn Write) -> Result<(), String> {
+        let Some(checked) = self.check_expression(text, out)? else {
+            return Ok(());
+        };
+        let (settings, base_outputs) = match self.model {
+            Some(_) => (
+                self.settings.as_slice(),
+                self.bound()?.sizes[size_index::OUTPUTS],
+            ),
+            None => (&[][..], 0),
+        };
+        let value = checked.value(settings, &self.data, base_outputs)?;
+        say!(out, "{value}");
+        Ok(())
+    }
+
+    /// The names completion offers.
+    pub fn vocabulary(&self) -> complete::Vocabulary {
+        let program = &self.compilation.program;
+        let mut v = complete::Vocabulary {
+            models: self.model_names(),
+            functions: program.functions.iter().map(|f| f.name.clone()).collect(),
+            ..Default::default()
+        };
+        if let Ok((m, _)) = self.current() {
+            v.params = m.params.iter().map(|p| p.name.clone()).collect();
+            v.params.extend(m.data.iter().map(|d| d.name.clone()));
+            v.names = m.consts.iter().map(|c| c.name.clone()).collect();
+            v.names.extend(m.states.iter().map(|s| s.name.clone()));
+            v.names.extend(m.species.iter().map(|s| s.name.clone()));
+            v.names.extend(m.lets.iter().map(|l| l.name.clone()));
+        }
+        if let Some(last) = &self.last {
+            v.variables = last.recorded.info.variables.clone();
+        }
+        v
+    }
+}
+
+/// The names a fragment defines: (is a model, name) for each `fn` and `model` item.
+fn defined_names(text: &str) -> Vec<(bool, String)> {
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        for (keyword, is_model) in [("model ", true), ("fn ", false)] {
+            if let Some(rest) = line.strip_prefix(keyword) {
+                let name: String = rest
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    names.push((is_model, name));
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The variables `:plot` draws: those named (`I`, `x[2]`, or all elements of `x`), or every
+/// state when none is.
+fn plot_variables(info: &crate::sim::output::RunInfo, words: &str) -> Result<Vec<usize>, String> {
+    let vars = &info.variables;
+    let states = vars.len() - info.outputs.min(vars.len());
+    if words.trim().is_empty() {
+        return Ok((0..states.max(1).min(vars.len())).collect());
+    }
+    let mut chosen = Vec::new();
+    for word in words.split([' ', ',']).filter(|w| !w.is_empty()) {
+        let matching: Vec<usize> = (0..vars.len())
+            .filter(|&i| vars[i] == word || vars[i].strip_prefix(word).is_some_and(|r| r.starts_with('[')))
+            .collect();
+        if matching.is_empty() {
+            let hint = crate::check::suggest::did_you_mean(word, vars.iter().map(String::as_str))
+                .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
+            return Err(format!(
+                "the last run recorded no variable `{word}`{hint} (it recorded {})",
+                vars.join(", ")
+            ));
+        }
+        chosen.extend(matching);
+    }
+    Ok(chosen)
+}
+
+/// The terminal plot of `vars` of a run: mean and 5–95 % band across paths.
+fn terminal_plot(r: &Recorded, vars: &[usize], terminal: &Settings) -> Result<String, String> {
+    let s = &r.summary;
+    let times = &r.info.times;
+    // A band for one variable only: several overlapping bands would hide the curves.
+    let band = match (s.quantile_index(0.05), s.quantile_index(0.95)) {
+        (Some(lo), Some(hi)) if r.info.paths > 1 && vars.len() == 1 => Some((lo, hi)),
+        _ => None,
+    };
+    let column = |f: &dyn Fn(usize) -> f64| (0..times.len()).map(f).collect::<Vec<_>>();
+    let means: Vec<Vec<f64>> = vars
+        .iter()
+        .map(|&v| column(&|k| s.stats(k, v).mean))
+        .collect();
+    let bands: Vec<Option<(Vec<f64>, Vec<f64>)>> = vars
+        .iter()
+        .map(|&v| {
+            band.map(|(lo, hi)| {
+                (
+                    column(&|k| s.quantile(k, v, lo)),
+                    column(&|k| s.quantile(k, v, hi)),
+                )
+            })
+        })
+        .collect();
+    let series: Vec<termplot::Series> = vars
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| termplot::Series {
+            name: &r.info.variables[v],
+            mean: &means[i],
+            band: bands[i].as_ref().map(|(lo, hi)| (lo.as_slice(), hi.as_slice())),
+        })
+        .collect();
+    let style = termplot::Style {
+        width: terminal.width,
+        height: 16,
+        color: terminal.color,
+    };
+    let heading = format!(
+        "{} — {} paths, {}{}\n",
+        r.info.model,
+        r.info.paths,
+        r.info.method,
+        if band.is_some() {
+            ": mean and 5–95 % band"
+        } else {
+            ": mean"
+        }
+    );
+    Ok(heading + &termplot::render(times, &series, &style)?)
+}
