@@ -119,7 +119,9 @@ pub fn compile_session(
     probe: Option<&Probe>,
 ) -> Compilation {
     let (name, path, text) = match main {
-        Some(path) if !path.exists() && crate::stdlib::module(&path.display().to_string()).is_some() => {
+        Some(path)
+            if !path.exists() && crate::stdlib::module(&path.display().to_string()).is_some() =>
+        {
             let name = path.display().to_string();
             let text = crate::stdlib::module(&name).unwrap_or_default().to_string();
             (name, None, text)
@@ -274,7 +276,11 @@ fn add_probe(
     probe: &Probe,
     sources: &mut SourceMap,
 ) -> Result<(), Vec<Diagnostic>> {
-    let id = sources.add(SourceFile::new(probe.name.clone(), None, probe.text.clone()));
+    let id = sources.add(SourceFile::new(
+        probe.name.clone(),
+        None,
+        probe.text.clone(),
+    ));
     let expr = syntax::parse_expr(id, &sources.get(id).text)?;
     // A model of its own needs something to be a model at all: a parameter with a prior.
     let template = format!(

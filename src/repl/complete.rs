@@ -23,9 +23,11 @@ pub fn candidates(v: &Vocabulary, line: &str, pos: usize) -> (usize, Vec<String>
     let before = line.get(..pos).unwrap_or(line);
     let start = before
         .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '.'))
-        .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+        .map_or(0, |i| {
+            i + before[i..].chars().next().map_or(1, char::len_utf8)
+        });
     let word = &before[start..];
-    let command = before.trim_start().split_whitespace().next().unwrap_or("");
+    let command = before.split_whitespace().next().unwrap_or("");
     let first_word = before[..start].trim().is_empty();
     let pool: Vec<String> = if first_word && word.starts_with(':') {
         COMMANDS.iter().map(|c| c.name.to_string()).collect()
@@ -64,9 +66,7 @@ fn in_scope(v: &Vocabulary) -> Vec<String> {
     let mut all = v.params.clone();
     all.extend(v.names.iter().cloned());
     all.extend(v.functions.iter().cloned());
-    all.extend(
-        crate::check::builtins::function_names().map(str::to_string),
-    );
+    all.extend(crate::check::builtins::function_names().map(str::to_string));
     all
 }
 
@@ -100,12 +100,18 @@ mod tests {
     #[test]
     fn arguments_complete_by_command() {
         let v = vocabulary();
-        assert_eq!(candidates(&v, ":use S", 6), (5, vec!["SEIR".into(), "SIR".into()]));
+        assert_eq!(
+            candidates(&v, ":use S", 6),
+            (5, vec!["SEIR".into(), "SIR".into()])
+        );
         assert_eq!(candidates(&v, ":set be", 7), (5, vec!["beta".into()]));
         assert_eq!(candidates(&v, ":plot R", 7).1, vec!["R", "R0"]);
         assert_eq!(candidates(&v, ":run pa", 7).1, vec!["paths="]);
         assert_eq!(candidates(&v, ":run method=ts", 14).1, Vec::<String>::new());
-        assert_eq!(candidates(&v, ":run method=ta", 14), (12, vec!["tau".into()]));
+        assert_eq!(
+            candidates(&v, ":run method=ta", 14),
+            (12, vec!["tau".into()])
+        );
     }
 
     #[test]

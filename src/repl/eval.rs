@@ -139,7 +139,9 @@ impl Checked {
 /// `values` shaped by `dims`, as the language writes them: `1.5`, `3`, `true`, `[1, 2]`.
 pub fn format_value(values: &[f64], dims: &[usize], scalar: Scalar) -> String {
     match dims.split_first() {
-        None => values.first().map_or(String::new(), |&v| format_scalar(v, scalar)),
+        None => values
+            .first()
+            .map_or(String::new(), |&v| format_scalar(v, scalar)),
         Some((&n, rest)) => {
             let inner: usize = rest.iter().product();
             let items: Vec<String> = (0..n)
@@ -158,7 +160,8 @@ fn format_scalar(v: f64, scalar: Scalar) -> String {
     match scalar {
         Scalar::Bool => (v != 0.0).to_string(),
         s if s.is_integer() && v.is_finite() => format!("{}", v as i64),
-        _ => format!("{v}"),
+        // `1.0`, not `1`: a real looks like one.
+        _ => format!("{v:?}"),
     }
 }
 
@@ -169,11 +172,12 @@ mod tests {
     #[test]
     fn values_are_written_as_the_language_writes_them() {
         assert_eq!(format_value(&[1.5], &[], Scalar::Real), "1.5");
+        assert_eq!(format_value(&[1.0], &[], Scalar::Real), "1.0");
         assert_eq!(format_value(&[3.0], &[], Scalar::Int), "3");
         assert_eq!(format_value(&[1.0], &[], Scalar::Bool), "true");
         assert_eq!(
             format_value(&[1.0, 2.0, 3.0, 4.0], &[2, 2], Scalar::Real),
-            "[[1, 2], [3, 4]]"
+            "[[1.0, 2.0], [3.0, 4.0]]"
         );
     }
 }

@@ -45,7 +45,13 @@ pub fn needs_more(text: &str) -> bool {
             _ => {}
         }
     }
-    depth > 0 || in_block_comment
+    // A `///` line documents what follows it: the definition is still to come.
+    let doc_pending = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.trim_start().starts_with("///"));
+    depth > 0 || in_block_comment || doc_pending
 }
 
 /// What one complete entry is.
@@ -53,11 +59,17 @@ pub fn needs_more(text: &str) -> bool {
 pub enum Entry<'a> {
     Empty,
     /// `:name rest`
-    Command { word: &'a str, rest: &'a str },
+    Command {
+        word: &'a str,
+        rest: &'a str,
+    },
     /// `fn …`, `model …`, `import …` (possibly after `///` doc lines): definitions.
     Definition,
     /// `name = value` (not `==`): a `:set`.
-    Assignment { name: &'a str, value: &'a str },
+    Assignment {
+        name: &'a str,
+        value: &'a str,
+    },
     Expression,
 }
 
@@ -68,9 +80,7 @@ pub fn classify(text: &str) -> Entry<'_> {
         return Entry::Empty;
     }
     if let Some(cmd) = t.strip_prefix(':') {
-        let end = cmd
-            .find(char::is_whitespace)
-            .map_or(t.len(), |i| i + 1);
+        let end = cmd.find(char::is_whitespace).map_or(t.len(), |i| i + 1);
         return Entry::Command {
             word: &t[..end],
             rest: t[end..].trim(),
@@ -117,6 +127,8 @@ mod tests {
         assert!(!needs_more("\"a string with {\""));
         assert!(needs_more("/* an unfinished comment"));
         assert!(!needs_more("}}"));
+        assert!(needs_more("/// The decay rate."));
+        assert!(!needs_more("/// The decay rate.\nfn f(x: real) = x"));
     }
 
     #[test]

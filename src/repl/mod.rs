@@ -236,11 +236,7 @@ impl Session {
         self.model = None;
         self.recompile(out);
         if self.compilation.has_errors() {
-            say!(
-                out,
-                "{} has errors; fix them and :reload",
-                path.display()
-            );
+            say!(out, "{} has errors; fix them and :reload", path.display());
             return;
         }
         say!(out, "loaded {}", path.display());
@@ -256,17 +252,7 @@ impl Session {
             say!(out, "{} has errors; fix them and :reload", file.display());
             return Ok(());
         }
-        // Keep the changes that still apply to the (possibly edited) model.
-        let mut kept = Vec::new();
-        for s in std::mem::take(&mut self.settings) {
-            let mut trial = kept.clone();
-            trial.push(s.clone());
-            match self.bind_with(&trial) {
-                Ok(_) => kept.push(s),
-                Err(e) => say!(out, "note: dropped :set {} = {} ({e})", s.name, s.value),
-            }
-        }
-        self.settings = kept;
+        self.keep_applicable_settings(out);
         say!(out, "reloaded {}", file.display());
         self.announce_models(out);
         Ok(())
@@ -275,8 +261,7 @@ impl Session {
     /// Compile the file and the definitions, show what the compiler said, and keep the
     /// current model if it is still there.
     fn recompile(&mut self, out: &mut dyn Write) {
-        self.compilation =
-            frontend::compile_session(self.file.as_deref(), &self.fragments, None);
+        self.compilation = frontend::compile_session(self.file.as_deref(), &self.fragments, None);
         self.show_diagnostics(&self.compilation.diagnostics, &self.compilation, out);
         let names: Vec<&str> = self
             .compilation
@@ -289,6 +274,20 @@ impl Session {
             self.model = names.first().map(|s| s.to_string());
             self.settings.clear();
         }
+    }
+
+    /// Keep the changes that still apply to the (possibly edited) current model.
+    fn keep_applicable_settings(&mut self, out: &mut dyn Write) {
+        let mut kept = Vec::new();
+        for s in std::mem::take(&mut self.settings) {
+            let mut trial = kept.clone();
+            trial.push(s.clone());
+            match self.bind_with(&trial) {
+                Ok(_) => kept.push(s),
+                Err(e) => say!(out, "note: dropped :set {} = {} ({e})", s.name, s.value),
+            }
+        }
+        self.settings = kept;
     }
 
     fn announce_models(&self, out: &mut dyn Write) {
@@ -322,7 +321,9 @@ impl Session {
             let names = models.iter().map(|m| m.name.as_str());
             let hint = crate::check::suggest::did_you_mean(name, names)
                 .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
-            return Err(format!("no model named `{name}`{hint} (:models lists them)"));
+            return Err(format!(
+                "no model named `{name}`{hint} (:models lists them)"
+            ));
         };
         if self.model.as_deref() != Some(name) {
             self.settings.clear();
@@ -353,7 +354,8 @@ impl Session {
 
     fn bind_with(&self, settings: &[Setting]) -> Result<Bound, String> {
         let (m, lm) = self.current()?;
-        bind::bind_partial(lm, m, settings, &self.data)
+        // The binder speaks of the command line's flag; here the values come from :set.
+        bind::bind_partial(lm, m, settings, &self.data).map_err(|e| e.replace("--set ", ":set "))
     }
 
     /// `fn …`, `model …` or `import …` typed at the prompt: kept if it compiles.
@@ -371,7 +373,9 @@ impl Session {
         let own: Vec<Diagnostic> = c
             .diagnostics
             .iter()
-            .filter(|d| d.primary.as_ref().is_some_and(|l| l.span.file == id) || d.primary.is_none())
+            .filter(|d| {
+                d.primary.as_ref().is_some_and(|l| l.span.file == id) || d.primary.is_none()
+            })
             .cloned()
             .collect();
         self.show_diagnostics(&own, &c, out);
@@ -392,9 +396,15 @@ impl Session {
                     .iter()
                     .find(|m| &m.name == name)
                     .map_or_else(String::new, |m| format!(" ({})", m.kind));
-                let verb = if before.contains(name) { "redefined" } else { "defined" };
+                let verb = if before.contains(name) {
+                    "redefined"
+                } else {
+                    "defined"
+                };
                 say!(out, "{verb} model {name}{kind}; using it");
-                if self.model.as_deref() != Some(name) {
+                if self.model.as_deref() == Some(name) {
+                    self.keep_applicable_settings(out);
+                } else {
                     self.settings.clear();
                 }
                 self.model = Some(name.clone());
@@ -485,7 +495,6 @@ impl Session {
         let options = self.options.with(words)?;
         let (m, _) = self.current()?;
         let model = m.name.clone();
-        self.options = options;
         let i = self.interrupt;
         i.requested.store(false, Ordering::Relaxed);
         i.running.store(true, Ordering::Relaxed);
@@ -494,12 +503,16 @@ impl Session {
             model: &model,
             settings: &self.settings,
             data: &self.data,
-            options: &self.options,
+            options: &options,
             cancel: &i.requested,
             progress: self.terminal.progress,
         });
         i.running.store(false, Ordering::Relaxed);
         let cancelled = i.requested.swap(false, Ordering::Relaxed);
+        // Options are remembered once a run accepted them.
+        if result.is_ok() || cancelled {
+            self.options = options;
+        }
         match result {
             Ok(run) => {
                 say!(out, "{}", run.report);
@@ -510,11 +523,15 @@ impl Session {
                 Ok(())
             }
             Err(_) if cancelled => {
-                say!(out, "interrupted{}", if self.last.is_some() {
-                    "; the previous run's results are kept"
-                } else {
-                    ""
-                });
+                say!(
+                    out,
+                    "interrupted{}",
+                    if self.last.is_some() {
+                        "; the previous run's results are kept"
+                    } else {
+                        ""
+                    }
+                );
                 Ok(())
             }
             Err(e) => Err(e),
@@ -674,7 +691,12 @@ fn plot_variables(info: &crate::sim::output::RunInfo, words: &str) -> Result<Vec
     let mut chosen = Vec::new();
     for word in words.split([' ', ',']).filter(|w| !w.is_empty()) {
         let matching: Vec<usize> = (0..vars.len())
-            .filter(|&i| vars[i] == word || vars[i].strip_prefix(word).is_some_and(|r| r.starts_with('[')))
+            .filter(|&i| {
+                vars[i] == word
+                    || vars[i]
+                        .strip_prefix(word)
+                        .is_some_and(|r| r.starts_with('['))
+            })
             .collect();
         if matching.is_empty() {
             let hint = crate::check::suggest::did_you_mean(word, vars.iter().map(String::as_str))
@@ -720,7 +742,9 @@ fn terminal_plot(r: &Recorded, vars: &[usize], terminal: &Settings) -> Result<St
         .map(|(i, &v)| termplot::Series {
             name: &r.info.variables[v],
             mean: &means[i],
-            band: bands[i].as_ref().map(|(lo, hi)| (lo.as_slice(), hi.as_slice())),
+            band: bands[i]
+                .as_ref()
+                .map(|(lo, hi)| (lo.as_slice(), hi.as_slice())),
         })
         .collect();
     let style = termplot::Style {

@@ -39,9 +39,7 @@ impl Default for RunOptions {
 }
 
 /// The option names, for `:help` and completion.
-pub const OPTION_NAMES: [&str; 7] = [
-    "paths", "t_end", "every", "dt", "method", "seed", "threads",
-];
+pub const OPTION_NAMES: [&str; 7] = ["paths", "t_end", "every", "dt", "method", "seed", "threads"];
 
 impl RunOptions {
     /// These options with `key=value` words applied (`t-end` is `t_end`; `dt=auto` and
@@ -180,7 +178,12 @@ mod tests {
 
     #[test]
     fn times_end_at_t_end() {
-        let o = RunOptions::default().with("t_end=1 every=0.25").unwrap_or_default();
-        assert_eq!(o.times().unwrap_or_default(), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+        let o = RunOptions::default()
+            .with("t_end=1 every=0.25")
+            .unwrap_or_default();
+        assert_eq!(
+            o.times().unwrap_or_default(),
+            vec![0.0, 0.25, 0.5, 0.75, 1.0]
+        );
     }
 }

@@ -57,7 +57,11 @@ pub fn doc(name: &str, program: &Program, current: Option<&Model>) -> Option<Str
                 .iter()
                 .map(|d| (&d.name, "data", d.ty.to_string(), &d.doc)),
         )
-        .chain(m.obs.iter().map(|d| (&d.name, "obs", d.ty.to_string(), &d.doc)))
+        .chain(
+            m.obs
+                .iter()
+                .map(|d| (&d.name, "obs", d.ty.to_string(), &d.doc)),
+        )
         .chain(
             m.states
                 .iter()
@@ -68,7 +72,11 @@ pub fn doc(name: &str, program: &Program, current: Option<&Model>) -> Option<Str
                 .iter()
                 .map(|x| (&x.name, "species", "int".to_string(), &x.doc)),
         )
-        .chain(m.lets.iter().map(|l| (&l.name, "let", l.ty.to_string(), &l.doc)))
+        .chain(
+            m.lets
+                .iter()
+                .map(|l| (&l.name, "let", l.ty.to_string(), &l.doc)),
+        )
         .find(|(n, ..)| n.as_str() == name)?;
     let (n, kind, ty, doc) = found;
     Some(text(format!("{kind} {n}: {ty} (model {})", m.name), doc))

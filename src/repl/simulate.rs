@@ -11,8 +11,8 @@ use crate::sim::mjp::jumpdiff::Continuous;
 use crate::sim::mjp::run::{self as mjp_run, MjpConfig, MjpMethod};
 use crate::sim::native::{NativeModel, ReactionView};
 use crate::sim::output::{Recorded, Recorder, RunInfo, Summary, plot};
-use crate::sim::{SdeSystem, prepare};
 use crate::sim::schemes::{self, Method, Tolerances};
+use crate::sim::{SdeSystem, prepare};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
@@ -117,7 +117,12 @@ pub fn simulate(r: &Request) -> Result<Run, String> {
                 },
             };
             let dt = step(r.options)?;
-            run_jumps(r, &jumps, MjpMethod::Ssa, Some((&Continuous { sys, dt }, scheme)))
+            run_jumps(
+                r,
+                &jumps,
+                MjpMethod::Ssa,
+                Some((&Continuous { sys, dt }, scheme)),
+            )
         }
         (Dynamics::Sde | Dynamics::Ode, None | Some(Engine::Continuous(_))) => {
             let method = match engine {

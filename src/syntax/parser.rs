@@ -70,7 +70,16 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
         declared: HashSet::new(),
     };
     let root = ItoParser::parse(Rule::expr_only, text)
-        .map_err(|e| vec![translate(&e, file, 0, text, StrictRule::Expr, &HashSet::new())])?
+        .map_err(|e| {
+            vec![translate(
+                &e,
+                file,
+                0,
+                text,
+                StrictRule::Expr,
+                &HashSet::new(),
+            )]
+        })?
         .next()
         .expect("the expr_only rule produces one pair");
     let pair = root

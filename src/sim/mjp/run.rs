@@ -12,7 +12,7 @@ use crate::rt::Rng;
 use crate::sim::ensemble::{self, ChunkResult, OnBlowup, RunError, RunShape, path_rng};
 use crate::sim::schemes::{self, Method, Tolerances, Unfit};
 use std::sync::Mutex;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MjpMethod {
@@ -206,6 +206,10 @@ fn run_chunk(
         cancel,
     };
     for (j, path) in (first..end).enumerate() {
+        // Paths check the flag every so many firings; short paths never get that far.
+        if cancel.load(Ordering::Relaxed) {
+            return Err(RunError::Cancelled);
+        }
         let mut rng = path_rng(cfg.seed, path as u64);
         let rows = &mut values[j * per_path..(j + 1) * per_path];
         let done = simulate(&pcfg, &mut rng, &mut buf, rows, &mut fired)

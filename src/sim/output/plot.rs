@@ -78,7 +78,10 @@ pub fn render_svg_of(
     let panels = vars.len().min(MAX_PANELS);
     let mut title = format!("{} ({})", info.model, info.method);
     if vars.len() > MAX_PANELS {
-        title.push_str(&format!(" — first {MAX_PANELS} of {} variables", vars.len()));
+        title.push_str(&format!(
+            " — first {MAX_PANELS} of {} variables",
+            vars.len()
+        ));
     }
     let band = band_quantiles(summary);
     let height = TITLE_HEIGHT + PANEL_HEIGHT * panels.max(1) as u32;
