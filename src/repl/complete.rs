@@ -30,7 +30,14 @@ pub fn candidates(v: &Vocabulary, line: &str, pos: usize) -> (usize, Vec<String>
     let command = before.split_whitespace().next().unwrap_or("");
     let first_word = before[..start].trim().is_empty();
     let pool: Vec<String> = if first_word && word.starts_with(':') {
-        COMMANDS.iter().map(|c| c.name.to_string()).collect()
+        // A command that takes arguments comes with its space, ready for them.
+        COMMANDS
+            .iter()
+            .map(|c| match c.args {
+                "" => c.name.to_string(),
+                _ => format!("{} ", c.name),
+            })
+            .collect()
     } else if command.starts_with(':') && !first_word {
         match command {
             ":use" => v.models.clone(),
@@ -94,7 +101,7 @@ mod tests {
     fn commands_complete_at_the_start() {
         let (start, c) = candidates(&vocabulary(), ":re", 3);
         assert_eq!(start, 0);
-        assert_eq!(c, vec![":reload", ":reset"]);
+        assert_eq!(c, vec![":reload", ":reset "]);
     }
 
     #[test]
