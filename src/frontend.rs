@@ -111,30 +111,50 @@ pub const PROBE_OUTPUT: &str = "__value";
 /// The model a [`Probe`] without a model is checked in.
 pub const PROBE_MODEL: &str = "__repl__";
 
-/// Compile a REPL session: the file at `main` (if any) with the `fragments` typed so far and,
-/// when given, a probe expression. With a probe, only the probe's model is checked.
+/// A REPL session's model file, read once (at `:load` or `:reload`): everything compiled
+/// in the session until the next reload sees this text, whatever happens to the file.
+#[derive(Clone, Debug)]
+pub struct MainFile {
+    /// What the user gave: a path, or a stdlib module (`std/epidemics`).
+    pub name: String,
+    /// The file's path (imports are found relative to it); `None` for a stdlib module.
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+impl MainFile {
+    /// Read `path`, or the stdlib module it names; the diagnostic says why it could not be read.
+    pub fn read(path: &Path) -> Result<MainFile, Diagnostic> {
+        let name = path.display().to_string();
+        if !path.exists()
+            && let Some(text) = crate::stdlib::module(&name)
+        {
+            return Ok(MainFile {
+                name,
+                path: None,
+                text: text.to_string(),
+            });
+        }
+        match read_source(path) {
+            Ok(text) => Ok(MainFile {
+                name,
+                path: Some(path.to_path_buf()),
+                text,
+            }),
+            Err(e) => Err(read_error(&name, &e)),
+        }
+    }
+}
+
+/// Compile a REPL session: its file (if any) with the `fragments` typed so far and, when
+/// given, a probe expression. With a probe, only the probe's model is checked.
 pub fn compile_session(
-    main: Option<&Path>,
+    main: Option<&MainFile>,
     fragments: &[Fragment],
     probe: Option<&Probe>,
 ) -> Compilation {
     let (name, path, text) = match main {
-        Some(path)
-            if !path.exists() && crate::stdlib::module(&path.display().to_string()).is_some() =>
-        {
-            let name = path.display().to_string();
-            let text = crate::stdlib::module(&name).unwrap_or_default().to_string();
-            (name, None, text)
-        }
-        Some(path) => match read_source(path) {
-            Ok(text) => (path.display().to_string(), Some(path.to_path_buf()), text),
-            Err(e) => {
-                return Compilation {
-                    diagnostics: vec![read_error(&path.display().to_string(), &e)],
-                    ..Compilation::default()
-                };
-            }
-        },
+        Some(f) => (f.name.clone(), f.path.clone(), f.text.clone()),
         None => ("<repl>".to_string(), None, String::new()),
     };
     let options = Options {

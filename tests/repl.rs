@@ -1,7 +1,7 @@
 //! `ito repl`: scripted sessions (stdin piped) snapshot-tested, and Ctrl-C during a run.
 
 use ito::repl::{Control, Interrupt, Session, Settings};
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
 /// Run `ito repl [file]` with `script` on stdin; the transcript with run times redacted.
@@ -99,14 +99,29 @@ fn reload_picks_up_the_edited_file_and_keeps_the_settings_that_apply() {
         .spawn()
         .expect("the ito binary runs");
     let mut stdin = child.stdin.take().expect("stdin is piped");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
     writeln!(stdin, ":set k = 2\n:set sigma = 0.3\nx").expect("written");
-    // The session reads its input as it comes: wait until it has answered, then edit.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Edit the file once the session has answered `x` (it reads its input as it comes).
+    let mut transcript = String::new();
+    while !transcript.ends_with("1.0\n") {
+        let before = transcript.len();
+        stdout
+            .read_line(&mut transcript)
+            .expect("the session answers");
+        assert!(
+            transcript.len() > before,
+            "the session ended early:\n{transcript}"
+        );
+    }
     std::fs::write(&file, model("rate", 4.0)).expect("the model is rewritten");
-    writeln!(stdin, ":reload\n:set\nx\n:info").expect("written");
+    // Until :reload the session keeps the text it read: `x` is still 1.
+    writeln!(stdin, "x\n:reload\n:set\nx\n:info").expect("written");
     drop(stdin);
-    let out = child.wait_with_output().expect("the session ends");
-    let text = String::from_utf8_lossy(&out.stdout).replace(&*file.to_string_lossy(), "decay.sde");
+    stdout
+        .read_to_string(&mut transcript)
+        .expect("the session ends");
+    assert!(child.wait().expect("the session ends").success());
+    let text = transcript.replace(&*file.to_string_lossy(), "decay.sde");
     insta::assert_snapshot!(text);
 }
 

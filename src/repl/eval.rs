@@ -6,12 +6,11 @@
 use crate::check::model::{Let, Model};
 use crate::check::types::{Dim, Scalar, Type};
 use crate::diag::Diagnostic;
-use crate::frontend::{self, Compilation, Fragment, PROBE_MODEL, PROBE_OUTPUT, Probe};
+use crate::frontend::{self, Compilation, Fragment, MainFile, PROBE_MODEL, PROBE_OUTPUT, Probe};
 use crate::ir::eval::{self, Args};
 use crate::ir::lower::size_index;
 use crate::sim::bind::{self, Setting};
 use crate::sim::data::DataSet;
-use std::path::Path;
 
 /// Why an expression has no value: diagnostics (with the sources to show them), or a message.
 pub enum Failure {
@@ -29,7 +28,7 @@ pub struct Checked {
 /// Check `text` in the scope of `model` (or of the functions alone) of the session made of
 /// `file` and `fragments`.
 pub fn check(
-    file: Option<&Path>,
+    file: Option<&MainFile>,
     fragments: &[Fragment],
     model: Option<&str>,
     text: &str,

@@ -15,7 +15,7 @@ pub mod termplot;
 
 use crate::check::model::Model;
 use crate::diag::{self, Diagnostic};
-use crate::frontend::{self, Compilation, Fragment};
+use crate::frontend::{self, Compilation, Fragment, MainFile};
 use crate::ir::lower::{LoweredModel, size_index};
 use crate::sim::bind::{self, Bound, Setting};
 use crate::sim::data::DataSet;
@@ -23,7 +23,7 @@ use crate::sim::output::Recorded;
 use input::Entry;
 pub use options::RunOptions;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Ctrl-C: while a run is going it stops the run; otherwise the front end decides.
@@ -75,7 +75,7 @@ struct LastRun {
 }
 
 pub struct Session {
-    file: Option<PathBuf>,
+    file: Option<MainFile>,
     fragments: Vec<Fragment>,
     /// Definitions entered so far (names their fragments `<input N>`).
     entered: usize,
@@ -179,9 +179,16 @@ impl Session {
             ":info" => {
                 no_args(":info")?;
                 let (m, _) = self.current()?;
-                let values = self.bound()?.param_values;
+                // Without its data a model still has a description, if no current values.
+                let (values, unbound) = match self.bound() {
+                    Ok(b) => (b.param_values, None),
+                    Err(e) => (Vec::new(), Some(e)),
+                };
                 let text = show::info(m, &self.compilation.program, &values, &self.settings);
                 let _ = out.write_all(text.as_bytes());
+                if let Some(e) = unbound {
+                    say!(out, "  (no current values: {e})");
+                }
             }
             ":doc" => {
                 let current = self.current().ok().map(|(m, _)| m);
@@ -224,12 +231,15 @@ impl Session {
     /// Start over with `path` (a file, or a stdlib module): no definitions, no changes. A
     /// file that cannot be read leaves the session as it was.
     pub fn load(&mut self, path: &Path, out: &mut dyn Write) {
-        let c = frontend::compile_session(Some(path), &[], None);
-        if c.sources.files().next().is_none() {
-            self.show_diagnostics(&c.diagnostics, &c, out);
-            return;
-        }
-        self.file = Some(path.to_path_buf());
+        let file = match MainFile::read(path) {
+            Ok(f) => f,
+            Err(d) => {
+                let text = diag::render_all(&[d], &Default::default(), self.terminal.color);
+                let _ = out.write_all(text.as_bytes());
+                return;
+            }
+        };
+        self.file = Some(file);
         self.fragments.clear();
         self.settings.clear();
         self.last = None;
@@ -244,16 +254,18 @@ impl Session {
     }
 
     fn reload(&mut self, out: &mut dyn Write) -> Result<(), String> {
-        let Some(file) = self.file.clone() else {
+        let Some(name) = self.file.as_ref().map(|f| f.name.clone()) else {
             return Err("no file to reload (:load one first)".into());
         };
+        let file = MainFile::read(Path::new(&name)).map_err(|d| d.message)?;
+        self.file = Some(file);
         self.recompile(out);
         if self.compilation.has_errors() {
-            say!(out, "{} has errors; fix them and :reload", file.display());
+            say!(out, "{name} has errors; fix them and :reload");
             return Ok(());
         }
         self.keep_applicable_settings(out);
-        say!(out, "reloaded {}", file.display());
+        say!(out, "reloaded {name}");
         self.announce_models(out);
         Ok(())
     }
@@ -261,7 +273,7 @@ impl Session {
     /// Compile the file and the definitions, show what the compiler said, and keep the
     /// current model if it is still there.
     fn recompile(&mut self, out: &mut dyn Write) {
-        self.compilation = frontend::compile_session(self.file.as_deref(), &self.fragments, None);
+        self.compilation = frontend::compile_session(self.file.as_ref(), &self.fragments, None);
         self.show_diagnostics(&self.compilation.diagnostics, &self.compilation, out);
         let names: Vec<&str> = self
             .compilation
@@ -367,7 +379,7 @@ impl Session {
         };
         let mut fragments = self.fragments.clone();
         fragments.push(fragment);
-        let c = frontend::compile_session(self.file.as_deref(), &fragments, None);
+        let c = frontend::compile_session(self.file.as_ref(), &fragments, None);
         // The new fragment is the last source before the imports: main file, then fragments.
         let id = crate::source::FileId(fragments.len() as u32);
         let own: Vec<Diagnostic> = c
@@ -387,6 +399,9 @@ impl Session {
         self.fragments = fragments;
         self.compilation = c;
         let defined = defined_names(text);
+        if defined.is_empty() {
+            say!(out, "ok");
+        }
         for (is_model, name) in &defined {
             if *is_model {
                 let kind = self
@@ -606,7 +621,7 @@ impl Session {
             return Err("the session's files have errors (fix them and :reload)".into());
         }
         match eval::check(
-            self.file.as_deref(),
+            self.file.as_ref(),
             &self.fragments,
             self.model.as_deref(),
             text,
