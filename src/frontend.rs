@@ -124,7 +124,7 @@ pub struct MainFile {
 
 impl MainFile {
     /// Read `path`, or the stdlib module it names; the diagnostic says why it could not be read.
-    pub fn read(path: &Path) -> Result<MainFile, Diagnostic> {
+    pub fn read(path: &Path) -> Result<MainFile, Box<Diagnostic>> {
         let name = path.display().to_string();
         if !path.exists()
             && let Some(text) = crate::stdlib::module(&name)
@@ -141,7 +141,7 @@ impl MainFile {
                 path: Some(path.to_path_buf()),
                 text,
             }),
-            Err(e) => Err(read_error(&name, &e)),
+            Err(e) => Err(Box::new(read_error(&name, &e))),
         }
     }
 }

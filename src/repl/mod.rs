@@ -234,7 +234,7 @@ impl Session {
         let file = match MainFile::read(path) {
             Ok(f) => f,
             Err(d) => {
-                let text = diag::render_all(&[d], &Default::default(), self.terminal.color);
+                let text = diag::render_all(&[*d], &Default::default(), self.terminal.color);
                 let _ = out.write_all(text.as_bytes());
                 return;
             }
