@@ -28,30 +28,33 @@ pub struct ReplArgs {
 const PROMPT: &str = ">>> ";
 const MORE: &str = "... ";
 
-/// Ctrl-C stops a run; outside a run a scripted session ends (an interactive one sees the
-/// key as input and clears the line instead).
+/// Ctrl-C stops a run. Outside a run, a scripted session ends; an interactive one goes on
+/// (at the prompt the line editor reads the key itself and clears the line).
 static INTERRUPT: Interrupt = Interrupt::new();
 
 pub fn run(args: ReplArgs, color: bool) -> ExitCode {
-    let _ = ctrlc::set_handler(|| {
-        if !INTERRUPT.request() {
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let _ = ctrlc::set_handler(move || {
+        if !INTERRUPT.request() && !interactive {
             std::process::exit(130);
         }
     });
-    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let width = console::Term::stdout()
-        .size_checked()
-        .map_or(80, |(_, w)| usize::from(w))
-        .clamp(40, 200);
     let mut session = Session::new(
         Settings {
             color,
-            width,
+            width: terminal_width(),
             progress: interactive,
         },
         &INTERRUPT,
     );
     let mut stdout = std::io::stdout();
+    if interactive {
+        let _ = writeln!(
+            stdout,
+            "ito {} — :help lists the commands, Ctrl-D leaves",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
     if let Some(file) = &args.file {
         session.load(file, &mut stdout);
     }
@@ -110,10 +113,6 @@ fn interactive_loop(session: &mut Session) -> Result<(), String> {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    println!(
-        "ito {} — :help lists the commands, Ctrl-D leaves",
-        env!("CARGO_PKG_VERSION")
-    );
     let mut stdout = std::io::stdout();
     let mut entry = String::new();
     loop {
@@ -130,6 +129,8 @@ fn interactive_loop(session: &mut Session) -> Result<(), String> {
                 if !entry.trim().is_empty() {
                     let _ = editor.add_history_entry(entry.as_str());
                 }
+                // The terminal may have been resized since the last entry.
+                session.set_width(terminal_width());
                 let control = session.execute(&entry, &mut stdout);
                 entry.clear();
                 *vocabulary.borrow_mut() = session.vocabulary();
@@ -150,6 +151,14 @@ fn interactive_loop(session: &mut Session) -> Result<(), String> {
         let _ = editor.save_history(h);
     }
     Ok(())
+}
+
+/// Columns for the terminal plot: the terminal's width (80 when it is not a terminal).
+fn terminal_width() -> usize {
+    console::Term::stdout()
+        .size_checked()
+        .map_or(80, |(_, w)| usize::from(w))
+        .clamp(40, 200)
 }
 
 /// Where history is kept between sessions: `$ITO_HISTORY`, else `~/.ito_history`.

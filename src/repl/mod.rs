@@ -114,6 +114,11 @@ impl Session {
         }
     }
 
+    /// Columns the terminal plot may use from now on.
+    pub fn set_width(&mut self, width: usize) {
+        self.terminal.width = width;
+    }
+
     /// Handle one complete entry (its lines joined with `\n`).
     pub fn execute(&mut self, entry: &str, out: &mut dyn Write) -> Control {
         match input::classify(entry) {
