@@ -189,7 +189,7 @@ fn run_inner(args: InferArgs, color: bool) -> Result<(), String> {
         config.seed
     );
     let sampling = Instant::now();
-    let results = chain::run(density, &config)?;
+    let results = chain::run(density, &config, interrupt_flag())?;
     let sampling_time = sampling.elapsed();
     let rows = report::summaries(&density.columns, &results);
     finish(

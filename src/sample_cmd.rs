@@ -151,7 +151,7 @@ fn run_inner(args: SampleArgs, color: bool) -> Result<(), String> {
             announce(&mut stderr, &m.name, &config);
             let density = &target.density;
             let sampling = Instant::now();
-            let results = states::run(density, &config)?;
+            let results = states::run(density, &config, crate::run_cmd::interrupt_flag())?;
             (density.columns.clone(), results, sampling.elapsed())
         }
         TargetKind::Spins => {

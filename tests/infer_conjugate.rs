@@ -11,6 +11,7 @@ use ito::infer::diagnostics;
 use ito::sim::bind::{self, Setting};
 use ito::sim::data::{self, DataSet};
 use ito::sim::prepare;
+use std::sync::atomic::AtomicBool;
 
 const Z: f64 = 4.5;
 
@@ -47,7 +48,7 @@ fn sample(
         step: 0.0,
         friction: 0.0,
     };
-    let results = chain::run(&post.density, &config).unwrap();
+    let results = chain::run(&post.density, &config, &AtomicBool::new(false)).unwrap();
     let columns = post.density.columns.clone();
     let per_column = (0..columns.len())
         .map(|k| {
@@ -219,7 +220,7 @@ fn chains_do_not_depend_on_threads() {
                 step: 0.0,
                 friction: 0.0,
             };
-            let r = chain::run(&post.density, &config).unwrap();
+            let r = chain::run(&post.density, &config, &AtomicBool::new(false)).unwrap();
             r.into_iter().map(|c| c.rows).collect::<Vec<_>>()
         };
         assert_eq!(run(1), run(3), "{}", method.name());

@@ -160,3 +160,67 @@ fn ctrl_c_stops_a_run_and_the_session_goes_on() {
     assert!(text.contains("ran 10 paths of SIR"), "{text}");
     assert!(!INTERRUPT.running());
 }
+
+#[test]
+fn infer_reports_what_ito_infer_reports() {
+    let t = session(
+        Some("examples/eight_schools.sde"),
+        ":infer\n:data examples/eight_schools.data.json\n:infer method=gibbs\n\
+         :infer chains=2 warmup=200 draws=200 seed=1\n",
+    );
+    assert!(
+        t.contains("error: data `J` has no value: give a data file with :data, or :set J=…"),
+        "{t}"
+    );
+    assert!(t.contains("not `gibbs`"), "{t}");
+    let cli = Command::new(env!("CARGO_BIN_EXE_ito"))
+        .args(["infer", "examples/eight_schools.sde", "--data"])
+        .args(["examples/eight_schools.data.json", "--chains", "2"])
+        .args(["--warmup", "200", "--draws", "200", "--seed", "1"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("ito infer runs");
+    let table = String::from_utf8_lossy(&cli.stdout);
+    let rows: Vec<&str> = table.lines().take_while(|l| !l.is_empty()).collect();
+    assert!(rows.len() > 10 && rows[0].starts_with("name"), "{table}");
+    for row in rows {
+        assert!(t.contains(row), "the REPL's table lacks\n{row}\nin\n{t}");
+    }
+}
+
+#[test]
+fn ctrl_c_stops_inference_too() {
+    static INTERRUPT: Interrupt = Interrupt::new();
+    let mut s = Session::new(
+        Settings {
+            color: false,
+            width: 80,
+            progress: false,
+        },
+        &INTERRUPT,
+    );
+    let mut out = Vec::new();
+    s.load(std::path::Path::new("examples/eight_schools.sde"), &mut out);
+    s.execute(":data examples/eight_schools.data.json", &mut out);
+    let presser = std::thread::spawn(|| {
+        let started = std::time::Instant::now();
+        while !INTERRUPT.running() {
+            assert!(started.elapsed().as_secs() < 60, "inference never started");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(INTERRUPT.request(), "inference was going");
+    });
+    let mut out = Vec::new();
+    s.execute(":infer draws=100000000 seed=1", &mut out);
+    presser.join().expect("the presser finishes");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    assert_eq!(text.trim_end(), "interrupted");
+    let mut out = Vec::new();
+    s.execute(":infer chains=1 warmup=20 draws=20 seed=1", &mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    assert!(
+        text.contains("1 chain of 20 warm-up + 20 draws with nuts"),
+        "{text}"
+    );
+}

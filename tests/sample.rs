@@ -103,7 +103,12 @@ fn gauss(
     let b = bound(&c, None, &[]);
     let target = StateTarget::new(m, lm, &b).unwrap();
     assert_eq!(target.density.columns, ["x", "y", "sum_xy"]);
-    let results = states::run(&target.density, &config(method, warmup, draws, thin, step)).unwrap();
+    let results = states::run(
+        &target.density,
+        &config(method, warmup, draws, thin, step),
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
     report::summaries(&target.density.columns, &results)
 }
 

@@ -8,6 +8,7 @@ use super::target::{LogDensity, Target};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Stan's per-draw sampler columns.
@@ -152,8 +153,13 @@ pub type Init<'a> =
 
 /// Run every chain of the posterior (in parallel on `config.threads` threads), each started
 /// as Stan does ([`initial_point`]).
-pub fn run(post: &Density, config: &Config) -> Result<Vec<ChainResult>, String> {
-    run_target(post, config, &|ev, rng| initial_point(ev, rng))
+/// A raised `cancel` stops every chain (within one iteration).
+pub fn run(
+    post: &Density,
+    config: &Config,
+    cancel: &AtomicBool,
+) -> Result<Vec<ChainResult>, String> {
+    run_target(post, config, &|ev, rng| initial_point(ev, rng), cancel)
 }
 
 /// Run every chain on any target, each started at `init`'s point.
@@ -161,6 +167,7 @@ pub fn run_target<T: Target>(
     target: &T,
     config: &Config,
     init: &Init<'_>,
+    cancel: &AtomicBool,
 ) -> Result<Vec<ChainResult>, String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.max(1))
@@ -169,7 +176,7 @@ pub fn run_target<T: Target>(
     pool.install(|| {
         (0..config.chains)
             .into_par_iter()
-            .map(|c| run_chain(target, config, c, init))
+            .map(|c| run_chain(target, config, c, init, cancel))
             .collect()
     })
 }
@@ -179,12 +186,13 @@ fn run_chain<T: Target>(
     config: &Config,
     chain: usize,
     init: &Init<'_>,
+    cancel: &AtomicBool,
 ) -> Result<ChainResult, String> {
     let mut rng = chain_rng(config.seed, chain);
     let mut ev = target.evaluator();
     let init = init(&mut ev, &mut rng).map_err(|e| format!("chain {}: {e}", chain + 1))?;
     let sampler: Box<dyn Sampler + '_> = match config.method {
-        Method::Nuts => return super::nuts::run_chain(target, config, chain, init, rng),
+        Method::Nuts => return super::nuts::run_chain(target, config, chain, init, rng, cancel),
         Method::Hmc => Box::new(super::samplers::Hmc::new(ev, init, config.warmup)),
         Method::Mala => Box::new(super::samplers::Mala::new(ev, init, config.warmup)),
         Method::Mh => Box::new(super::samplers::RandomWalk::new(ev, init, config.warmup)),
@@ -208,8 +216,11 @@ fn run_chain<T: Target>(
             );
         }
     };
-    drive(target, config, sampler, rng)
+    drive(target, config, sampler, rng, cancel)
 }
+
+/// What a chain stopped by its cancellation flag reports.
+pub const INTERRUPTED: &str = "the run was interrupted";
 
 /// Iterate a sampler through warm-up and sampling, keeping the sampling draws.
 fn drive<T: Target>(
@@ -217,6 +228,7 @@ fn drive<T: Target>(
     config: &Config,
     mut sampler: Box<dyn Sampler + '_>,
     mut rng: StdRng,
+    cancel: &AtomicBool,
 ) -> Result<ChainResult, String> {
     let mut rows = Vec::with_capacity(config.draws / config.thin.max(1) + 1);
     let mut stats = Vec::with_capacity(rows.capacity());
@@ -228,6 +240,9 @@ fn drive<T: Target>(
     for i in 0..total {
         if i == config.warmup {
             warmup_time = start.elapsed();
+        }
+        if cancel.load(Ordering::Relaxed) {
+            return Err(INTERRUPTED.to_string());
         }
         let s = sampler.iterate(i, &mut rng);
         if i < config.warmup {

@@ -72,6 +72,7 @@ pub fn run_chain<T: Target>(
     chain: usize,
     init: Vec<f64>,
     mut rng: StdRng,
+    cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<ChainResult, String> {
     let mut settings = DiagNutsSettings {
         num_tune: config.warmup as u64,
@@ -103,6 +104,9 @@ pub fn run_chain<T: Target>(
     for i in 0..config.warmup + config.draws {
         if i == config.warmup {
             warmup_time = start.elapsed();
+        }
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(super::chain::INTERRUPTED.to_string());
         }
         let (position, _, mut s, progress) = sampler.expanded_draw().map_err(|e| fail(&e))?;
         if i < config.warmup {

@@ -365,12 +365,21 @@ impl LogDensity for StateEvaluator<'_> {
 
 /// Run every chain of the target (in parallel on `config.threads` threads), each started
 /// from the model's initial state drawn from the chain's own stream.
-pub fn run(density: &StateDensity, config: &Config) -> Result<Vec<ChainResult>, String> {
+pub fn run(
+    density: &StateDensity,
+    config: &Config,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Vec<ChainResult>, String> {
     let nuts = config.method == Method::Nuts;
-    super::chain::run_target(density, config, &|ev, rng| {
-        let mut stream = crate::rt::rng_from_seed(rng.random());
-        initial_state(ev, density.initial(&mut stream), nuts, rng)
-    })
+    super::chain::run_target(
+        density,
+        config,
+        &|ev, rng| {
+            let mut stream = crate::rt::rng_from_seed(rng.random());
+            initial_state(ev, density.initial(&mut stream), nuts, rng)
+        },
+        cancel,
+    )
 }
 
 /// Check a chain's initial state. NUTS (nuts-rs) also needs a gradient without zeros to

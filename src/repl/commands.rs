@@ -70,6 +70,16 @@ pub const COMMANDS: &[Command] = &[
         help: "simulate the current model; options are remembered for the next :run",
     },
     Command {
+        name: ":infer",
+        args: "[method=M chains=4 warmup=1000 draws=1000 particles=256 seed=S threads=K]",
+        help: "sample the posterior of the parameters (nuts; pmmh for state-space models)",
+    },
+    Command {
+        name: ":data",
+        args: "[FILE …]",
+        help: "attach data files (JSON or CSV; an observed series too); none: show them",
+    },
+    Command {
         name: ":summary",
         args: "",
         help: "mean, sd and quantiles of the last run at a few times",

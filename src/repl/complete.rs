@@ -44,6 +44,10 @@ pub fn candidates(v: &Vocabulary, line: &str, pos: usize) -> (usize, Vec<String>
             ":set" | ":reset" => v.params.clone(),
             ":plot" => v.variables.clone(),
             ":run" => run_words(before),
+            ":infer" => super::fit::OPTION_NAMES
+                .iter()
+                .map(|o| format!("{o}="))
+                .collect(),
             ":doc" => everything(v),
             ":type" => in_scope(v),
             _ => Vec::new(),

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod complete;
 mod eval;
+mod fit;
 pub mod input;
 mod options;
 mod show;
@@ -84,6 +85,7 @@ pub struct Session {
     settings: Vec<Setting>,
     data: DataSet,
     options: RunOptions,
+    infer_options: fit::InferOptions,
     last: Option<LastRun>,
     terminal: Settings,
     interrupt: &'static Interrupt,
@@ -108,6 +110,7 @@ impl Session {
             settings: Vec::new(),
             data: DataSet::default(),
             options: RunOptions::default(),
+            infer_options: fit::InferOptions::default(),
             last: None,
             terminal,
             interrupt,
@@ -127,7 +130,7 @@ impl Session {
                 let command = match commands::lookup(word) {
                     Ok(c) => c.name,
                     Err(e) => {
-                        say!(out, "error: {e}");
+                        say!(out, "error: {}", in_repl_terms(&e));
                         return Control::Continue;
                     }
                 };
@@ -135,18 +138,18 @@ impl Session {
                     return Control::Quit;
                 }
                 if let Err(e) = self.command(command, rest, out) {
-                    say!(out, "error: {e}");
+                    say!(out, "error: {}", in_repl_terms(&e));
                 }
             }
             Entry::Definition => self.define(entry, out),
             Entry::Assignment { name, value } => {
                 if let Err(e) = self.set(name, value, out) {
-                    say!(out, "error: {e}");
+                    say!(out, "error: {}", in_repl_terms(&e));
                 }
             }
             Entry::Expression => {
                 if let Err(e) = self.evaluate(entry, out) {
-                    say!(out, "error: {e}");
+                    say!(out, "error: {}", in_repl_terms(&e));
                 }
             }
         }
@@ -219,6 +222,8 @@ impl Session {
             },
             ":reset" => self.reset(rest, out)?,
             ":run" => self.run(rest, out)?,
+            ":infer" => self.infer(rest, out)?,
+            ":data" => self.attach_data(rest, out)?,
             ":summary" => {
                 no_args(":summary")?;
                 let last = self.last_run()?;
@@ -247,6 +252,7 @@ impl Session {
         self.file = Some(file);
         self.fragments.clear();
         self.settings.clear();
+        self.data = DataSet::default();
         self.last = None;
         self.model = None;
         self.recompile(out);
@@ -301,7 +307,13 @@ impl Session {
             trial.push(s.clone());
             match self.bind_with(&trial) {
                 Ok(_) => kept.push(s),
-                Err(e) => say!(out, "note: dropped :set {} = {} ({e})", s.name, s.value),
+                Err(e) => say!(
+                    out,
+                    "note: dropped :set {} = {} ({})",
+                    s.name,
+                    s.value,
+                    in_repl_terms(&e)
+                ),
             }
         }
         self.settings = kept;
@@ -371,8 +383,7 @@ impl Session {
 
     fn bind_with(&self, settings: &[Setting]) -> Result<Bound, String> {
         let (m, lm) = self.current()?;
-        // The binder speaks of the command line's flag; here the values come from :set.
-        bind::bind_partial(lm, m, settings, &self.data).map_err(|e| e.replace("--set ", ":set "))
+        bind::bind_partial(lm, m, settings, &self.data)
     }
 
     /// `fn …`, `model …` or `import …` typed at the prompt: kept if it compiles.
@@ -558,6 +569,74 @@ impl Session {
         }
     }
 
+    /// `:data FILE…`: the data (and observed series) the current model is bound with.
+    fn attach_data(&mut self, words: &str, out: &mut dyn Write) -> Result<(), String> {
+        if words.is_empty() {
+            if self.data.values.is_empty() {
+                say!(out, "no data attached (:data FILE.json|FILE.csv …)");
+            } else {
+                say!(out, "data: {}", self.data.source());
+            }
+            return Ok(());
+        }
+        let paths: Vec<std::path::PathBuf> = words
+            .split_whitespace()
+            .map(std::path::PathBuf::from)
+            .collect();
+        let data = DataSet::read_all(&paths)?;
+        let previous = std::mem::replace(&mut self.data, data);
+        if self.model.is_some() {
+            match self.bound() {
+                Ok(b) if !b.unused_data.is_empty() => say!(
+                    out,
+                    "note: model {} has no data named {}; ignored",
+                    self.model.as_deref().unwrap_or_default(),
+                    b.unused_data.join(", ")
+                ),
+                Ok(_) => {}
+                Err(e) => {
+                    self.data = previous;
+                    return Err(e);
+                }
+            }
+        }
+        say!(out, "data: {}", self.data.source());
+        Ok(())
+    }
+
+    fn infer(&mut self, words: &str, out: &mut dyn Write) -> Result<(), String> {
+        let options = self.infer_options.with(words)?;
+        let (m, _) = self.current()?;
+        let model = m.name.clone();
+        let i = self.interrupt;
+        i.requested.store(false, Ordering::Relaxed);
+        i.running.store(true, Ordering::Relaxed);
+        let result = fit::infer(&fit::Request {
+            compilation: &self.compilation,
+            model: &model,
+            settings: &self.settings,
+            data: &self.data,
+            options: &options,
+            cancel: &i.requested,
+        });
+        i.running.store(false, Ordering::Relaxed);
+        let cancelled = i.requested.swap(false, Ordering::Relaxed);
+        if result.is_ok() || cancelled {
+            self.infer_options = options;
+        }
+        match result {
+            Ok(text) => {
+                let _ = out.write_all(text.as_bytes());
+                Ok(())
+            }
+            Err(_) if cancelled => {
+                say!(out, "interrupted");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn last_run(&self) -> Result<&LastRun, String> {
         self.last
             .as_ref()
@@ -677,6 +756,14 @@ impl Session {
         }
         v
     }
+}
+
+/// An engine's message in the session's words: the values it speaks of come from `:set`
+/// and `:data` here, not from the command line's flags.
+fn in_repl_terms(message: &str) -> String {
+    message
+        .replace("--set ", ":set ")
+        .replace("--data", ":data")
 }
 
 /// The names a fragment defines: (is a model, name) for each `fn` and `model` item.

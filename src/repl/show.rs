@@ -20,7 +20,11 @@ pub fn info(
             } else {
                 ""
             };
-            s.push_str(&format!("    {name} = {v}{mark}\n"));
+            if v.is_nan() {
+                s.push_str(&format!("    {name}: no value (:infer samples it)\n"));
+            } else {
+                s.push_str(&format!("    {name} = {v}{mark}\n"));
+            }
         }
         // Array parameters and data set by name are not among the scalar values.
         for set in settings {
