@@ -10,6 +10,7 @@ mod eval;
 mod fit;
 pub mod input;
 mod options;
+mod results;
 mod show;
 mod simulate;
 pub mod termplot;
@@ -70,11 +71,6 @@ pub enum Control {
     Quit,
 }
 
-/// The last run: its recordings and which model made them.
-struct LastRun {
-    recorded: Recorded,
-}
-
 pub struct Session {
     file: Option<MainFile>,
     fragments: Vec<Fragment>,
@@ -86,7 +82,8 @@ pub struct Session {
     data: DataSet,
     options: RunOptions,
     infer_options: fit::InferOptions,
-    last: Option<LastRun>,
+    /// The last run's recordings.
+    last: Option<Recorded>,
     terminal: Settings,
     interrupt: &'static Interrupt,
 }
@@ -226,13 +223,14 @@ impl Session {
             ":data" => self.attach_data(rest, out)?,
             ":summary" => {
                 no_args(":summary")?;
-                let last = self.last_run()?;
-                let table = last.recorded.summary.table(&last.recorded.info, 8);
-                let table = table.replace("the files --out writes", "what :save writes");
-                let _ = out.write_all(table.as_bytes());
+                let text = results::summary(self.last_run()?);
+                let _ = out.write_all(text.as_bytes());
             }
-            ":save" => self.save(rest, out)?,
-            ":plot" => self.plot(rest, out)?,
+            ":save" => say!(out, "{}", results::save(self.last_run()?, rest)?),
+            ":plot" => {
+                let text = results::plot(self.last_run()?, rest, &self.terminal)?;
+                let _ = out.write_all(text.as_bytes());
+            }
             other => return Err(format!("internal: `{other}` has no handler")),
         }
         Ok(())
@@ -525,21 +523,17 @@ impl Session {
     fn run(&mut self, words: &str, out: &mut dyn Write) -> Result<(), String> {
         let options = self.options.with(words)?;
         let (m, _) = self.current()?;
-        let model = m.name.clone();
-        let i = self.interrupt;
-        i.requested.store(false, Ordering::Relaxed);
-        i.running.store(true, Ordering::Relaxed);
-        let result = simulate::simulate(&simulate::Request {
-            compilation: &self.compilation,
-            model: &model,
-            settings: &self.settings,
-            data: &self.data,
-            options: &options,
-            cancel: &i.requested,
-            progress: self.terminal.progress,
+        let (result, cancelled) = self.interruptible(|cancel| {
+            simulate::simulate(&simulate::Request {
+                compilation: &self.compilation,
+                model: &m.name,
+                settings: &self.settings,
+                data: &self.data,
+                options: &options,
+                cancel,
+                progress: self.terminal.progress,
+            })
         });
-        i.running.store(false, Ordering::Relaxed);
-        let cancelled = i.requested.swap(false, Ordering::Relaxed);
         // Options are remembered once a run accepted them.
         if result.is_ok() || cancelled {
             self.options = options;
@@ -548,25 +542,34 @@ impl Session {
             Ok(run) => {
                 say!(out, "{}", run.report);
                 say!(out, "(:plot draws it, :summary tabulates it)");
-                self.last = Some(LastRun {
-                    recorded: run.recorded,
-                });
+                self.last = Some(run.recorded);
                 Ok(())
             }
             Err(_) if cancelled => {
-                say!(
-                    out,
-                    "interrupted{}",
-                    if self.last.is_some() {
-                        "; the previous run's results are kept"
-                    } else {
-                        ""
-                    }
-                );
+                let kept = if self.last.is_some() {
+                    "; the previous run's results are kept"
+                } else {
+                    ""
+                };
+                say!(out, "interrupted{kept}");
                 Ok(())
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Do `work` with Ctrl-C raising its cancellation flag: its result, and whether it was
+    /// interrupted.
+    fn interruptible<T>(
+        &self,
+        work: impl FnOnce(&AtomicBool) -> Result<T, String>,
+    ) -> (Result<T, String>, bool) {
+        let i = self.interrupt;
+        i.requested.store(false, Ordering::Relaxed);
+        i.running.store(true, Ordering::Relaxed);
+        let result = work(&i.requested);
+        i.running.store(false, Ordering::Relaxed);
+        (result, i.requested.swap(false, Ordering::Relaxed))
     }
 
     /// `:data FILE…`: the data (and observed series) the current model is bound with.
@@ -607,20 +610,16 @@ impl Session {
     fn infer(&mut self, words: &str, out: &mut dyn Write) -> Result<(), String> {
         let options = self.infer_options.with(words)?;
         let (m, _) = self.current()?;
-        let model = m.name.clone();
-        let i = self.interrupt;
-        i.requested.store(false, Ordering::Relaxed);
-        i.running.store(true, Ordering::Relaxed);
-        let result = fit::infer(&fit::Request {
-            compilation: &self.compilation,
-            model: &model,
-            settings: &self.settings,
-            data: &self.data,
-            options: &options,
-            cancel: &i.requested,
+        let (result, cancelled) = self.interruptible(|cancel| {
+            fit::infer(&fit::Request {
+                compilation: &self.compilation,
+                model: &m.name,
+                settings: &self.settings,
+                data: &self.data,
+                options: &options,
+                cancel,
+            })
         });
-        i.running.store(false, Ordering::Relaxed);
-        let cancelled = i.requested.swap(false, Ordering::Relaxed);
         if result.is_ok() || cancelled {
             self.infer_options = options;
         }
@@ -637,58 +636,10 @@ impl Session {
         }
     }
 
-    fn last_run(&self) -> Result<&LastRun, String> {
+    fn last_run(&self) -> Result<&Recorded, String> {
         self.last
             .as_ref()
             .ok_or_else(|| "nothing has run yet (:run first)".to_string())
-    }
-
-    fn save(&self, file: &str, out: &mut dyn Write) -> Result<(), String> {
-        let last = self.last_run()?;
-        let path = Path::new(file);
-        let (info, summary) = (&last.recorded.info, &last.recorded.summary);
-        let written = match path.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("csv") => summary.write_csv(path, info),
-            Some(e) if e.eq_ignore_ascii_case("json") => summary.write_json(path, info),
-            _ => return Err(format!("`{file}`: the file name must end in .csv or .json")),
-        };
-        written.map_err(|e| format!("cannot write {file}: {e}"))?;
-        let n = info.variables.len();
-        say!(
-            out,
-            "wrote the per-time statistics of {n} variable{} at {} times to {file}",
-            if n == 1 { "" } else { "s" },
-            info.times.len()
-        );
-        Ok(())
-    }
-
-    fn plot(&self, words: &str, out: &mut dyn Write) -> Result<(), String> {
-        let last = self.last_run()?;
-        let (vars, file) = match words.split_once('>') {
-            Some((vars, file)) => (vars, Some(file.trim())),
-            None => (words, None),
-        };
-        let info = &last.recorded.info;
-        let chosen = plot_variables(info, vars)?;
-        match file {
-            Some("") => Err(":plot … > needs a file name ending in .svg".into()),
-            Some(f) => {
-                if !f.to_ascii_lowercase().ends_with(".svg") {
-                    return Err(format!("`{f}`: the plot file name must end in .svg"));
-                }
-                let r = &last.recorded;
-                crate::sim::output::plot::write_svg_of(f, info, &r.summary, &r.samples, &chosen)
-                    .map_err(|e| format!("cannot write {f}: {e}"))?;
-                say!(out, "wrote {f}");
-                Ok(())
-            }
-            None => {
-                let text = terminal_plot(&last.recorded, &chosen, &self.terminal)?;
-                let _ = out.write_all(text.as_bytes());
-                Ok(())
-            }
-        }
     }
 
     /// `:type` and expressions: the expression checked in the current model (its errors
@@ -752,7 +703,7 @@ impl Session {
             v.names.extend(m.lets.iter().map(|l| l.name.clone()));
         }
         if let Some(last) = &self.last {
-            v.variables = last.recorded.info.variables.clone();
+            v.variables = last.info.variables.clone();
         }
         v
     }
@@ -785,90 +736,4 @@ fn defined_names(text: &str) -> Vec<(bool, String)> {
         }
     }
     names
-}
-
-/// The variables `:plot` draws: those named (`I`, `x[2]`, or all elements of `x`), or every
-/// state when none is.
-fn plot_variables(info: &crate::sim::output::RunInfo, words: &str) -> Result<Vec<usize>, String> {
-    let vars = &info.variables;
-    let states = vars.len() - info.outputs.min(vars.len());
-    if words.trim().is_empty() {
-        return Ok((0..states.max(1).min(vars.len())).collect());
-    }
-    let mut chosen = Vec::new();
-    for word in words.split([' ', ',']).filter(|w| !w.is_empty()) {
-        let matching: Vec<usize> = (0..vars.len())
-            .filter(|&i| {
-                vars[i] == word
-                    || vars[i]
-                        .strip_prefix(word)
-                        .is_some_and(|r| r.starts_with('['))
-            })
-            .collect();
-        if matching.is_empty() {
-            let hint = crate::check::suggest::did_you_mean(word, vars.iter().map(String::as_str))
-                .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
-            return Err(format!(
-                "the last run recorded no variable `{word}`{hint} (it recorded {})",
-                vars.join(", ")
-            ));
-        }
-        chosen.extend(matching);
-    }
-    Ok(chosen)
-}
-
-/// The terminal plot of `vars` of a run: mean and 5–95 % band across paths.
-fn terminal_plot(r: &Recorded, vars: &[usize], terminal: &Settings) -> Result<String, String> {
-    let s = &r.summary;
-    let times = &r.info.times;
-    // A band for one variable only: several overlapping bands would hide the curves.
-    let band = match (s.quantile_index(0.05), s.quantile_index(0.95)) {
-        (Some(lo), Some(hi)) if r.info.paths > 1 && vars.len() == 1 => Some((lo, hi)),
-        _ => None,
-    };
-    let column = |f: &dyn Fn(usize) -> f64| (0..times.len()).map(f).collect::<Vec<_>>();
-    let means: Vec<Vec<f64>> = vars
-        .iter()
-        .map(|&v| column(&|k| s.stats(k, v).mean))
-        .collect();
-    let bands: Vec<Option<(Vec<f64>, Vec<f64>)>> = vars
-        .iter()
-        .map(|&v| {
-            band.map(|(lo, hi)| {
-                (
-                    column(&|k| s.quantile(k, v, lo)),
-                    column(&|k| s.quantile(k, v, hi)),
-                )
-            })
-        })
-        .collect();
-    let series: Vec<termplot::Series> = vars
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| termplot::Series {
-            name: &r.info.variables[v],
-            mean: &means[i],
-            band: bands[i]
-                .as_ref()
-                .map(|(lo, hi)| (lo.as_slice(), hi.as_slice())),
-        })
-        .collect();
-    let style = termplot::Style {
-        width: terminal.width,
-        height: 16,
-        color: terminal.color,
-    };
-    let heading = format!(
-        "{} — {} paths, {}{}\n",
-        r.info.model,
-        r.info.paths,
-        r.info.method,
-        if band.is_some() {
-            ": mean and 5–95 % band"
-        } else {
-            ": mean"
-        }
-    );
-    Ok(heading + &termplot::render(times, &series, &style)?)
 }
