@@ -47,6 +47,31 @@ fn redact_times(text: &str) -> String {
     out
 }
 
+/// A session as a test drives it: no colour, no progress bars, Ctrl-C from `interrupt`.
+fn quiet_session(interrupt: &'static Interrupt) -> Session {
+    Session::new(
+        Settings {
+            color: false,
+            width: 80,
+            progress: false,
+        },
+        interrupt,
+    )
+}
+
+/// Press Ctrl-C (on another thread) once something interruptible has been going a while.
+fn press_ctrl_c_when_running(interrupt: &'static Interrupt) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        while !interrupt.running() {
+            assert!(started.elapsed().as_secs() < 60, "nothing started");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(interrupt.request(), "it was going");
+    })
+}
+
 #[test]
 fn a_newcomer_runs_the_epidemic_and_sees_its_curve() {
     let t = session(
@@ -128,26 +153,11 @@ fn reload_picks_up_the_edited_file_and_keeps_the_settings_that_apply() {
 #[test]
 fn ctrl_c_stops_a_run_and_the_session_goes_on() {
     static INTERRUPT: Interrupt = Interrupt::new();
-    let mut s = Session::new(
-        Settings {
-            color: false,
-            width: 80,
-            progress: false,
-        },
-        &INTERRUPT,
-    );
+    let mut s = quiet_session(&INTERRUPT);
     let mut out = Vec::new();
     s.load(std::path::Path::new("examples/sir.sde"), &mut out);
-    // Press Ctrl-C as soon as the run is going (a run of this size takes minutes).
-    let presser = std::thread::spawn(|| {
-        let started = std::time::Instant::now();
-        while !INTERRUPT.running() {
-            assert!(started.elapsed().as_secs() < 60, "the run never started");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        assert!(INTERRUPT.request(), "the run was going");
-    });
+    // A run of this size takes minutes.
+    let presser = press_ctrl_c_when_running(&INTERRUPT);
     let control = s.execute(":run paths=100000000 t_end=100 seed=1", &mut out);
     presser.join().expect("the presser finishes");
     assert_eq!(control, Control::Continue);
@@ -191,26 +201,11 @@ fn infer_reports_what_ito_infer_reports() {
 #[test]
 fn ctrl_c_stops_inference_too() {
     static INTERRUPT: Interrupt = Interrupt::new();
-    let mut s = Session::new(
-        Settings {
-            color: false,
-            width: 80,
-            progress: false,
-        },
-        &INTERRUPT,
-    );
+    let mut s = quiet_session(&INTERRUPT);
     let mut out = Vec::new();
     s.load(std::path::Path::new("examples/eight_schools.sde"), &mut out);
     s.execute(":data examples/eight_schools.data.json", &mut out);
-    let presser = std::thread::spawn(|| {
-        let started = std::time::Instant::now();
-        while !INTERRUPT.running() {
-            assert!(started.elapsed().as_secs() < 60, "inference never started");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        assert!(INTERRUPT.request(), "inference was going");
-    });
+    let presser = press_ctrl_c_when_running(&INTERRUPT);
     let mut out = Vec::new();
     s.execute(":infer draws=100000000 seed=1", &mut out);
     presser.join().expect("the presser finishes");
