@@ -98,6 +98,7 @@ fn functions_and_models_are_defined_inline() {
         None,
         "1 + 2 * 3\n2 < 3\n[1, 2] * 2.5\n\
          fn hill(x: real, k: real, n: real) = x^n / (k^n + x^n)\nhill(2.0, 1.0, 4.0)\n:type hill(2.0, 1.0, 4.0)\n\
+         fn double(x: real) = x\nfn double(x: real) = 2 * x\ndouble(3.0)\n\
          /// Exponential decay with a little noise.\nmodel Decay {\n  param k: real<lower=0> = 0.5\n  state x = 1.0\n  dx = -k * x dt + 0.1 dW\n}\n\
          :doc Decay\nk * x\n:run paths=100 t_end=2 every=0.5 seed=4 threads=1\n:summary\n\
          model Decay {\n  param k: real = 3\n  state x = 2.0\n  dx = -k * x dt\n}\n:info\n\

@@ -196,6 +196,9 @@ impl Session {
                 }
             }
             ":doc" => {
+                if rest.is_empty() {
+                    return Err(":doc needs a name: :doc beta".into());
+                }
                 let current = self.current().ok().map(|(m, _)| m);
                 let text = show::doc(rest, &self.compilation.program, current)
                     .ok_or_else(|| format!("nothing named `{rest}` has documentation here"))?;
@@ -343,6 +346,9 @@ impl Session {
     }
 
     fn use_model(&mut self, name: &str, out: &mut dyn Write) -> Result<(), String> {
+        if name.is_empty() {
+            return Err(":use needs a model name (:models lists them)".into());
+        }
         let models = &self.compilation.program.models;
         let Some(m) = models.iter().find(|m| m.name == name) else {
             let names = models.iter().map(|m| m.name.as_str());
@@ -409,7 +415,10 @@ impl Session {
             say!(out, "(not defined)");
             return;
         }
-        let before: Vec<String> = self.model_names();
+        let models_before = self.model_names();
+        let functions_before: Vec<String> = (self.compilation.program.functions.iter())
+            .map(|f| f.name.clone())
+            .collect();
         self.fragments = fragments;
         self.compilation = c;
         let defined = defined_names(text);
@@ -425,7 +434,7 @@ impl Session {
                     .iter()
                     .find(|m| &m.name == name)
                     .map_or_else(String::new, |m| format!(" ({})", m.kind));
-                let verb = if before.contains(name) {
+                let verb = if models_before.contains(name) {
                     "redefined"
                 } else {
                     "defined"
@@ -438,6 +447,8 @@ impl Session {
                 }
                 self.model = Some(name.clone());
                 self.last = None;
+            } else if functions_before.contains(name) {
+                say!(out, "redefined fn {name}");
             } else {
                 say!(out, "defined fn {name}");
             }
