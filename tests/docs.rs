@@ -61,7 +61,9 @@ fn check(path: &Path, b: &Block) -> Option<String> {
     let c = compile_source(&name, &b.text, &Options::default());
     let shown = render_all(&c.diagnostics, &c.sources, false);
     match expected {
-        None if !c.diagnostics.is_empty() => Some(format!("{name} does not check cleanly:\n{shown}")),
+        None if !c.diagnostics.is_empty() => {
+            Some(format!("{name} does not check cleanly:\n{shown}"))
+        }
         None => None,
         Some(code) if !c.diagnostics.iter().any(|d| d.code.as_str() == code) => Some(format!(
             "{name} should fail with {code}, but the compiler said:\n{}",
@@ -86,7 +88,10 @@ fn every_sde_block_in_the_docs_checks() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The language reference and the tutorial are made of such blocks.
-    assert!(checked >= 20, "only {checked} `sde` blocks found in the docs");
+    assert!(
+        checked >= 20,
+        "only {checked} `sde` blocks found in the docs"
+    );
 }
 
 #[test]
