@@ -74,11 +74,27 @@ fn finite(cell: &str, what: &str) -> Result<f64, String> {
 /// `ito run` with the long CSV output (`path,time,variable,value`): every path is there, at
 /// t = 0 and at the end time, and every value is finite.
 fn run(module: &str, model: &Model, dir: &Path) -> Result<(), String> {
-    let out = dir.join(format!("{}_{}_run.csv", module.replace('/', "_"), model.name));
+    let out = dir.join(format!(
+        "{}_{}_run.csv",
+        module.replace('/', "_"),
+        model.name
+    ));
     let out_s = out.to_str().unwrap();
     ito(&[
-        "run", module, "--model", &model.name, "--paths", PATHS, "--t-end", T_END, "--seed",
-        "1", "--threads", "1", "--out", out_s,
+        "run",
+        module,
+        "--model",
+        &model.name,
+        "--paths",
+        PATHS,
+        "--t-end",
+        T_END,
+        "--seed",
+        "1",
+        "--threads",
+        "1",
+        "--out",
+        out_s,
     ])?;
     let (header, rows) = csv_rows(&out)?;
     if header != ["path", "time", "variable", "value"] {
@@ -119,8 +135,22 @@ fn sample(module: &str, model: &Model, dir: &Path) -> Result<(), String> {
     let out_s = out.to_str().unwrap();
     let draws = DRAWS.to_string();
     ito(&[
-        "sample", module, "--model", &model.name, "--chains", "1", "--warmup", WARMUP,
-        "--draws", &draws, "--seed", "1", "--threads", "1", "--out", out_s,
+        "sample",
+        module,
+        "--model",
+        &model.name,
+        "--chains",
+        "1",
+        "--warmup",
+        WARMUP,
+        "--draws",
+        &draws,
+        "--seed",
+        "1",
+        "--threads",
+        "1",
+        "--out",
+        out_s,
     ])?;
     let (header, rows) = csv_rows(&out)?;
     if header.first().map(String::as_str) != Some("lp__") {
@@ -262,7 +292,12 @@ fn all_stdlib_modules_import_together() {
         "{}",
         render_all(&c.diagnostics, &c.sources, false)
     );
-    let names: Vec<&str> = c.program.functions.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = c
+        .program
+        .functions
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     for f in ["hill", "clamp", "hill_repression", "michaelis_menten"] {
         assert!(names.contains(&f), "{f} not imported: {names:?}");
     }
