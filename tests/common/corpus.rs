@@ -23,8 +23,12 @@ pub fn model_sources() -> Vec<PathBuf> {
         files
     };
     let mut files = sde_files("examples");
-    files.push(PathBuf::from("std/epidemics"));
-    files.push(PathBuf::from("std/finance"));
+    // The standard modules that define models (`std/math` holds only functions).
+    files.extend(
+        ito::stdlib::modules()
+            .filter(|(_, text)| text.lines().any(|l| l.starts_with("model ")))
+            .map(|(path, _)| PathBuf::from(path)),
+    );
     // Test models written to exercise the kernels (every math function, for one).
     files.extend(sde_files("tests/models"));
     files
