@@ -443,13 +443,17 @@ fn call_partials(b: &mut Builder, f: MathFn, xs: &[Val], r: Val) -> R<Vec<Val>> 
         }
         MathFn::Digamma => return err("the derivative of digamma"),
         MathFn::Pow => {
-            // ∂/∂a = y·a^(y−1), ∂/∂y = r·ln a
+            // ∂/∂a = y·a^(y−1), ∂/∂y = r·ln a, which is 0 where r is (0^y for y > 0 stays
+            // 0 as y moves; r·ln a would be 0·(−∞) = NaN there).
             let y = xs[1];
             let ym1 = b.sub(y, one);
             let pw = b.call(MathFn::Pow, vec![a, ym1]);
             let da = b.mul(y, pw);
             let la = b.call(MathFn::Log, vec![a]);
-            let dy = b.mul(r, la);
+            let r_la = b.mul(r, la);
+            let zero = b.f(0.0);
+            let r_is_zero = b.fcmp(Cmp::Eq, r, zero);
+            let dy = b.select(r_is_zero, zero, r_la);
             vec![da, dy]
         }
         MathFn::Atan2 => {
