@@ -108,7 +108,9 @@ fn invocations(path: &Path, m: &Model, dir: &Path) -> Result<Vec<Vec<String>>, S
 /// data rows.
 fn check_finite_csv(path: &str) -> Result<usize, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let mut lines = text.lines().filter(|l| !l.starts_with('#') && !l.is_empty());
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty());
     let header: Vec<&str> = lines.next().ok_or("no header")?.split(',').collect();
     let mut rows = 0;
     for (r, line) in lines.enumerate() {
