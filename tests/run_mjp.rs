@@ -882,8 +882,14 @@ fn every_jump_example_runs_with_its_defaults() {
             continue;
         }
         let name = path.file_stem().unwrap().to_str().unwrap();
-        let table = paths(&dir, name, file, &["--paths", "20", "--seed", "1"]);
-        let summary = summary(&dir, name, file, &["--paths", "20", "--seed", "1"]);
+        // A model with `data` (sir_spatial's graph) reads the data file beside it.
+        let data = path.with_extension("data.json");
+        let mut args = vec!["--paths", "20", "--seed", "1"];
+        if data.exists() {
+            args.extend(["--data", data.to_str().unwrap()]);
+        }
+        let table = paths(&dir, name, file, &args);
+        let summary = summary(&dir, name, file, &args);
         for s in &summary {
             assert_eq!(s.nonfinite, 0, "{name}: {s:?}");
             assert_eq!(s.n, 20, "{name}: {s:?}");
@@ -903,6 +909,8 @@ fn every_jump_example_runs_with_its_defaults() {
         "seir",
         "sir",
         "sir_network",
+        "sir_spatial",
+        "flashing_ratchet",
         "telegraph",
     ] {
         assert!(ran.iter().any(|r| r == want), "{want} did not run: {ran:?}");

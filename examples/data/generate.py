@@ -12,6 +12,10 @@ logistic_regression.data.json  N = 200, K = 3: X[n, k] ~ Normal(0, 1),
                                y ~ Bernoulli(logistic(-0.3 + X (1.0, -0.8, 0.4)))
 poisson_glm.data.json          N = 150, K = 2: X[n, k] ~ Normal(0, 1), exposure ~ Uniform(0.5, 2),
                                y ~ Poisson(exposure exp(0.8 + X (0.6, -0.35)))
+poisson_regression.data.json   N = 100: x[n] ~ Normal(0, 1), y ~ Poisson(exp(1.2 + 0.5 x))
+sir_spatial.data.json          a random geometric graph: N = 40 nodes uniform in the unit
+                               square, edges between nodes closer than 0.2 (first connected
+                               draw), node positions px, py, adjacency A, infected0
 """
 import json
 import math
@@ -62,6 +66,12 @@ def poisson_glm(rng, n=150, k=2, alpha=0.8, beta=(0.6, -0.35)):
     return {"N": n, "K": k, "X": x, "exposure": exposure, "y": y}
 
 
+def poisson_regression(rng, n=100, alpha=1.2, beta=0.5):
+    x = [round(rng.gauss(0, 1), 6) for _ in range(n)]
+    y = [poisson(rng, math.exp(alpha + beta * v)) for v in x]
+    return {"N": n, "x": x, "y": y}
+
+
 def write(name, data):
     path = EXAMPLES / f"{name}.data.json"
     def dump(value):  # a matrix one row per line
@@ -91,6 +101,35 @@ def hopfield(p=3, n=64, noise=16, seed=64):
     print("  const flip = [\n" + row(flip, "    ") + "\n  ]")
 
 
+def random_geometric_graph(n=40, radius=0.2, seed=2):
+    """Nodes uniform in the unit square (random.Random(seed), coordinates rounded to 3
+    decimals), an edge between every two nodes closer than `radius`; the first connected
+    draw. Nodes are numbered by their distance from the corner (0, 0), so node 1 is the one
+    nearest it, and it is the one infected at the start."""
+    rng = random.Random(seed)
+    while True:
+        pts = [(round(rng.random(), 3), round(rng.random(), 3)) for _ in range(n)]
+        pts.sort(key=lambda p: math.hypot(*p))
+        adj = [[int(i != j and math.dist(pts[i], pts[j]) < radius) for j in range(n)]
+               for i in range(n)]
+        seen, stack = {0}, [0]
+        while stack:
+            i = stack.pop()
+            for j in range(n):
+                if adj[i][j] and j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        if len(seen) == n:
+            break
+    return {
+        "N": n,
+        "px": [p[0] for p in pts],
+        "py": [p[1] for p in pts],
+        "A": adj,
+        "infected0": [1] + [0] * (n - 1),
+    }
+
+
 def main():
     if "--hopfield" in sys.argv:
         hopfield()
@@ -98,6 +137,8 @@ def main():
     write("linear_regression", linear_regression(random.Random(101)))
     write("logistic_regression", logistic_regression(random.Random(202)))
     write("poisson_glm", poisson_glm(random.Random(303)))
+    write("poisson_regression", poisson_regression(random.Random(404)))
+    write("sir_spatial", random_geometric_graph())
 
 
 if __name__ == "__main__":
