@@ -279,3 +279,29 @@ fn reverse_mode_matches_finite_differences() {
         "only {checked} gradient values were compared"
     );
 }
+
+/// d(a^y)/dy at a = 0 is 0 (0^y stays 0 as y moves), not 0·ln 0 = NaN.
+#[test]
+fn power_with_a_zero_base_has_a_finite_gradient_in_its_exponent() {
+    let src = "model PowZero {\n  param n: real<lower=0> = 2.0\n  state x = 0.0\n  potential U = x^n + 0.5 * x^2\n}\n";
+    let c = ito::frontend::compile_source("pow.sde", src, &ito::frontend::Options::default());
+    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+    let m = &c.lowered[0];
+    let g = m.kernel("log_density_grad_p").expect("a gradient over p");
+    let (mut x, mut p) = (vec![0.0], vec![2.0]);
+    let mut out = vec![f64::NAN; 2];
+    run(
+        g,
+        &mut Args {
+            t: 0.0,
+            x: &mut x,
+            p: &mut p,
+            d: &[],
+            aux: &[1.0],
+            rng: None,
+            out: &mut out,
+        },
+    );
+    assert_eq!(out[0], 0.0, "∂/∂n of −(0^n + 0) at n = 2");
+    assert_eq!(out[1], 0.0, "the log density −U(0)");
+}
