@@ -52,17 +52,13 @@ pub fn threads(flag: Option<usize>) -> Result<usize, String> {
         Some(0) => Err("--threads must be at least 1".to_string()),
         Some(n) if n > MAX_THREADS => Err(format!("--threads is at most {MAX_THREADS}")),
         Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        None => Ok(ito::sim::all_cores()),
     }
 }
 
 /// `--seed`, or one drawn from the clock (the commands report it).
 pub fn seed(flag: Option<u64>) -> u64 {
-    flag.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    })
+    flag.unwrap_or_else(ito::sim::clock_seed)
 }
 
 /// The chain flags of `ito infer` and `ito sample`.

@@ -161,15 +161,13 @@ pub fn infer(r: &Request) -> Result<String, String> {
     let lm = prepare::lowered(c, m)?;
     let bound = bind::bind_partial(lm, m, r.settings, r.data)?;
     let spans = density::param_spans(m, &bound);
-    let threads = o.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let threads = o.threads.unwrap_or_else(crate::sim::all_cores);
     let config = Config {
         method,
         chains: o.chains,
         warmup: o.warmup,
         draws: o.draws,
-        seed: o.seed.unwrap_or_else(clock_seed),
+        seed: o.seed.unwrap_or_else(crate::sim::clock_seed),
         threads: if method == Method::Pmmh {
             threads
         } else {
@@ -252,12 +250,6 @@ pub fn infer(r: &Request) -> Result<String, String> {
         text.push_str(&format!("warning: {w}\n"));
     }
     Ok(text)
-}
-
-fn clock_seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 #[cfg(test)]

@@ -168,17 +168,10 @@ struct Shape {
 
 impl Shape {
     fn of(o: &RunOptions, stochastic: bool) -> Result<Shape, String> {
-        let threads = o.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        });
         Ok(Shape {
             paths: o.paths.unwrap_or(if stochastic { 1000 } else { 1 }),
-            seed: o.seed.unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64)
-            }),
-            threads,
+            seed: o.seed.unwrap_or_else(crate::sim::clock_seed),
+            threads: o.threads.unwrap_or_else(crate::sim::all_cores),
             times: o.times()?,
         })
     }

@@ -16,6 +16,18 @@ pub mod output;
 pub mod prepare;
 pub mod schemes;
 
+/// A seed from the clock, for runs not given one (they report it, so they can be repeated).
+pub fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The number of cores: the default thread count of every run.
+pub fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
 /// How the noise enters (schemes pick their formulas by it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NoiseKind {
