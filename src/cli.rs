@@ -38,10 +38,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Simulate an SDE or ODE model: an ensemble of paths, recorded at chosen times.
+    /// Simulate a model's dynamics (SDE, ODE, jump process or jump-diffusion): an ensemble
+    /// of paths, recorded at chosen times.
     Run(Box<crate::run_cmd::RunArgs>),
-    /// Sample the posterior of a graphical model's parameters (NUTS, HMC, MALA or
-    /// random-walk Metropolis); write Stan CSV and print a summary.
+    /// Sample the posterior of a model's parameters (a graphical model by NUTS, HMC, MALA or
+    /// random-walk Metropolis; a state-space model by PMMH); write Stan CSV and print a
+    /// summary.
     Infer(Box<crate::infer_cmd::InferArgs>),
     /// Sample a model's target over its states (`potential`: NUTS, HMC, MALA, ULA, BAOAB;
     /// `energy` over spins: Gibbs or Metropolis sweeps); write Stan CSV and print a summary.
