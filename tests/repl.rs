@@ -87,7 +87,7 @@ fn errors_are_reported_and_the_session_goes_on() {
         Some("examples/sir.sde"),
         ":bogus\n:re\n:summary\n:set gama = 1\n:set S = 3\n:set beta = -1\nbeta +* 2\nbeta + undefined\n\
          :run pahts=10\n:run method=em\n:use Nope\n:load no/such/file.sde\n:plot\n:run paths=10 t_end=5 seed=2\n:plot Q\n\
-         :save out.txt\n:plot I > out.png\n:info\n",
+         :save out.txt\n:plot I > out.png\n:set =\n:save\n:plot x[\n:info\n",
     );
     insta::assert_snapshot!(t);
 }

@@ -2,8 +2,12 @@
 //! of input a complete entry is.
 
 /// Whether `text` ends with a bracket (`{`, `(`, `[`) still open, outside comments and
-/// strings: the entry continues on the next line.
+/// strings, or with a `///` line: the entry continues on the next line. Commands never do.
 pub fn needs_more(text: &str) -> bool {
+    // A command is one line, whatever it holds (`:plot x[` is a mistake, not a start).
+    if text.trim_start().starts_with(':') {
+        return false;
+    }
     let mut depth: i64 = 0;
     let mut chars = text.chars().peekable();
     let mut in_block_comment = false;
@@ -127,6 +131,7 @@ mod tests {
         assert!(!needs_more("\"a string with {\""));
         assert!(needs_more("/* an unfinished comment"));
         assert!(!needs_more("}}"));
+        assert!(!needs_more(":plot x["));
         assert!(needs_more("/// The decay rate."));
         assert!(!needs_more("/// The decay rate.\nfn f(x: real) = x"));
     }

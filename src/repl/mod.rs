@@ -216,6 +216,9 @@ impl Session {
                 let _ = out.write_all(crate::ir::print::print_model(lm).as_bytes());
             }
             ":set" => match rest.split_once('=') {
+                Some((name, _)) if name.trim().is_empty() => {
+                    return Err(":set needs a name: :set beta = 0.3".into());
+                }
                 Some((name, value)) => self.set(name.trim(), value.trim(), out)?,
                 None if rest.is_empty() => self.list_settings(out),
                 None => return Err(format!("`:set {rest}`: write :set name = value")),
@@ -228,6 +231,9 @@ impl Session {
                 no_args(":summary")?;
                 let text = results::summary(self.last_run()?);
                 let _ = out.write_all(text.as_bytes());
+            }
+            ":save" if rest.is_empty() => {
+                return Err(":save needs a file: :save out.csv (or .json)".into());
             }
             ":save" => say!(out, "{}", results::save(self.last_run()?, rest)?),
             ":plot" => {

@@ -312,8 +312,9 @@ fn run_jumps(
     let elapsed = started.elapsed().as_secs_f64();
     let recorded = recorder.finish().map_err(|e| e.to_string())?;
     let mut text = format!(
-        "ran {} paths of {} to t = {} with {name} ({} events, seed {}) in {elapsed:.2} s",
+        "ran {} path{} of {} to t = {} with {name} ({} events, seed {}) in {elapsed:.2} s",
         shape.paths,
+        if shape.paths == 1 { "" } else { "s" },
         r.model,
         r.options.t_end,
         report.total_events(),
