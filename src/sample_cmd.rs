@@ -183,7 +183,7 @@ fn run_inner(args: SampleArgs, color: bool) -> Result<(), String> {
             );
             announce(&mut stderr, &m.name, &config);
             let sampling = Instant::now();
-            let results = spins::run(model, &config)?;
+            let results = spins::run(model, &config, crate::run_cmd::interrupt_flag())?;
             (model.columns.clone(), results, sampling.elapsed())
         }
     };

@@ -253,7 +253,12 @@ fn ising(method: Method, beta: f64) -> Vec<(String, ParamSummary)> {
     let target = SpinTarget::new(m, lm, &b, false).unwrap();
     assert!(target.model.terms.iter().all(|t| t.local));
     assert_eq!(target.model.beta, beta);
-    let results = spins::run(&target.model, &config(method, 1000, 10_000, 1, 0.0)).unwrap();
+    let results = spins::run(
+        &target.model,
+        &config(method, 1000, 10_000, 1, 0.0),
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .unwrap();
     report::summaries(&target.model.columns, &results)
 }
 

@@ -290,8 +290,13 @@ impl SpinChain<'_> {
     }
 }
 
-/// Run every chain (in parallel on `config.threads` threads).
-pub fn run(model: &SpinModel, config: &Config) -> Result<Vec<ChainResult>, String> {
+/// Run every chain (in parallel on `config.threads` threads); a raised `cancel` stops them
+/// within a sweep.
+pub fn run(
+    model: &SpinModel,
+    config: &Config,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Vec<ChainResult>, String> {
     if !matches!(config.method, Method::Gibbs | Method::Metropolis) {
         return Err(format!(
             "`{}` needs a gradient; spins are sampled with gibbs or metropolis",
@@ -305,12 +310,17 @@ pub fn run(model: &SpinModel, config: &Config) -> Result<Vec<ChainResult>, Strin
     pool.install(|| {
         (0..config.chains)
             .into_par_iter()
-            .map(|c| run_chain(model, config, c))
+            .map(|c| run_chain(model, config, c, cancel))
             .collect()
     })
 }
 
-fn run_chain(model: &SpinModel, config: &Config, chain: usize) -> Result<ChainResult, String> {
+fn run_chain(
+    model: &SpinModel,
+    config: &Config,
+    chain: usize,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<ChainResult, String> {
     let mut rng = chain_rng(config.seed, chain);
     let mut init_rng = crate::rt::rng_from_seed(rng.random());
     let mut c = model.chain(&mut init_rng);
@@ -323,6 +333,9 @@ fn run_chain(model: &SpinModel, config: &Config, chain: usize) -> Result<ChainRe
     for i in 0..config.warmup + config.draws {
         if i == config.warmup {
             warmup_time = start.elapsed();
+        }
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(super::chain::INTERRUPTED.to_string());
         }
         let flipped = c.sweep(config.method, &mut rng).map_err(|k| {
             format!(
