@@ -41,16 +41,10 @@ impl Compilation {
 
 /// Check a model file. A path like `std/epidemics` that is not a file names a stdlib module.
 pub fn compile_file(path: &Path, options: &Options) -> Compilation {
-    let name = path.display().to_string();
-    if !path.exists()
-        && let Some(text) = crate::stdlib::module(&name)
-    {
-        return compile_source(&name, text, options);
-    }
-    match read_source(path) {
-        Ok(text) => on_big_stack(|| compile(name, Some(path.to_path_buf()), text, options)),
-        Err(e) => Compilation {
-            diagnostics: vec![read_error(&name, &e)],
+    match MainFile::read(path) {
+        Ok(f) => on_big_stack(|| compile(f.name, f.path, f.text, options)),
+        Err(d) => Compilation {
+            diagnostics: vec![*d],
             ..Compilation::default()
         },
     }
