@@ -4,12 +4,10 @@
 
 use crate::check::model::ModelKind;
 use crate::filter::{Engine, FilterModel, Stepping};
-use crate::frontend::Compilation;
 use crate::infer::chain::{self, Config, Method};
 use crate::infer::density::{self, Posterior};
 use crate::infer::{diagnostics, pmmh, report, stan_csv, table};
-use crate::sim::bind::{self, Setting};
-use crate::sim::data::DataSet;
+use crate::sim::bind;
 use crate::sim::observations::bind_observations;
 use crate::sim::prepare;
 use crate::sim::schemes::Tolerances;
@@ -124,18 +122,15 @@ fn count(key: &str, value: &str, max: usize) -> Result<usize, String> {
 
 /// What a fit needs from the session.
 pub struct Request<'a> {
-    pub compilation: &'a Compilation,
-    pub model: &'a str,
-    pub settings: &'a [Setting],
-    pub data: &'a DataSet,
+    pub current: super::Current<'a>,
     pub options: &'a InferOptions,
     pub cancel: &'a AtomicBool,
 }
 
 /// Sample the posterior; the report (heading, table, timing and warnings).
 pub fn infer(r: &Request) -> Result<String, String> {
-    let c = r.compilation;
-    let m = prepare::pick(c, Some(r.model))?;
+    let c = r.current.compilation;
+    let m = prepare::pick(c, Some(r.current.model))?;
     let o = r.options;
     let method = match (m.kind, o.method.as_deref()) {
         (ModelKind::Graphical, None) => Method::Nuts,
@@ -159,7 +154,7 @@ pub fn infer(r: &Request) -> Result<String, String> {
         }
     };
     let lm = prepare::lowered(c, m)?;
-    let bound = bind::bind_partial(lm, m, r.settings, r.data)?;
+    let bound = bind::bind_partial(lm, m, r.current.settings, r.current.data)?;
     let spans = density::param_spans(m, &bound);
     let threads = o.threads.unwrap_or_else(crate::sim::all_cores);
     let config = Config {
@@ -181,8 +176,8 @@ pub fn infer(r: &Request) -> Result<String, String> {
     };
     let started = Instant::now();
     let (density, results, mut heading) = if method == Method::Pmmh {
-        let post = Posterior::state_space(m, lm, &bound, &spans, r.settings)?;
-        let series = bind_observations(lm, m, &bound, r.data)?;
+        let post = Posterior::state_space(m, lm, &bound, &spans, r.current.settings)?;
+        let series = bind_observations(lm, m, &bound, r.current.data)?;
         if series.is_empty() {
             return Err(format!(
                 "model `{}` has no observed series: attach one with :data FILE",
@@ -216,7 +211,7 @@ pub fn infer(r: &Request) -> Result<String, String> {
         );
         (post.density, results, heading)
     } else {
-        let post = Posterior::new(m, lm, &bound, &spans, r.settings)?;
+        let post = Posterior::new(m, lm, &bound, &spans, r.current.settings)?;
         let results = chain::run(&post.density, &config, r.cancel)?;
         (post.density, results, method.name().to_string())
     };

@@ -64,6 +64,14 @@ pub struct Settings {
     pub progress: bool,
 }
 
+/// The current model as the session has it: compiled, with its `:set` changes and data.
+pub(crate) struct Current<'a> {
+    pub compilation: &'a Compilation,
+    pub model: &'a str,
+    pub settings: &'a [Setting],
+    pub data: &'a DataSet,
+}
+
 /// Whether the session goes on after an entry.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Control {
@@ -542,10 +550,7 @@ impl Session {
         let (m, _) = self.current()?;
         let (result, cancelled) = self.interruptible(|cancel| {
             simulate::simulate(&simulate::Request {
-                compilation: &self.compilation,
-                model: &m.name,
-                settings: &self.settings,
-                data: &self.data,
+                current: self.inputs(&m.name),
                 options: &options,
                 cancel,
                 progress: self.terminal.progress,
@@ -572,6 +577,16 @@ impl Session {
                 Ok(())
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// What a run or a fit of `model` takes from the session.
+    fn inputs<'a>(&'a self, model: &'a str) -> Current<'a> {
+        Current {
+            compilation: &self.compilation,
+            model,
+            settings: &self.settings,
+            data: &self.data,
         }
     }
 
@@ -629,10 +644,7 @@ impl Session {
         let (m, _) = self.current()?;
         let (result, cancelled) = self.interruptible(|cancel| {
             fit::infer(&fit::Request {
-                compilation: &self.compilation,
-                model: &m.name,
-                settings: &self.settings,
-                data: &self.data,
+                current: self.inputs(&m.name),
                 options: &options,
                 cancel,
             })

@@ -3,9 +3,6 @@
 
 use super::options::RunOptions;
 use crate::check::model::{Dynamics, ModelKind};
-use crate::frontend::Compilation;
-use crate::sim::bind::Setting;
-use crate::sim::data::DataSet;
 use crate::sim::ensemble::{self, EnsembleConfig, OnBlowup};
 use crate::sim::mjp::jumpdiff::Continuous;
 use crate::sim::mjp::run::{self as mjp_run, MjpConfig, MjpMethod};
@@ -56,10 +53,7 @@ pub fn method_names() -> Vec<&'static str> {
 
 /// What a run needs from the session.
 pub struct Request<'a> {
-    pub compilation: &'a Compilation,
-    pub model: &'a str,
-    pub settings: &'a [Setting],
-    pub data: &'a DataSet,
+    pub current: super::Current<'a>,
     pub options: &'a RunOptions,
     pub cancel: &'a AtomicBool,
     pub progress: bool,
@@ -67,8 +61,8 @@ pub struct Request<'a> {
 
 /// Simulate the request's model.
 pub fn simulate(r: &Request) -> Result<Run, String> {
-    let c = r.compilation;
-    let m = prepare::pick(c, Some(r.model))?;
+    let c = r.current.compilation;
+    let m = prepare::pick(c, Some(r.current.model))?;
     let engine = match r.options.method.as_deref() {
         None => None,
         Some(name) => Some(engine_named(name).ok_or_else(|| {
@@ -90,23 +84,23 @@ pub fn simulate(r: &Request) -> Result<Run, String> {
             ));
         }
     };
-    let model = Some(r.model);
+    let model = Some(r.current.model);
     match (dynamics, engine) {
         (Dynamics::Mjp, None | Some(Engine::Jumps(_))) => {
             let method = match engine {
                 Some(Engine::Jumps(j)) => j,
                 _ => MjpMethod::Ssa,
             };
-            let jumps = prepare::prepare_jumps(c, model, r.settings, r.data)?;
+            let jumps = prepare::prepare_jumps(c, model, r.current.settings, r.current.data)?;
             run_jumps(r, &jumps, method, None)
         }
         (Dynamics::Mjp, Some(Engine::View(view))) => {
-            let native = prepare::prepare_view(c, model, r.settings, r.data, view)?;
+            let native = prepare::prepare_view(c, model, r.current.settings, r.current.data, view)?;
             run_continuous(r, &native, None, Some(view))
         }
         (Dynamics::JumpDiffusion, None | Some(Engine::Continuous(_))) => {
             let (continuous, jumps) =
-                prepare::prepare_jump_diffusion(c, model, r.settings, r.data)?;
+                prepare::prepare_jump_diffusion(c, model, r.current.settings, r.current.data)?;
             let sys = continuous.system();
             let scheme = match engine {
                 Some(Engine::Continuous(Some(s))) => s,
@@ -129,7 +123,7 @@ pub fn simulate(r: &Request) -> Result<Run, String> {
                 Some(Engine::Continuous(m)) => m,
                 _ => None,
             };
-            let native = prepare::prepare(c, model, r.settings, r.data)?;
+            let native = prepare::prepare(c, model, r.current.settings, r.current.data)?;
             run_continuous(r, &native, method, None)
         }
         (_, Some(_)) => Err(format!(
@@ -178,7 +172,7 @@ impl Shape {
 
     fn info(&self, r: &Request, method: String, dt: Option<f64>) -> RunInfo {
         RunInfo {
-            model: r.model.to_string(),
+            model: r.current.model.to_string(),
             file: String::new(),
             method,
             dt,
@@ -247,7 +241,7 @@ fn run_continuous(
     let mut text = format!(
         "ran {kept} of {} paths of {} to t = {} with {name} ({}, seed {}) in {elapsed:.2} s",
         shape.paths,
-        r.model,
+        r.current.model,
         r.options.t_end,
         if adaptive {
             "adaptive steps".to_string()
@@ -315,7 +309,7 @@ fn run_jumps(
         "ran {} path{} of {} to t = {} with {name} ({} events, seed {}) in {elapsed:.2} s",
         shape.paths,
         if shape.paths == 1 { "" } else { "s" },
-        r.model,
+        r.current.model,
         r.options.t_end,
         report.total_events(),
         shape.seed
